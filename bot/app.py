@@ -1,0 +1,78 @@
+"""Everything a command needs, built once from settings: database, registry, intake and mail contexts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+import intake.models  # noqa: F401  (registers intake's tables on the shared base)
+import mailer.models  # noqa: F401  (registers the outbox table)
+from config.db import make_engine, make_sessionmaker, migrate
+from config.settings import Settings
+from config.units import UnitRegistry, load_registry
+from intake.mailbox import ImapSource, MaildirSource, MailSource
+from intake.pipeline import IntakeContext
+from mailer.receipts import MailContext
+from mailer.transport import Transport, make_transport
+from scoring.deadlines import deadline
+from scoring.periods import Period
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker
+    registry: UnitRegistry
+
+    def deadline(self, period: Period) -> datetime:
+        s = self.settings
+        return deadline(period, s.tz, s.deadline_day, s.deadline_shift_business_day)
+
+    @property
+    def intake(self) -> IntakeContext:
+        s = self.settings
+        return IntakeContext(
+            registry=self.registry,
+            own_addresses=(s.secretariat_email,),
+            msgid_domain=s.message_id_domain,
+            secret=s.secret_key,
+            trusted_domains=s.trusted_domains,
+            deadline_for=self.deadline,
+            max_message_bytes=s.max_message_bytes,
+        )
+
+    @property
+    def mail(self) -> MailContext:
+        s = self.settings
+        return MailContext(from_addr=s.secretariat_email, from_name="สำนักงานเลขานุการกรม (ระบบรับรายงานอัตโนมัติ)",
+                           secret=s.secret_key, domain=s.message_id_domain, tz=s.tz)
+
+    def source(self) -> MailSource:
+        s = self.settings
+        imap = s.imap()
+        if imap is not None:
+            return ImapSource(imap, s.imap_done_keyword, s.imap_done_folder)
+        path = s.maildir()
+        if path is None:
+            from config.errors import ConfigError
+
+            raise ConfigError("MAIL_SOURCE", "MAIL_SOURCE is not set: give imap://, imaps:// or maildir:PATH")
+        return MaildirSource(path)
+
+    def transport(self) -> Transport:
+        return make_transport(self.settings.smtp())
+
+    def now(self) -> datetime:
+        return datetime.now(self.settings.tz)
+
+
+def build_app(settings: Settings, *, need_registry: bool = True) -> App:
+    """Open the database (migrating it to the newest schema) and load the unit registry."""
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    registry = load_registry(settings.units_file) if need_registry else UnitRegistry([])
+    return App(settings=settings, engine=engine, sessions=make_sessionmaker(engine), registry=registry)

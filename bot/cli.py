@@ -1,0 +1,239 @@
+"""`complaint-bot`: the command line. Each command loads settings, builds the app, calls plain functions."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime, time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from bot.app import App, build_app
+from config.errors import ConfigError
+from config.settings import Settings, load_settings
+from scoring.periods import Period, thai_short_datetime
+
+app = typer.Typer(help="Complaint report intake bot: reads the secretariat mailbox, stores reports, answers units.",
+                  no_args_is_help=True, add_completion=False)
+units_app = typer.Typer(help="The unit registry (UNITS_FILE).", no_args_is_help=True)
+app.add_typer(units_app, name="units")
+console = Console()
+err_console = Console(stderr=True)
+
+STATUS_STYLE = {"on_time": "green", "late": "yellow", "incomplete": "magenta", "missing": "red",
+                "needs_review": "cyan", "pending": "white", "exempt": "dim"}
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        err_console.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _app(settings: Settings | None = None) -> App:
+    settings = settings or _settings()
+    setup_logging(settings.log_format)
+    try:
+        return build_app(settings)
+    except ConfigError as exc:
+        err_console.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def setup_logging(fmt: str, level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        class JsonFormatter(logging.Formatter):
+            def format(self, record: logging.LogRecord) -> str:
+                return json.dumps({"time": self.formatTime(record), "level": record.levelname,
+                                   "logger": record.name, "message": record.getMessage()}, ensure_ascii=False)
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def parse_as_of(value: str | None, settings: Settings) -> datetime:
+    """A timestamp in ISO form; without an offset it is local time (Asia/Bangkok by default)."""
+    if not value:
+        return datetime.now(settings.tz)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"--as-of must be an ISO timestamp such as 2026-11-25T23:59:59, got {value!r}")
+    if len(value) <= 10:  # a bare date means the end of that day
+        moment = datetime.combine(moment.date(), time(23, 59, 59))
+    return moment if moment.tzinfo else moment.replace(tzinfo=settings.tz)
+
+
+def parse_period(value: str | None, as_of: datetime) -> Period:
+    if not value:
+        return Period.of(as_of)
+    try:
+        return Period.parse(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def status_table(report: dict, app_: App) -> Table:
+    period = Period.parse(report["period"])
+    due = datetime.fromisoformat(report["deadline"])
+    table = Table(title=f"สถานะการส่งรายงาน ประจำเดือน{period.thai()} (กำหนดส่ง {thai_short_datetime(due)} น.)",
+                  caption="C/S/O/P = ข้อร้องเรียน/ข้อเสนอแนะ/ข้อคิดเห็น/คำชมเชย")
+    wide = console.width >= 110  # Thai names need room; narrow terminals get codes only
+    table.add_column("Unit", no_wrap=True)
+    if wide:
+        table.add_column("Name", max_width=34)
+    for col in ("Status", "Kind", "Completed", "C/S/O/P"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("Problems")
+    for row in report["units"]:
+        unit = app_.registry.get(row["unit"])
+        completed = row["completed_at"]
+        counts = row["counts"]
+        table.add_row(
+            row["unit"], *([unit.name if unit else ""] if wide else []),
+            f"[{STATUS_STYLE.get(row['status'], '')}]{row['status']}[/]",
+            row["kind"] or "", thai_short_datetime(datetime.fromisoformat(completed)) if completed else "",
+            "/".join(str(counts[k]) for k in ("complaint", "suggestion", "opinion", "compliment")),
+            ", ".join(sorted({p["code"] for p in row["problems"]})),
+        )
+    return table
+
+
+@app.command()
+def status(
+    period: Annotated[Optional[str], typer.Option(help="YYYY-MM (CE or BE); default: the month of --as-of")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Answer as of this moment (ISO; local time)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON contract instead of a table")] = False,
+) -> None:
+    """Every active unit's status for a period: on_time, late, incomplete, missing, …"""
+    from bot.status import status_report
+
+    a = _app()
+    moment = parse_as_of(as_of, a.settings)
+    report = status_report(a, parse_period(period, moment), moment)
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        console.print(status_table(report, a))
+
+
+@app.command()
+def poll(once: Annotated[bool, typer.Option("--once", help="Process what is waiting, then exit")] = True) -> None:
+    """Read new messages from MAIL_SOURCE once, store them and queue receipts."""
+    from bot.service import poll_once
+
+    a = _app()
+    source = a.source()
+    try:
+        if console.is_terminal:
+            with Progress(console=err_console, transient=True) as progress:
+                task = progress.add_task("Reading mail", total=None)
+                report = poll_once(a, source, progress=lambda n: progress.update(task, completed=n))
+        else:
+            report = poll_once(a, source)
+    except Exception as exc:
+        err_console.print(f"[red]Mailbox error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        source.close()
+    console.print(f"{report.seen} message(s): {report.processed} stored, {report.duplicates} already stored, "
+                  f"{report.failed} failed; outcomes {report.outcomes}")
+
+
+@app.command()
+def send() -> None:
+    """Deliver what is due in the outbox once (receipts, reminders, digests)."""
+    from bot.service import flush_outbox
+
+    a = _app()
+    try:
+        report = flush_outbox(a)
+    except ConfigError as exc:
+        err_console.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"outbox: {report.sent} sent, {report.retrying} to retry, {report.failed} failed")
+
+
+@app.command()
+def run() -> None:
+    """The long-running worker: IMAP IDLE intake, receipts, scheduled jobs. Stops cleanly on SIGTERM."""
+    from bot.runner import StopFlag, install_signal_handlers, run_forever
+
+    a = _app()
+    a.source()  # fail now, with a clear message, if MAIL_SOURCE is missing
+    a.settings.smtp()
+    stop = StopFlag()
+    install_signal_handlers(stop)
+    run_forever(a, stop)
+
+
+@app.command()
+def template(
+    form: Annotated[str, typer.Argument(help="complaint-01 or complaint-02")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the .xlsx")],
+) -> None:
+    """Write a blank canonical form for units to fill in."""
+    from intake import blank_forms
+
+    writers = {"complaint-01": blank_forms.complaint_01, "complaint-02": blank_forms.complaint_02}
+    if form not in writers:
+        raise typer.BadParameter("form must be complaint-01 or complaint-02")
+    out.write_bytes(writers[form]())
+    console.print(f"wrote {out}")
+
+
+@units_app.command("list")
+def units_list() -> None:
+    """Show the registered units."""
+    a = _app()
+    table = Table(title=f"Units ({a.settings.units_file})")
+    for col in ("Code", "Name", "Senders", "Contacts", "Active"):
+        table.add_column(col)
+    for u in a.registry.units:
+        table.add_row(u.code, u.name, "\n".join(u.senders), "\n".join(u.contacts), "yes" if u.active else "no")
+    console.print(table)
+
+
+@units_app.command("check")
+def units_check() -> None:
+    """Find registry mistakes: bad or duplicate addresses, units without senders. Exit 1 if any."""
+    a = _app()
+    problems = a.registry.check()
+    for p in problems:
+        console.print(f"[yellow]•[/yellow] {p}")
+    if problems:
+        raise typer.Exit(1)
+    console.print(f"[green]{len(a.registry.units)} units, no problems[/green]")
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Option("--dir", help="Where to build the demo")] = Path("complaint-bot-demo"),
+) -> None:
+    """A self-contained run on ~15 sample e-mails in a local Maildir: no servers, no network."""
+    from bot.demo import run_demo
+
+    setup_logging("text", logging.WARNING)
+    run_demo(folder, console, status_table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

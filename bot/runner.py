@@ -1,0 +1,93 @@
+"""The long-running worker: IDLE-driven intake in the main thread, scheduled jobs beside it.
+
+Signals only set a flag; the loop stops between messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from types import FrameType
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.app import App
+from bot.service import flush_outbox, poll_once
+from intake.errors import SourceError
+
+log = logging.getLogger("complaint_bot.run")
+MAX_BACKOFF = 300.0
+
+
+class StopFlag:
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self, *_: object) -> None:
+        self._event.set()
+
+    def __call__(self) -> bool:
+        return self._event.is_set()
+
+    def sleep(self, seconds: float) -> None:
+        self._event.wait(seconds)
+
+
+def install_signal_handlers(stop: StopFlag) -> None:
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %d received: stopping after the current message", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def _send(app: App) -> None:
+    try:
+        report = flush_outbox(app)
+        if report.sent or report.failed or report.retrying:
+            log.info("outbox: %d sent, %d retrying, %d failed", report.sent, report.retrying, report.failed)
+    except Exception:
+        log.exception("outbox flush failed; it will run again")
+
+
+def make_scheduler(app: App) -> BackgroundScheduler:
+    """Jobs beside the intake loop. coalesce: a run missed while down happens once, not once per miss."""
+    sched = BackgroundScheduler(timezone=app.settings.tz, job_defaults={"coalesce": True, "max_instances": 1,
+                                                                       "misfire_grace_time": 3600})
+    sched.add_job(_send, "interval", seconds=app.settings.send_interval_seconds, args=[app], id="outbox")
+    return sched
+
+
+def run_forever(app: App, stop: StopFlag) -> None:
+    """Poll, deliver receipts, wait in IDLE; reconnect with backoff; a full sweep every SWEEP_SECONDS."""
+    scheduler = make_scheduler(app)
+    scheduler.start()
+    source = app.source()
+    failures = 0
+    last_sweep = 0.0
+    try:
+        while not stop():
+            try:
+                poll_once(app, source, stop)
+                last_sweep = time.monotonic()
+                _send(app)  # receipts leave now, not at the next outbox tick
+                if failures:
+                    log.info("mailbox reachable again after %d failed attempt(s)", failures)
+                failures = 0
+                # Wait for news: IDLE returns early on new mail; otherwise re-sweep periodically.
+                while not stop() and time.monotonic() - last_sweep < app.settings.sweep_seconds:
+                    if source.wait(min(app.settings.idle_seconds, app.settings.sweep_seconds)):
+                        break
+            except SourceError as exc:
+                failures += 1
+                delay = min(2.0 ** min(failures, 9), MAX_BACKOFF)
+                log.warning("mailbox unavailable (%s); attempt %d, retrying in %.0f s", exc, failures, delay)
+                source.close()
+                stop.sleep(delay)
+    finally:
+        source.close()
+        scheduler.shutdown(wait=True)
+        log.info("stopped")

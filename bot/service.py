@@ -1,0 +1,144 @@
+"""The intake loop's plain functions: process one message, poll once, flush the outbox."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.app import App
+from intake.errors import SourceError
+from intake.mailbox import MailSource
+from intake.models import InboundMessage
+from intake.pipeline import Fetched, IngestResult, ingest, is_duplicate, quarantine
+from mailer.outbox import SendReport, recent_count, send_due
+from mailer.receipts import ReceiptInfo, enqueue_receipt
+from scoring.status import unit_status
+
+log = logging.getLogger("complaint_bot.intake")
+
+
+@dataclass
+class PollReport:
+    seen: int = 0
+    processed: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+def known_uids(app: App) -> Callable[[str, int | None, list[str]], set[str]]:
+    """Which of these UIDs are stored already (a crash between commit and server mark)."""
+
+    def known(source: str, uidvalidity: int | None, uids: list[str]) -> set[str]:
+        found: set[str] = set()
+        with app.sessions() as s:
+            for start in range(0, len(uids), 500):
+                chunk = uids[start:start + 500]
+                query = select(InboundMessage.uid).where(InboundMessage.source == source,
+                                                         InboundMessage.uid.in_(chunk))
+                if uidvalidity is not None:
+                    query = query.where(InboundMessage.uidvalidity == uidvalidity)
+                found.update(u for u in s.scalars(query) if u)
+        return found
+
+    return known
+
+
+def receipt_for(app: App, result: IngestResult) -> ReceiptInfo | None:
+    """What to tell the sender, or None when this message must not be answered."""
+    if not result.reply_to:
+        return None
+    situation = {"report": "report", "no_report": "no_report", "needs_review": "needs_review",
+                 "quarantined": "quarantined"}.get(result.outcome, "unknown_sender")
+    period = result.period
+    reference = f"{period.tag if period else 'CR'}-{result.inbound_id:06d}"
+    status = report_kind = completed = None
+    due = app.deadline(period) if period else None
+    if result.report is not None and due is not None:
+        status = unit_status(result.report.state, due, result.arrived_at).value
+        report_kind, completed = result.report.state.kind, result.report.state.completed_at
+    problems = [(p.severity, p.message) for p in result.problems]
+    if result.report is not None:
+        known = {m for _, m in problems}
+        problems += [(p.severity, p.message) for p in result.report.problems if p.message not in known]
+    return ReceiptInfo(
+        key=f"receipt:{result.inbound_id}", situation=situation, reference=reference, to=result.reply_to,
+        arrived_at=result.arrived_at, unit_code=result.unit.code if result.unit else None,
+        unit_name=result.unit.name if result.unit else None, period=period, period_rule=result.period_rule,
+        deadline=due, status=status, report_kind=report_kind, completed_at=completed,
+        files=[(f.filename, f.detail) for f in result.files],
+        counts=dict(result.report.counts) if result.report else {}, problems=problems,
+        original_message_id=result.original_message_id, original_subject=result.original_subject,
+    )
+
+
+def process_one(app: App, fetched: Fetched) -> IngestResult | None:
+    """Store one message and queue its receipt in one transaction; None for a message seen before."""
+    now = datetime.now(UTC)
+    with app.sessions.begin() as s:
+        if is_duplicate(s, fetched):
+            return None
+        try:
+            with s.begin_nested():
+                result = ingest(s, fetched, app.intake)
+        except Exception as exc:  # a bug or hostile input: keep the original, answer, move on
+            log.exception("message from %s quarantined", fetched.source)
+            result = quarantine(s, fetched, f"{type(exc).__name__}: {exc}")
+            sender = s.get(InboundMessage, result.inbound_id)
+            if sender is not None and app.registry.for_sender(sender.from_addr):
+                result.reply_to = sender.from_addr
+        info = receipt_for(app, result)
+        if info is not None:
+            if recent_count(s, info.to, "receipt", now - timedelta(hours=1)) >= app.settings.receipts_per_sender_per_hour:
+                log.warning("receipt to unit %s not sent: hourly limit reached", info.unit_code or "-")
+            else:
+                enqueue_receipt(s, info, app.mail, now)
+    return result
+
+
+def _log_line(fetched: Fetched, result: IngestResult | None) -> str:
+    if result is None:
+        return f"{fetched.source} uid={fetched.uid}: duplicate, already stored"
+    unit = result.unit.code if result.unit else "-"
+    period = str(result.period) if result.period else "-"
+    status = ""
+    if result.report is not None and result.report.state.kind:
+        status = f" kind={result.report.state.kind}"
+    return f"msg #{result.inbound_id} unit={unit} period={period} outcome={result.outcome}{status}"
+
+
+def poll_once(app: App, source: MailSource, stop: Callable[[], bool] = lambda: False,
+              progress: Callable[[int], None] | None = None) -> PollReport:
+    """Process every new message in the source, then return. The commit comes before the server mark."""
+    report = PollReport()
+    for fetched in source.fetch_new(known_uids(app)):
+        report.seen += 1
+        try:
+            result = process_one(app, fetched)
+        except Exception as exc:  # the database is unavailable: leave the message for the next poll
+            report.failed += 1
+            log.error("could not store message uid=%s (%s); it will be retried", fetched.uid, type(exc).__name__)
+            continue
+        source.mark_done(fetched)
+        if result is None:
+            report.duplicates += 1
+        else:
+            report.processed += 1
+            report.outcomes[result.outcome] = report.outcomes.get(result.outcome, 0) + 1
+        log.info(_log_line(fetched, result))
+        if progress:
+            progress(report.seen)
+        if stop():
+            break
+    return report
+
+
+def flush_outbox(app: App) -> SendReport:
+    return send_due(app.sessions, app.transport(), app.settings.secretariat_email)
+
+
+__all__ = ["PollReport", "SourceError", "flush_outbox", "poll_once", "process_one", "receipt_for"]

@@ -1,0 +1,245 @@
+"""Settings: read once from the environment and `.env`, validated, then passed around as values."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+from config.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    secure: bool
+    host: str
+    port: int
+    user: str
+    password: str
+    folder: str
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where outgoing mail goes: an SMTP server, or a folder of .eml files (`file:PATH`)."""
+
+    scheme: str  # smtp, smtps, smtp+starttls or file
+    host: str = ""
+    port: int = 0
+    user: str = ""
+    password: str = ""
+    path: Path | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    data_dir: Path
+    units_file: Path
+    mail_source: str | None
+    smtp_url: str | None
+    secretariat_email: str
+    digest_to: tuple[str, ...]
+    trusted_domains: tuple[str, ...]
+    timezone: str = "Asia/Bangkok"
+    deadline_day: int = 25
+    deadline_shift_business_day: bool = False
+    imap_done_keyword: str = "ComplaintBotDone"
+    imap_done_folder: str | None = None
+    sweep_seconds: int = 300
+    idle_seconds: int = 20
+    send_interval_seconds: int = 30
+    receipts_per_sender_per_hour: int = 20
+    max_message_bytes: int = 30 * 1024 * 1024
+    secret_key: str = field(default="", repr=False)
+    log_format: str = "text"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def message_id_domain(self) -> str:
+        return self.secretariat_email.rpartition("@")[2] or "complaint-bot.local"
+
+    def imap(self) -> ImapSettings | None:
+        if not self.mail_source or not self.mail_source.startswith(("imap://", "imaps://")):
+            return None
+        return parse_imap_url(self.mail_source)
+
+    def maildir(self) -> Path | None:
+        if self.mail_source and self.mail_source.startswith("maildir:"):
+            return Path(self.mail_source[len("maildir:"):]).expanduser()
+        return None
+
+    def smtp(self) -> SmtpSettings:
+        if not self.smtp_url:
+            raise ConfigError("SMTP_URL", "SMTP_URL is not set: give smtp://, smtps://, smtp+starttls:// or file:PATH")
+        return parse_smtp_url(self.smtp_url)
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def parse_imap_url(url: str) -> ImapSettings:
+    parts = urlsplit(url)
+    secure = parts.scheme == "imaps"
+    if not parts.hostname:
+        raise ConfigError("MAIL_SOURCE", "MAIL_SOURCE has no host: use imaps://user:password@host/INBOX")
+    folder = unquote(parts.path.lstrip("/")) or "INBOX"
+    try:
+        port = parts.port or (993 if secure else 143)
+    except ValueError as exc:
+        raise ConfigError("MAIL_SOURCE", f"MAIL_SOURCE has a bad port: {exc}") from None
+    return ImapSettings(
+        secure=secure,
+        host=parts.hostname,
+        port=port,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        folder=folder,
+    )
+
+
+def parse_smtp_url(url: str) -> SmtpSettings:
+    if url.startswith("file:"):
+        return SmtpSettings(scheme="file", path=Path(url[len("file:"):]).expanduser())
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps", "smtp+starttls"):
+        raise ConfigError("SMTP_URL", "SMTP_URL must start with smtp://, smtps://, smtp+starttls:// or file:")
+    if not parts.hostname:
+        raise ConfigError("SMTP_URL", "SMTP_URL has no host: use smtp://user:password@host:587")
+    default_port = {"smtp": 25, "smtps": 465, "smtp+starttls": 587}[parts.scheme]
+    try:
+        port = parts.port or default_port
+    except ValueError as exc:
+        raise ConfigError("SMTP_URL", f"SMTP_URL has a bad port: {exc}") from None
+    return SmtpSettings(
+        scheme=parts.scheme,
+        host=parts.hostname,
+        port=port,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+    )
+
+
+def _int(env: Mapping[str, str], key: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(key, f"{key} must be a whole number, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise ConfigError(key, f"{key} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
+    raw = env.get(key, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(key, f"{key} must be true or false, got {raw!r}")
+
+
+def _emails(env: Mapping[str, str], key: str) -> tuple[str, ...]:
+    values = tuple(v.strip().lower() for v in env.get(key, "").replace(";", ",").split(",") if v.strip())
+    for v in values:
+        if "@" not in v or v.startswith("@") or v.endswith("@"):
+            raise ConfigError(key, f"{key} has an invalid e-mail address: {v!r}")
+    return values
+
+
+def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
+    """The HMAC key for Message-IDs: from SECRET_KEY, else generated once into the data folder."""
+    if env.get("SECRET_KEY"):
+        return env["SECRET_KEY"]
+    path = data_dir / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def settings_from_mapping(env: Mapping[str, str], base_dir: Path | None = None) -> Settings:
+    """Build validated settings from a mapping of environment-style keys (tests pass their own)."""
+    base = base_dir or Path.cwd()
+    data_dir = (base / env.get("DATA_DIR", "data")).resolve()
+    database_url = env.get("DATABASE_URL", "").strip() or f"sqlite:///{data_dir / 'complaint-bot.sqlite3'}"
+    if not database_url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
+        raise ConfigError("DATABASE_URL", "DATABASE_URL must start with sqlite:/// or postgresql://")
+    if database_url.startswith(("postgresql://", "postgres://")):
+        database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+
+    mail_source = env.get("MAIL_SOURCE", "").strip() or None
+    if mail_source and not mail_source.startswith(("imap://", "imaps://", "maildir:")):
+        raise ConfigError("MAIL_SOURCE", "MAIL_SOURCE must start with imap://, imaps:// or maildir:")
+    if mail_source and mail_source.startswith(("imap://", "imaps://")):
+        parse_imap_url(mail_source)
+
+    smtp_url = env.get("SMTP_URL", "").strip() or None
+    if smtp_url:
+        parse_smtp_url(smtp_url)
+
+    secretariat = env.get("SECRETARIAT_EMAIL", "").strip().lower() or "secretariat@example.go.th"
+    if "@" not in secretariat:
+        raise ConfigError("SECRETARIAT_EMAIL", f"SECRETARIAT_EMAIL is not an e-mail address: {secretariat!r}")
+
+    timezone = env.get("TIMEZONE", "Asia/Bangkok").strip() or "Asia/Bangkok"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError("TIMEZONE", f"TIMEZONE is not a known time zone: {timezone!r}") from None
+
+    log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
+    if log_format not in ("text", "json"):
+        raise ConfigError("LOG_FORMAT", "LOG_FORMAT must be text or json")
+
+    units_file = Path(env.get("UNITS_FILE", "units.csv")).expanduser()
+    return Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        units_file=units_file if units_file.is_absolute() else (base / units_file),
+        mail_source=mail_source,
+        smtp_url=smtp_url,
+        secretariat_email=secretariat,
+        digest_to=_emails(env, "DIGEST_TO") or (secretariat,),
+        trusted_domains=tuple(
+            d.strip().lower().lstrip("@") for d in env.get("TRUSTED_DOMAINS", "").replace(";", ",").split(",") if d.strip()
+        ),
+        timezone=timezone,
+        deadline_day=_int(env, "DEADLINE_DAY", 25, 1, 28),
+        deadline_shift_business_day=_bool(env, "DEADLINE_SHIFT_TO_BUSINESS_DAY", False),
+        imap_done_keyword=env.get("IMAP_DONE_KEYWORD", "ComplaintBotDone").strip() or "ComplaintBotDone",
+        imap_done_folder=env.get("IMAP_DONE_FOLDER", "").strip() or None,
+        sweep_seconds=_int(env, "SWEEP_SECONDS", 300, 10, 86400),
+        idle_seconds=_int(env, "IDLE_SECONDS", 20, 1, 1500),
+        send_interval_seconds=_int(env, "SEND_INTERVAL_SECONDS", 30, 1, 3600),
+        receipts_per_sender_per_hour=_int(env, "RECEIPTS_PER_SENDER_PER_HOUR", 20, 1, 10000),
+        max_message_bytes=_int(env, "MAX_MESSAGE_MB", 30, 1, 1024) * 1024 * 1024,
+        secret_key=_secret_key(env, data_dir),
+        log_format=log_format,
+    )
+
+
+def load_settings(env_file: Path | None = None) -> Settings:
+    """Settings for this process: `.env` (if present) overridden by the real environment."""
+    path = env_file or Path.cwd() / ".env"
+    merged: dict[str, str] = {k: v for k, v in dotenv_values(path).items() if v is not None} if path.exists() else {}
+    merged.update(os.environ)
+    return settings_from_mapping(merged, base_dir=path.parent)

@@ -1,0 +1,115 @@
+"""The unit registry: a CSV file (editable in Excel) listing each unit and its addresses."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from config.errors import RegistryError
+
+_EMAIL = re.compile(r"^[a-z0-9._%+\-]+@[a-z0-9\-]+(\.[a-z0-9\-]+)+$")
+REQUIRED_COLUMNS = ("code", "name", "senders")
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    senders: tuple[str, ...]
+    contacts: tuple[str, ...]
+    active: bool = True
+
+
+def _addresses(cell: str) -> tuple[str, ...]:
+    return tuple(a.strip().lower() for a in re.split(r"[;,\s]+", cell or "") if a.strip())
+
+
+class UnitRegistry:
+    """Units by code and by sender address; one address may serve several units."""
+
+    def __init__(self, units: list[Unit]) -> None:
+        self.units = units
+        self._by_code = {u.code: u for u in units}
+        self._by_sender: dict[str, list[Unit]] = {}
+        for unit in units:
+            for addr in unit.senders:
+                self._by_sender.setdefault(addr, []).append(unit)
+
+    @property
+    def active(self) -> list[Unit]:
+        return [u for u in self.units if u.active]
+
+    def get(self, code: str) -> Unit | None:
+        return self._by_code.get(code.strip().upper())
+
+    def for_sender(self, address: str) -> list[Unit]:
+        """Active units that accept reports from this exact address."""
+        return [u for u in self._by_sender.get(address.strip().lower(), []) if u.active]
+
+    def find_by_name(self, text: str) -> Unit | None:
+        """The unit whose code or name appears in a form header such as `หน่วยงาน ศูนย์อนามัยที่ 1`."""
+        squashed = re.sub(r"\s+", "", text).lower()
+        best: Unit | None = None
+        for unit in self.units:
+            name = re.sub(r"\s+", "", unit.name).lower()
+            if name and name in squashed and (best is None or len(name) > len(re.sub(r"\s+", "", best.name))):
+                best = unit
+        if best:
+            return best
+        for unit in self.units:
+            if re.search(rf"(?<![A-Za-z0-9]){re.escape(unit.code)}(?![A-Za-z0-9])", text, re.IGNORECASE):
+                return unit
+        return None
+
+    def check(self) -> list[str]:
+        """Registry mistakes a person should fix, as readable sentences."""
+        problems: list[str] = []
+        for unit in self.units:
+            if not unit.senders:
+                problems.append(f"{unit.code}: no sender addresses")
+            for addr in unit.senders + unit.contacts:
+                if not _EMAIL.match(addr):
+                    problems.append(f"{unit.code}: {addr!r} is not a valid e-mail address")
+        for addr, units in self._by_sender.items():
+            if len(units) > 1:
+                codes = ", ".join(u.code for u in units)
+                problems.append(f"{addr} is a sender for several units ({codes}); the form header must name the unit")
+        return problems
+
+
+def parse_registry(text: str, source: str = "units file") -> UnitRegistry:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    columns = [c.strip().lower() for c in reader.fieldnames or []]
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise RegistryError("UNITS_FILE", f"{source} lacks the column(s) {', '.join(missing)}")
+    units: list[Unit] = []
+    seen: set[str] = set()
+    for lineno, row in enumerate(reader, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+        code = row.get("code", "").upper()
+        if not code:
+            continue
+        if code in seen:
+            raise RegistryError("UNITS_FILE", f"{source} line {lineno}: unit code {code} appears twice")
+        seen.add(code)
+        senders = _addresses(row.get("senders", ""))
+        contacts = _addresses(row.get("contacts", "")) or senders
+        active = row.get("active", "").lower() not in ("0", "false", "no", "n", "ไม่", "inactive")
+        units.append(Unit(code=code, name=row.get("name", code), senders=senders, contacts=contacts, active=active))
+    return UnitRegistry(units)
+
+
+def load_registry(path: Path) -> UnitRegistry:
+    if not path.exists():
+        raise RegistryError("UNITS_FILE", f"UNITS_FILE {path} does not exist: copy config/units.example.csv and fill it in")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Excel on Thai Windows saves CSV in cp874.
+        text = raw.decode("cp874", errors="replace")
+    return parse_registry(text, source=str(path))

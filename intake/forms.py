@@ -1,0 +1,322 @@
+"""Complaint_01 and Complaint_02 read from workbooks by their labels, not by cell positions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from python_calamine import CalamineWorkbook
+
+from intake.dates import BadDate, parse_date
+from intake.encodings import decode_bytes
+from intake.errors import DocumentError
+from intake.problems import ERROR, WARNING, Problem, where
+from scoring.periods import Period, find_periods, thai_digits_to_arabic
+from scoring.status import CATEGORIES
+
+WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+HEADER_SCAN_ROWS = 40
+
+# Column labels, Thai and English; a header cell matches the longest label it starts with.
+C01_LABELS: dict[str, tuple[str, ...]] = {
+    "seq": ("ลำดับ", "ลำดับที่", "ที่", "no", "no.", "#", "item"),
+    "received": ("วันที่รับเรื่อง", "วันรับเรื่อง", "วันที่รับ", "วันที่ได้รับ", "datereceived", "receiveddate", "date"),
+    "channel": ("ช่องทางการรับเรื่อง", "ช่องทาง", "channel"),
+    "category": ("ประเภท", "ประเภทเรื่อง", "category", "type"),
+    "subject": ("เรื่อง/รายละเอียดโดยย่อ", "เรื่อง", "รายละเอียด", "subject", "details", "description", "summary"),
+    "complainant": ("ชื่อผู้ร้อง", "ผู้ร้อง", "ชื่อผู้ร้องเรียน", "ชื่อ-สกุลผู้ร้อง", "complainant", "name"),
+    "action": ("การดำเนินการ", "การแก้ไข", "action", "actiontaken"),
+    "result": ("ผลการดำเนินการ", "ผลการดำเนินงาน", "สถานะ", "result", "status", "outcome"),
+    "completed": ("วันที่แล้วเสร็จ", "วันที่ดำเนินการแล้วเสร็จ", "วันแล้วเสร็จ", "datecompleted", "completeddate",
+                  "dateclosed"),
+    "note": ("หมายเหตุ", "note", "notes", "remark", "remarks"),
+}
+C02_LABELS: dict[str, tuple[str, ...]] = {
+    "category": ("ประเภท", "ประเภทเรื่อง", "รายการ", "category", "type"),
+    "received": ("จำนวนที่ได้รับ", "จำนวนเรื่องที่ได้รับ", "จำนวนที่รับ", "ได้รับ", "รับเรื่อง", "จำนวนเรื่อง", "received",
+                 "totalreceived", "จำนวน"),
+    "done": ("ดำเนินการแล้วเสร็จ", "แล้วเสร็จ", "เสร็จสิ้น", "completed", "done", "closed"),
+    "in_progress": ("อยู่ระหว่างดำเนินการ", "อยู่ระหว่าง", "ระหว่างดำเนินการ", "inprogress", "pending", "open"),
+}
+
+_CATEGORY_WORDS = (
+    ("complaint", ("ร้องเรียน", "complaint")),
+    ("suggestion", ("เสนอแนะ", "suggestion")),
+    ("opinion", ("คิดเห็น", "opinion", "comment")),
+    ("compliment", ("ชมเชย", "คำชม", "compliment", "praise")),
+)
+_DONE_WORDS = ("แล้วเสร็จ", "เสร็จสิ้น", "ยุติ", "เสร็จ", "done", "completed", "closed", "resolved")
+_PROGRESS_WORDS = ("อยู่ระหว่าง", "กำลังดำเนินการ", "ระหว่างดำเนินการ", "inprogress", "pending", "open", "ongoing")
+_TOTAL_WORDS = ("รวม", "total", "ทั้งหมด", "ยอดรวม")
+
+THAI_CATEGORY = {"complaint": "ข้อร้องเรียน", "suggestion": "ข้อเสนอแนะ", "opinion": "ข้อคิดเห็น", "compliment": "คำชมเชย"}
+
+
+def norm(value: object) -> str:
+    """Cell text for matching labels: lower case, no spaces, line breaks or bracketed notes' spacing."""
+    return re.sub(r"[\s\u200b_:*]+", "", str(value if value is not None else "")).lower()
+
+
+def category_of(value: object) -> str | None:
+    text = norm(value)
+    for cat, words in _CATEGORY_WORDS:
+        if any(w in text for w in words):
+            return cat
+    return None
+
+
+def result_of(value: object) -> str | None:
+    text = norm(value)
+    if any(w in text for w in _PROGRESS_WORDS):
+        return "in_progress"
+    if any(w in text for w in _DONE_WORDS):
+        return "done"
+    return None
+
+
+def _is_total(value: object) -> bool:
+    text = norm(value)
+    return any(text.startswith(w) for w in _TOTAL_WORDS)
+
+
+def _match_label(cell: object, labels: dict[str, tuple[str, ...]]) -> str | None:
+    text = norm(cell)
+    if not text:
+        return None
+    best: tuple[int, str] | None = None
+    for fieldname, options in labels.items():
+        for label in options:
+            lab = norm(label)
+            if text == lab or (len(lab) >= 2 and text.startswith(lab)):
+                if best is None or len(lab) > best[0]:
+                    best = (len(lab), fieldname)
+    return best[1] if best else None
+
+
+def _header_columns(row: Sequence[object], labels: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    cols: dict[str, int] = {}
+    for idx, cell in enumerate(row):
+        name = _match_label(cell, labels)
+        if name and name not in cols:
+            cols[name] = idx
+    return cols
+
+
+def _merge_header(upper: Sequence[object], lower: Sequence[object]) -> list[object]:
+    """Two header rows where a merged cell spans both: prefer the lower label, else the upper."""
+    width = max(len(upper), len(lower))
+    return [
+        (lower[i] if i < len(lower) and str(lower[i]).strip() else (upper[i] if i < len(upper) else ""))
+        for i in range(width)
+    ]
+
+
+@dataclass
+class CaseRow:
+    row: int  # 1-based row in the sheet
+    seq: str
+    received: date | None
+    channel: str
+    category: str | None
+    subject: str
+    complainant: str
+    action: str
+    result: str | None
+    completed: date | None
+    note: str
+
+
+@dataclass
+class FormReading:
+    form: str  # "complaint_01" | "complaint_02"
+    filename: str
+    sheet: str
+    header_text: str  # the title cells above the table, where unit and period are written
+    rows: list[CaseRow] = field(default_factory=list)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)  # C02: category -> received/done/in_progress
+    problems: list[Problem] = field(default_factory=list)
+    filled: bool = True  # False for a Complaint_02 whose count cells are all empty (a blank form)
+
+    @property
+    def periods(self) -> list[Period]:
+        return find_periods(self.header_text)
+
+    def category_counts(self) -> dict[str, int]:
+        if self.form == "complaint_01":
+            out = dict.fromkeys(CATEGORIES, 0)
+            for r in self.rows:
+                if r.category:
+                    out[r.category] += 1
+            return out
+        return {c: self.counts.get(c, {}).get("received", 0) for c in CATEGORIES}
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _number(value: object) -> int | None:
+    if value is None or value == "":
+        return 0
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    text = thai_digits_to_arabic(str(value)).replace(",", "").strip()
+    if text in ("", "-", "–"):
+        return 0
+    try:
+        return int(float(text))
+    except ValueError:
+        return None
+
+
+def _find_header(rows: list[list[Any]], labels: dict[str, tuple[str, ...]], required: set[str],
+                 minimum: int) -> tuple[int, dict[str, int]] | None:
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        cols = _header_columns(row, labels)
+        if i + 1 < len(rows):
+            merged = _header_columns(_merge_header(row, rows[i + 1]), labels)
+            if len(merged) > len(cols) and required <= merged.keys():
+                return i + 1, merged
+        if required <= cols.keys() and len(cols) >= minimum:
+            return i, cols
+    return None
+
+
+def _header_text(rows: list[list[Any]], upto: int) -> str:
+    return "\n".join(" ".join(_text(c) for c in row if _text(c)) for row in rows[:upto])
+
+
+def _read_c01(filename: str, sheet: str, rows: list[list[Any]], hdr: int, cols: dict[str, int]) -> FormReading:
+    reading = FormReading("complaint_01", filename, sheet, _header_text(rows, hdr))
+
+    def cell(row: list[Any], name: str) -> Any:
+        idx = cols.get(name)
+        return row[idx] if idx is not None and idx < len(row) else None
+
+    blank_run = 0
+    for offset, row in enumerate(rows[hdr + 1:], start=hdr + 2):
+        texts = [_text(c) for c in row]
+        if not any(texts):
+            blank_run += 1
+            if blank_run >= 5 and reading.rows:
+                break  # notes far below the table are not cases
+            continue
+        blank_run = 0
+        first = next((t for t in texts if t), "")
+        if _is_total(first) or _is_total(cell(row, "seq")):
+            break
+        content = [cell(row, n) for n in ("received", "category", "subject", "channel", "action")]
+        if not any(_text(c) for c in content):
+            continue  # only a sequence number, or a note: not a case
+        case = CaseRow(
+            row=offset, seq=_text(cell(row, "seq")), received=None, channel=_text(cell(row, "channel")),
+            category=category_of(cell(row, "category")), subject=_text(cell(row, "subject")),
+            complainant=_text(cell(row, "complainant")), action=_text(cell(row, "action")),
+            result=result_of(cell(row, "result")), completed=None, note=_text(cell(row, "note")),
+        )
+        place = where(filename, sheet, offset)
+        for name in ("received", "completed"):
+            try:
+                setattr(case, name, parse_date(cell(row, name)))
+            except BadDate:
+                reading.problems.append(Problem(
+                    "bad_date", WARNING,
+                    f"{place}: วันที่ \"{_text(cell(row, name))}\" ไม่ถูกต้อง กรุณาระบุเป็น วัน/เดือน/ปี พ.ศ. เช่น 5/11/2569"))
+        if case.category is None:
+            raw = _text(cell(row, "category"))
+            code = "row_missing_category" if not raw else "unknown_category"
+            detail = "ไม่ได้ระบุประเภท" if not raw else f"ประเภท \"{raw}\" ไม่อยู่ในรายการ"
+            reading.problems.append(Problem(
+                code, WARNING,
+                f"{place}: {detail} กรุณาระบุเป็น ข้อร้องเรียน ข้อเสนอแนะ ข้อคิดเห็น หรือ คำชมเชย"))
+        if case.received is None and not any(p.code == "bad_date" and place in p.message for p in reading.problems):
+            reading.problems.append(Problem(
+                "row_missing_date", WARNING, f"{place}: ไม่ได้ระบุวันที่รับเรื่อง กรุณาเพิ่มวันที่รับเรื่อง"))
+        reading.rows.append(case)
+    return reading
+
+
+def _read_c02(filename: str, sheet: str, rows: list[list[Any]], hdr: int, cols: dict[str, int]) -> FormReading:
+    reading = FormReading("complaint_02", filename, sheet, _header_text(rows, hdr), filled=False)
+    for offset, row in enumerate(rows[hdr + 1:], start=hdr + 2):
+        label = row[cols["category"]] if cols["category"] < len(row) else None
+        if _is_total(label):
+            break
+        cat = category_of(label)
+        if cat is None:
+            continue
+        counts: dict[str, int] = {}
+        for name in ("received", "done", "in_progress"):
+            idx = cols.get(name)
+            raw = row[idx] if idx is not None and idx < len(row) else None
+            reading.filled = reading.filled or _text(raw) != ""
+            value = _number(raw)
+            if value is None:
+                reading.problems.append(Problem(
+                    "bad_number", WARNING,
+                    f"{where(filename, sheet, offset)}: จำนวน \"{_text(raw)}\" "
+                    "ไม่ใช่ตัวเลข กรุณาระบุเป็นตัวเลข"))
+                value = 0
+            counts[name] = value
+        reading.counts[cat] = counts
+    return reading
+
+
+def read_table(filename: str, sheet: str, rows: list[list[Any]]) -> FormReading | None:
+    """Recognise one sheet as Complaint_01 or Complaint_02 by its header labels."""
+    c01 = _find_header(rows, C01_LABELS, {"category"}, 4)
+    c02 = _find_header(rows, C02_LABELS, {"category", "received"}, 2)
+    if c01 and (not c02 or len(c01[1]) >= 4 and {"subject", "received"} & c01[1].keys()):
+        return _read_c01(filename, sheet, rows, *c01)
+    if c02:
+        return _read_c02(filename, sheet, rows, *c02)
+    return None
+
+
+def workbook_sheets(filename: str, data: bytes) -> list[tuple[str, list[list[Any]]]]:
+    """Every sheet's cells as Python values (python-calamine: fast, reads .xlsx/.xlsm/.xls/.ods)."""
+    lower = filename.lower()
+    if lower.endswith(".csv"):
+        text = decode_bytes(data.lstrip(b"\xef\xbb\xbf"))
+        try:
+            dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        return [("csv", [list(r) for r in csv.reader(io.StringIO(text), dialect)])]
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises several types for corrupt, encrypted or foreign files
+        text = str(exc).lower()
+        if "password" in text or "encrypt" in text or type(exc).__name__ == "PasswordError" or \
+                data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" and lower.endswith((".xlsx", ".xlsm")):
+            raise DocumentError(filename, "encrypted_attachment", "workbook is password-protected") from exc
+        raise DocumentError(filename, "unreadable_attachment", f"cannot read workbook: {exc}") from exc
+    sheets = []
+    try:
+        for name in wb.sheet_names:
+            try:
+                sheets.append((name, wb.get_sheet_by_name(name).to_python(skip_empty_area=False)))
+            except Exception as exc:
+                raise DocumentError(filename, "unreadable_attachment", f"sheet {name}: {exc}") from exc
+    finally:
+        wb.close()
+    return sheets
+
+
+def read_forms(filename: str, data: bytes) -> list[FormReading]:
+    """All forms in one file (a workbook may hold both); DocumentError when it cannot be read at all."""
+    readings = []
+    for sheet, rows in workbook_sheets(filename, data):
+        reading = read_table(filename, sheet, rows)
+        if reading:
+            readings.append(reading)
+    return readings

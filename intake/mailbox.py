@@ -1,0 +1,230 @@
+"""Mail sources: an IMAP folder (imap-tools) or a local Maildir, yielding raw messages with arrival times.
+
+Messages are tracked by folder + UIDVALIDITY + UID and by a hash of the raw bytes (in the database),
+fetched with BODY.PEEK (a person may read the mailbox: \\Seen means nothing to us), and marked done
+on the server only after the caller's commit. Mail is never deleted or expunged.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import os
+import re
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from imap_tools import BaseMailBox, MailBox, MailBoxUnencrypted
+
+from config.settings import ImapSettings
+from intake.errors import SourceError
+from intake.pipeline import Fetched
+
+KnownFn = Callable[[str, int | None, list[str]], set[str]]
+FETCH_BATCH = 100
+_FETCH_ITEM = re.compile(rb"UID (\d+)")
+_INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
+NETWORK_ERRORS = (imaplib.IMAP4.error, imaplib.IMAP4.abort, OSError, socket.timeout, ssl.SSLError, EOFError)
+
+
+class MailSource(Protocol):
+    name: str
+
+    def connect(self) -> None: ...
+    def fetch_new(self, known: KnownFn) -> Iterator[Fetched]: ...
+    def mark_done(self, fetched: Fetched) -> None: ...
+    def wait(self, timeout: float) -> bool: ...
+    def close(self) -> None: ...
+
+
+class MaildirSource:
+    """A local Maildir: every file in new/ and cur/ not yet stored; delivery time from the file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = "maildir"
+
+    def connect(self) -> None:
+        for sub in ("new", "cur", "tmp"):
+            (self.path / sub).mkdir(parents=True, exist_ok=True)
+
+    def _files(self) -> list[Path]:
+        files = [p for sub in ("new", "cur") for p in (self.path / sub).iterdir() if p.is_file()]
+        return sorted(files, key=lambda p: (self._arrival(p), p.name))
+
+    @staticmethod
+    def _key(path: Path) -> str:
+        return path.name.split(":2,", 1)[0]
+
+    @staticmethod
+    def _arrival(path: Path) -> datetime:
+        # Delivery agents name files "<unix time>.<unique>.<host>"; that is the delivery time.
+        head = path.name.split(".", 1)[0]
+        if head.isdigit() and len(head) >= 9:
+            return datetime.fromtimestamp(int(head), UTC)
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+
+    def fetch_new(self, known: KnownFn) -> Iterator[Fetched]:
+        self.connect()
+        files = self._files()
+        seen = known(self.name, None, [self._key(p) for p in files])
+        for path in files:
+            key = self._key(path)
+            fetched = Fetched(raw=b"", arrived_at=self._arrival(path), source=self.name, uid=key)
+            if key in seen:
+                self.mark_done(fetched)
+                continue
+            try:
+                raw = path.read_bytes()
+            except FileNotFoundError:
+                continue  # moved away by a person meanwhile
+            yield Fetched(raw=raw, arrived_at=fetched.arrived_at, source=self.name, uid=key)
+
+    def mark_done(self, fetched: Fetched) -> None:
+        src = self.path / "new" / str(fetched.uid)
+        if src.exists():
+            os.replace(src, self.path / "cur" / f"{fetched.uid}:2,")
+
+    def wait(self, timeout: float) -> bool:
+        time.sleep(min(timeout, 2.0))  # a local folder is cheap to look at again
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+class ImapSource:
+    """One IMAP folder. Done = a keyword flag (and optionally a move to another folder)."""
+
+    def __init__(self, cfg: ImapSettings, done_keyword: str, done_folder: str | None = None,
+                 timeout: float = 60, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.cfg = cfg
+        self.done_keyword = done_keyword
+        self.done_folder = done_folder
+        self.timeout = timeout
+        self.ssl_context = ssl_context
+        self.name = f"imap:{cfg.folder}"
+        self.box: BaseMailBox | None = None
+        self.uidvalidity: int | None = None
+        self.supports_idle = False
+
+    def connect(self) -> None:
+        self.close()
+        try:
+            if self.cfg.secure:
+                box: BaseMailBox = MailBox(self.cfg.host, self.cfg.port, timeout=self.timeout,
+                                           ssl_context=self.ssl_context or ssl.create_default_context())
+            else:
+                box = MailBoxUnencrypted(self.cfg.host, self.cfg.port, timeout=self.timeout)
+            box.login(self.cfg.user, self.cfg.password, initial_folder=self.cfg.folder)
+            # Servers announce MOVE/IDLE only after login; imap-tools decides from pre-login capabilities.
+            typ, data = box.client.capability()
+            if typ == "OK" and data and data[-1]:
+                box.client.capabilities = tuple(data[-1].decode().upper().split())
+            status = box.client.status(_quote(self.cfg.folder), "(UIDVALIDITY)")
+            m = re.search(rb"UIDVALIDITY (\d+)", b" ".join(d for d in status[1] if isinstance(d, bytes)))
+            self.uidvalidity = int(m.group(1)) if m else None
+            if self.done_folder:
+                box.client.create(_quote(self.done_folder))  # fails harmlessly when it exists
+        except NETWORK_ERRORS as exc:
+            raise SourceError(self.name, _redact(str(exc), self.cfg.password)) from None
+        except Exception as exc:  # imap-tools' own errors (login refused, folder missing)
+            raise SourceError(self.name, _redact(str(exc), self.cfg.password)) from None
+        self.box = box
+        self.supports_idle = "IDLE" in box.client.capabilities
+
+    def _client(self) -> imaplib.IMAP4:
+        if self.box is None:
+            self.connect()
+        assert self.box is not None
+        return self.box.client
+
+    def fetch_new(self, known: KnownFn) -> Iterator[Fetched]:
+        client = self._client()
+        try:
+            typ, data = client.uid("SEARCH", "UNKEYWORD", self.done_keyword)
+            if typ != "OK":
+                raise SourceError(self.name, f"search failed: {data!r}")
+            uids = data[0].decode().split() if data and data[0] else []
+            seen = known(self.name, self.uidvalidity, uids)
+            for uid in uids:
+                if uid in seen:  # stored before a crash, but never marked on the server
+                    self._mark(client, uid)
+            todo = [u for u in uids if u not in seen]
+            for start in range(0, len(todo), FETCH_BATCH):
+                batch = todo[start:start + FETCH_BATCH]
+                typ, items = client.uid("FETCH", ",".join(batch), "(UID INTERNALDATE BODY.PEEK[])")
+                if typ != "OK":
+                    raise SourceError(self.name, f"fetch failed: {items!r}")
+                for item in items:
+                    if isinstance(item, tuple) and len(item) == 2:
+                        yield self._fetched(item[0], item[1])
+        except NETWORK_ERRORS as exc:
+            self.box = None
+            raise SourceError(self.name, str(exc)) from None
+
+    def _fetched(self, meta: bytes, raw: bytes) -> Fetched:
+        uid = _FETCH_ITEM.search(meta)
+        date = _INTERNALDATE.search(meta)
+        arrived = datetime.now(UTC)
+        if date:
+            tt = imaplib.Internaldate2tuple(b'INTERNALDATE "' + date.group(1) + b'"')
+            if tt:
+                arrived = datetime.fromtimestamp(time.mktime(tt), UTC)
+        return Fetched(raw=raw, arrived_at=arrived, source=self.name, uidvalidity=self.uidvalidity,
+                       uid=uid.group(1).decode() if uid else None)
+
+    def _mark(self, client: imaplib.IMAP4, uid: str) -> None:
+        typ, data = client.uid("STORE", uid, "+FLAGS.SILENT", f"({self.done_keyword})")
+        if typ != "OK":
+            raise SourceError(self.name, f"could not flag message {uid}: {data!r}")
+        if self.done_folder:
+            if "MOVE" in client.capabilities:
+                typ, data = client.uid("MOVE", uid, _quote(self.done_folder))
+            else:  # COPY only: the original stays, flagged; never expunge a person's mailbox
+                typ, data = client.uid("COPY", uid, _quote(self.done_folder))
+            if typ != "OK":
+                raise SourceError(self.name, f"could not move message {uid}: {data!r}")
+
+    def mark_done(self, fetched: Fetched) -> None:
+        if fetched.uid is None:
+            return
+        try:
+            self._mark(self._client(), fetched.uid)
+        except NETWORK_ERRORS as exc:
+            self.box = None
+            raise SourceError(self.name, str(exc)) from None
+
+    def wait(self, timeout: float) -> bool:
+        """Block in IDLE until the server reports a change or `timeout` passes."""
+        if self.box is None:
+            self.connect()
+        assert self.box is not None
+        if not self.supports_idle:
+            time.sleep(timeout)
+            return True
+        try:
+            return bool(self.box.idle.wait(timeout=timeout))
+        except NETWORK_ERRORS as exc:
+            self.box = None
+            raise SourceError(self.name, f"IDLE interrupted: {exc}") from None
+
+    def close(self) -> None:
+        if self.box is not None:
+            try:
+                self.box.logout()
+            except Exception:
+                pass  # the connection is gone already; nothing to tidy up
+        self.box = None
+
+
+def _quote(folder: str) -> str:
+    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _redact(text: str, secret: str) -> str:
+    return text.replace(secret, "***") if secret else text

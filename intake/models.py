@@ -1,0 +1,90 @@
+"""Tables owned by intake: every inbound message (with its original bytes), submissions and case rows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from config.db import Base, UTCDateTime
+
+
+class InboundMessage(Base):
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(255))  # e.g. "imap:INBOX" or "maildir"
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    uid: Mapped[str | None] = mapped_column(String(255))
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    from_addr: Mapped[str] = mapped_column(String(320), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    message_id: Mapped[str] = mapped_column(Text, default="")
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    # report | no_report | set_aside | needs_review | quarantined
+    outcome: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    unit_code: Mapped[str | None] = mapped_column(String(32))
+    period: Mapped[str | None] = mapped_column(String(7))
+    candidates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    __table_args__ = (
+        Index("ix_inbound_source_uid", "source", "uidvalidity", "uid"),
+        Index("ix_inbound_unit_period", "unit_code", "period"),
+        Index("ix_inbound_outcome", "outcome"),
+    )
+
+
+class Submission(Base):
+    """One message's contribution to a unit's report for a period; every version is kept."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    unit_code: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(7))
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    channel: Mapped[str] = mapped_column(String(16), default="email")  # email | paper
+    period_rule: Mapped[str] = mapped_column(String(32), default="")
+    has_c01: Mapped[bool] = mapped_column(Boolean, default=False)
+    c01_rows: Mapped[int] = mapped_column(Integer, default=0)
+    has_c02: Mapped[bool] = mapped_column(Boolean, default=False)
+    c02_total: Mapped[int] = mapped_column(Integer, default=0)
+    nil_statement: Mapped[bool] = mapped_column(Boolean, default=False)
+    c01_counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    c02_counts: Mapped[dict[str, dict[str, int]]] = mapped_column(JSON, default=dict)
+    files: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    rows: Mapped[list[CaseRecord]] = relationship(back_populates="submission", cascade="all, delete-orphan")
+
+    __table_args__ = (Index("ix_submissions_unit_period", "unit_code", "period"),)
+
+
+class CaseRecord(Base):
+    """One Complaint_01 row. `complainant` is personal data: never logged, masked in digests."""
+
+    __tablename__ = "case_rows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    row: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[str] = mapped_column(String(32), default="")
+    received: Mapped[date | None] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str | None] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    complainant: Mapped[str] = mapped_column(Text, default="")
+    action: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[str | None] = mapped_column(String(16))
+    completed: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    submission: Mapped[Submission] = relationship(back_populates="rows")

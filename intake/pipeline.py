@@ -1,0 +1,278 @@
+"""One message through intake, in small steps: parse, triage, documents, unit, period, store.
+
+`ingest` writes inside the caller's transaction and returns plain data for the receipt; the caller
+(bot) commits it together with the outgoing receipt, then marks the message done on the server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config.msgid import read_message_ids
+from config.units import Unit, UnitRegistry
+from intake.documents import Documents, FileNote, filename_periods_text, read_documents
+from intake.message import ParsedMail, parse_message
+from intake.models import CaseRecord, InboundMessage, Submission
+from intake.problems import ERROR, WARNING, Problem
+from intake.state import UnitReport, period_reports
+from intake.text import nil_statement, strip_quoted
+from intake.triage import Triage, triage
+from scoring.periods import Period, find_periods, find_tag_period
+
+
+@dataclass(frozen=True)
+class IntakeContext:
+    registry: UnitRegistry
+    own_addresses: tuple[str, ...]
+    msgid_domain: str
+    secret: str
+    trusted_domains: tuple[str, ...]
+    deadline_for: Callable[[Period], datetime]
+    max_message_bytes: int = 30 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A raw message as the mailbox gave it, with the server's arrival time."""
+
+    raw: bytes
+    arrived_at: datetime
+    source: str = "maildir"
+    uidvalidity: int | None = None
+    uid: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.raw).hexdigest()
+
+
+@dataclass
+class IngestResult:
+    inbound_id: int
+    outcome: str  # report | no_report | set_aside | needs_review | quarantined
+    reason: str
+    arrived_at: datetime
+    reply_to: str | None = None  # None: never answer this message
+    original_message_id: str = ""
+    original_subject: str = ""
+    unit: Unit | None = None
+    period: Period | None = None
+    period_rule: str = ""
+    files: list[FileNote] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    report: UnitReport | None = None
+    nil: bool = False
+    rows: int = 0
+
+
+def is_duplicate(session: Session, fetched: Fetched) -> bool:
+    return session.scalar(select(InboundMessage.id).where(InboundMessage.sha256 == fetched.sha256)) is not None
+
+
+# Step: which unit --------------------------------------------------------------------------------
+
+def decide_unit(mail: ParsedMail, doc: Documents, registry: UnitRegistry) -> tuple[Unit | None, list[Unit], list[Problem]]:
+    """The unit from the sender; where an address serves several units, the unit the form names."""
+    candidates = registry.for_sender(mail.from_addr)
+    named = [u for f in doc.forms if (u := registry.find_by_name(f.header_text))]
+    problems: list[Problem] = []
+    if len(candidates) == 1:
+        unit = candidates[0]
+        for other in {u.code: u for u in named if u.code != unit.code}.values():
+            problems.append(Problem(
+                "unit_conflict", WARNING,
+                f"แบบฟอร์มระบุหน่วยงาน \"{other.name}\" แต่ส่งจากที่อยู่อีเมลของ \"{unit.name}\" "
+                f"ระบบบันทึกเป็นของ {unit.name} หากไม่ถูกต้อง กรุณาแจ้งสำนักงานเลขานุการกรม"))
+        return unit, candidates, problems
+    chosen = {u.code for u in named} & {u.code for u in candidates}
+    if len(chosen) == 1:
+        return registry.get(chosen.pop()), candidates, problems
+    return None, candidates, problems
+
+
+# Step: which period ------------------------------------------------------------------------------
+
+def decide_period(mail: ParsedMail, doc: Documents, unit: Unit, fetched: Fetched, ctx: IntakeContext,
+                  completed: Callable[[Period], bool]) -> tuple[Period, str, list[Problem]]:
+    """The SPEC's order: written in a form or the text; the bot message replied to; the arrival month."""
+    problems: list[Problem] = []
+    form_periods: list[Period] = []
+    for form in doc.forms:
+        for p in form.periods[:1]:
+            if p not in form_periods:
+                form_periods.append(p)
+    subject = mail.subject
+    tag = find_tag_period(subject)
+    text = " ".join([subject.replace(f"[{tag.tag}]", " ") if tag else subject, strip_quoted(mail.text)[:5000],
+                     filename_periods_text(mail.attachments)])
+    text_periods = find_periods(text)
+    if form_periods:
+        chosen, rule = form_periods[0], "form"
+        if len(form_periods) > 1:
+            problems.append(Problem(
+                "period_conflict", WARNING,
+                "แบบฟอร์มที่แนบระบุเดือนไม่ตรงกัน (" + ", ".join(p.thai() for p in form_periods) + ") "
+                f"ระบบบันทึกเป็นเดือน{chosen.thai()} กรุณาตรวจสอบ"))
+        elif text_periods and text_periods[0] != chosen:
+            problems.append(Problem(
+                "period_conflict", WARNING,
+                f"หัวเรื่องหรือข้อความระบุเดือน{text_periods[0].thai()} แต่แบบฟอร์มระบุเดือน{chosen.thai()} "
+                f"ระบบบันทึกตามแบบฟอร์ม (เดือน{chosen.thai()})"))
+        return chosen, rule, problems
+    if text_periods:
+        return text_periods[0], "text", problems
+    for ref in read_message_ids(ctx.secret, [mail.in_reply_to, *mail.references]):
+        if ref.period and ref.unit in (None, unit.code):
+            return Period.parse(ref.period), "reply", problems
+    if tag:
+        return tag, "reply", problems
+    arrival_local = fetched.arrived_at.astimezone(ctx.deadline_for(Period.of(fetched.arrived_at)).tzinfo)
+    month = Period.of(arrival_local)
+    if fetched.arrived_at > ctx.deadline_for(month):
+        if completed(month):
+            return month.next(), "arrival_next", problems
+        return month, "arrival_late", problems
+    return month, "arrival", problems
+
+
+# Step: store -------------------------------------------------------------------------------------
+
+def _inbound(fetched: Fetched, mail: ParsedMail | None, outcome: str, reason: str) -> InboundMessage:
+    return InboundMessage(
+        sha256=fetched.sha256, source=fetched.source, uidvalidity=fetched.uidvalidity, uid=fetched.uid,
+        arrived_at=fetched.arrived_at, processed_at=datetime.now(UTC),
+        from_addr=mail.from_addr[:320] if mail else "", subject=mail.subject if mail else "",
+        message_id=mail.message_id if mail else "", size=len(fetched.raw), raw=fetched.raw,
+        outcome=outcome, reason=reason, candidates=[], problems=[],
+    )
+
+
+def _submission(inbound: InboundMessage, unit: Unit, period: Period, rule: str, fetched: Fetched, doc: Documents,
+                nil: bool, problems: list[Problem]) -> Submission | None:
+    c01 = next((f for f in doc.forms if f.form == "complaint_01"), None)
+    c02 = next((f for f in doc.forms if f.form == "complaint_02" and f.filled), None)
+    if not (c01 or c02 or nil):
+        return None
+    sub = Submission(
+        unit_code=unit.code, period=str(period), arrived_at=fetched.arrived_at, channel="email",
+        period_rule=rule, has_c01=c01 is not None, c01_rows=len(c01.rows) if c01 else 0,
+        has_c02=c02 is not None, c02_total=sum(c02.category_counts().values()) if c02 else 0,
+        nil_statement=nil, c01_counts=c01.category_counts() if c01 else {}, c02_counts=c02.counts if c02 else {},
+        files=[{"filename": f.filename, "kind": f.kind, "detail": f.detail} for f in doc.files],
+        problems=[p.to_dict() for p in problems],
+    )
+    if c01:
+        for r in c01.rows:
+            sub.rows.append(CaseRecord(
+                row=r.row, seq=r.seq[:32], received=r.received, channel=r.channel, category=r.category,
+                subject=r.subject, complainant=r.complainant, action=r.action, result=r.result,
+                completed=r.completed, note=r.note))
+    return sub
+
+
+def _date_problems(doc: Documents, period: Period) -> list[Problem]:
+    out = []
+    for form in doc.forms:
+        for r in form.rows:
+            if r.received and r.received > period.last_day():
+                out.append(Problem(
+                    "date_out_of_period", WARNING,
+                    f"ไฟล์ {form.filename} แถวที่ {r.row}: วันที่รับเรื่อง {r.received.day}/{r.received.month}/"
+                    f"{r.received.year + 543} อยู่หลังเดือน{period.thai()} กรุณาตรวจสอบวันที่หรือเดือนที่รายงาน"))
+    return out
+
+
+def ingest(session: Session, fetched: Fetched, ctx: IntakeContext) -> IngestResult:
+    """Read, decide and store one message inside the caller's transaction.
+
+    1. Parse the MIME; triage what must never be answered.
+    2. Find the unit from the sender (and the form, for shared addresses).
+    3. Read the documents and the reply text.
+    4. Decide the period; build the submission with its problems.
+    5. Store everything and fold the unit's report for the receipt.
+    """
+    mail = parse_message(fetched.raw)
+    result = IngestResult(inbound_id=0, outcome="set_aside", reason="", arrived_at=fetched.arrived_at,
+                          original_message_id=mail.message_id, original_subject=mail.subject)
+
+    def store(inbound: InboundMessage) -> IngestResult:
+        session.add(inbound)
+        session.flush()
+        result.inbound_id, result.outcome, result.reason = inbound.id, inbound.outcome, inbound.reason
+        return result
+
+    # 1. Triage.
+    verdict: Triage = triage(mail, ctx.own_addresses, ctx.msgid_domain)
+    if not verdict.answerable:
+        return store(_inbound(fetched, mail, "set_aside", f"{verdict.verdict}: {verdict.reason}"))
+    if len(fetched.raw) > ctx.max_message_bytes:
+        result.reply_to = mail.from_addr if ctx.registry.for_sender(mail.from_addr) else None
+        result.problems.append(Problem("message_too_large", ERROR,
+                                       f"อีเมลมีขนาดเกิน {ctx.max_message_bytes // (1024 * 1024)} MB "
+                                       "กรุณาส่งแบบฟอร์มเป็นไฟล์ Excel ที่มีขนาดเล็กลง"))
+        return store(_inbound(fetched, mail, "needs_review", "message too large"))
+
+    # 2-3. Unit and documents.
+    doc = read_documents(mail.attachments)
+    unit, candidates, unit_problems = decide_unit(mail, doc, ctx.registry)
+    result.files, result.problems = doc.files, list(doc.problems) + unit_problems
+    if not candidates:
+        domain = mail.from_addr.rpartition("@")[2]
+        result.reply_to = mail.from_addr if domain in ctx.trusted_domains else None
+        return store(_inbound(fetched, mail, "set_aside", "unknown sender"))
+    result.reply_to = mail.from_addr
+    nil = nil_statement(mail.text) or bool(doc.memo_nil)
+    result.nil = nil
+
+    if unit is None:
+        inbound = _inbound(fetched, mail, "needs_review", "sender serves several units; the form names none")
+        inbound.candidates = [u.code for u in candidates]
+        period, rule, _ = decide_period(mail, doc, candidates[0], fetched, ctx, lambda p: False)
+        inbound.period, result.period, result.period_rule = str(period), period, rule
+        return store(inbound)
+    result.unit = unit
+
+    # 4. Period and submission.
+    def completed(p: Period) -> bool:
+        return period_reports(session, str(p), fetched.arrived_at, [unit.code])[unit.code].state.completed_at is not None
+
+    period, rule, period_problems = decide_period(mail, doc, unit, fetched, ctx, completed)
+    result.period, result.period_rule = period, rule
+    result.problems += period_problems + _date_problems(doc, period)
+    inbound = _inbound(fetched, mail, "report", "")
+    inbound.unit_code, inbound.period = unit.code, str(period)
+    sub = _submission(inbound, unit, period, rule, fetched, doc, nil, result.problems)
+    if sub is None:
+        inbound.outcome = "needs_review" if doc.review_reasons else "no_report"
+        inbound.reason = "; ".join(doc.review_reasons) or "no report found"
+    inbound.problems = [p.to_dict() for p in result.problems]
+    store(inbound)
+
+    # 5. Store the submission and fold the unit's report for the receipt.
+    if sub is not None:
+        sub.inbound_id = inbound.id
+        session.add(sub)
+        session.flush()
+        result.rows = sub.c01_rows
+    result.report = period_reports(session, str(period), fetched.arrived_at, [unit.code])[unit.code]
+    return result
+
+
+def quarantine(session: Session, fetched: Fetched, error: str) -> IngestResult:
+    """Keep a message that broke the pipeline, with its error, so the loop can move on."""
+    try:
+        mail: ParsedMail | None = parse_message(fetched.raw)
+    except Exception:
+        mail = None
+    inbound = _inbound(fetched, mail, "quarantined", error[:4000])
+    session.add(inbound)
+    session.flush()
+    return IngestResult(inbound_id=inbound.id, outcome="quarantined", reason=error, arrived_at=fetched.arrived_at,
+                        original_message_id=mail.message_id if mail else "",
+                        original_subject=mail.subject if mail else "")

@@ -1,0 +1,115 @@
+"""A unit's report for a period as of a moment: submissions folded, counts, cross-checks."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from intake.forms import THAI_CATEGORY
+from intake.models import InboundMessage, Submission
+from intake.problems import ERROR, WARNING, Problem
+from scoring.status import CATEGORIES, Part, PeriodState, fold
+
+
+@dataclass
+class UnitReport:
+    unit_code: str
+    state: PeriodState
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0))
+    problems: list[Problem] = field(default_factory=list)
+    needs_review: bool = False
+    last_arrival: datetime | None = None
+
+
+def _part(sub: Submission) -> Part:
+    return Part(arrived_at=sub.arrived_at, has_c01=sub.has_c01, c01_rows=sub.c01_rows, has_c02=sub.has_c02,
+                c02_total=sub.c02_total, nil_statement=sub.nil_statement, ref=sub.id)
+
+
+def cross_check(c01: Submission | None, c02: Submission | None) -> list[Problem]:
+    """Complaint_02 counts must agree with the rows of Complaint_01, per category."""
+    if c01 is None or c02 is None:
+        return []
+    problems = []
+    for cat in CATEGORIES:
+        rows = c01.c01_counts.get(cat, 0)
+        summary = c02.c02_counts.get(cat, {}).get("received", 0)
+        if rows != summary:
+            problems.append(Problem(
+                "totals_mismatch", WARNING,
+                f"{THAI_CATEGORY[cat]}: แบบ Complaint_02 ระบุ {summary} เรื่อง แต่แบบ Complaint_01 มี {rows} รายการ "
+                "กรุณาตรวจสอบให้ตรงกันแล้วส่งแบบที่แก้ไขอีกครั้ง"))
+    return problems
+
+
+def _missing_problems(state: PeriodState) -> list[Problem]:
+    out = []
+    if "Complaint_01" in state.missing:
+        out.append(Problem("missing_complaint_01", ERROR,
+                           "ยังไม่ได้รับแบบ Complaint_01 (รายละเอียดรายเรื่อง) กรุณาส่งเพิ่มเติม"))
+    if "Complaint_02" in state.missing:
+        out.append(Problem("missing_complaint_02", ERROR,
+                           "ยังไม่ได้รับแบบ Complaint_02 (สรุปจำนวนเรื่อง) กรุณาส่งเพิ่มเติม"))
+    return out
+
+
+def build_report(unit_code: str, subs: Iterable[Submission], as_of: datetime, needs_review: bool) -> UnitReport:
+    """Fold one unit's submissions that arrived by `as_of` into its report."""
+    subs = [s for s in subs if s.arrived_at <= as_of]
+    by_id = {s.id: s for s in subs}
+    state = fold(_part(s) for s in subs)
+    report = UnitReport(unit_code, state, needs_review=needs_review)
+    report.last_arrival = max((s.arrived_at for s in subs), default=None)
+    c01 = by_id.get(state.c01_ref) if state.c01_ref else None
+    c02 = by_id.get(state.c02_ref) if state.c02_ref else None
+    if state.kind == "complaints" and c01 is not None:
+        report.counts = {c: c01.c01_counts.get(c, 0) for c in CATEGORIES}
+    elif state.kind == "complaints" and c02 is not None:
+        report.counts = {c: c02.c02_counts.get(c, {}).get("received", 0) for c in CATEGORIES}
+    seen: set[tuple[str, str]] = set()
+    for sub in (c01, c02):
+        for p in (sub.problems if sub else []):
+            if (p["code"], p["message"]) not in seen and p["code"] not in ("totals_mismatch",):
+                seen.add((p["code"], p["message"]))
+                report.problems.append(Problem(p["code"], p["severity"], p["message"]))
+    if state.kind == "complaints":
+        report.problems.extend(cross_check(c01, c02))
+    report.problems.extend(_missing_problems(state))
+    return report
+
+
+def period_reports(session: Session, period: str, as_of: datetime,
+                   unit_codes: Iterable[str] | None = None) -> dict[str, UnitReport]:
+    """Every unit's report for the period as of `as_of` (units with nothing get an empty report)."""
+    query = select(Submission).where(Submission.period == period).order_by(Submission.arrived_at, Submission.id)
+    codes = list(unit_codes) if unit_codes is not None else None
+    if codes is not None:
+        query = query.where(Submission.unit_code.in_(codes))
+    grouped: dict[str, list[Submission]] = defaultdict(list)
+    for sub in session.scalars(query):
+        grouped[sub.unit_code].append(sub)
+    review = review_units(session, period, as_of)
+    out = {}
+    for code in (codes if codes is not None else sorted(set(grouped) | review)):
+        out[code] = build_report(code, grouped.get(code, []), as_of, code in review)
+    return out
+
+
+def review_units(session: Session, period: str, as_of: datetime) -> set[str]:
+    """Units with a message for this period that a person must still look at."""
+    rows = session.execute(
+        select(InboundMessage.unit_code, InboundMessage.candidates, InboundMessage.arrived_at).where(
+            InboundMessage.outcome == "needs_review", InboundMessage.period == period)
+    ).all()
+    units: set[str] = set()
+    for unit_code, candidates, arrived in rows:
+        if arrived > as_of:
+            continue
+        if unit_code:
+            units.add(unit_code)
+        units.update(candidates or [])
+    return units

@@ -1,0 +1,1 @@
+"""Everything the bot sends: the outbox, SMTP or .eml delivery, templates, receipts."""

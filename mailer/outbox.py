@@ -1,0 +1,136 @@
+"""Enqueue in the caller's transaction; `send_due` claims due rows, delivers, and records the outcome."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from mailer.errors import DeliveryError
+from mailer.models import OutboxMessage
+from mailer.transport import Transport
+
+log = logging.getLogger("complaint_bot.outbox")
+
+LEASE = timedelta(minutes=5)  # a claim older than this belongs to a crashed sender: take it over
+MAX_AGE = timedelta(days=3)  # transient failures are retried for this long, then given up
+
+
+@dataclass(frozen=True)
+class Envelope:
+    key: str
+    kind: str
+    recipients: list[str]
+    subject: str
+    message_id: str
+    raw: bytes
+    unit_code: str | None = None
+    period: str | None = None
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+def enqueue(session: Session, env: Envelope, now: datetime) -> OutboxMessage | None:
+    """Add the message unless its idempotency key is already there (then nothing happens)."""
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == env.key)) is not None:
+        return None
+    row = OutboxMessage(
+        idempotency_key=env.key, kind=env.kind, unit_code=env.unit_code, period=env.period,
+        recipients=env.recipients, primary_to=(env.recipients[0] if env.recipients else ""), subject=env.subject,
+        message_id=env.message_id, raw=env.raw, status="pending", attempts=0, created_at=now,
+        next_attempt_at=now, last_error="",
+    )
+    try:
+        with session.begin_nested():  # another worker may insert the same key at the same moment
+            session.add(row)
+    except IntegrityError:
+        return None
+    return row
+
+
+def recent_count(session: Session, address: str, kind: str, since: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.primary_to == address, OutboxMessage.kind == kind, OutboxMessage.created_at >= since)) or 0
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 6 * 3600))
+
+
+def _claim(session_factory: sessionmaker, now: datetime, limit: int) -> list[int]:
+    with session_factory.begin() as s:
+        due = s.scalars(select(OutboxMessage.id).where(or_(
+            (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
+            (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
+        )).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)).all()
+    claimed = []
+    for row_id in due:
+        with session_factory.begin() as s:
+            # The compare-and-set makes two senders never take the same row.
+            res = s.execute(update(OutboxMessage).where(OutboxMessage.id == row_id, or_(
+                (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
+                (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
+            )).values(status="sending", claimed_until=now + LEASE, attempts=OutboxMessage.attempts + 1))
+            if res.rowcount == 1:
+                claimed.append(row_id)
+    return claimed
+
+
+def send_due(session_factory: sessionmaker, transport: Transport, sender: str,
+             now: Callable[[], datetime] = lambda: datetime.now(UTC), limit: int = 200) -> SendReport:
+    """Deliver what is due. A failing recipient delays only its own message."""
+    report = SendReport()
+    ids = _claim(session_factory, now(), limit)
+    if not ids:
+        return report
+    opened = False
+    down: DeliveryError | None = None  # the server could not be reached: the rest of the batch waits too
+    for row_id in ids:
+        with session_factory() as s:
+            row = s.get(OutboxMessage, row_id)
+            assert row is not None
+            raw, recipients, attempts, created = row.raw, list(row.recipients), row.attempts, row.created_at
+            name = f"{row.id:06d}-{row.kind}"
+        error: DeliveryError | None = down
+        if down is None:
+            try:
+                if not opened:
+                    try:
+                        transport.open()
+                    except DeliveryError as exc:
+                        down = exc
+                        raise
+                    opened = True
+                transport.send(raw, sender, recipients, name)
+            except DeliveryError as exc:
+                error = exc
+        with session_factory.begin() as s:
+            row = s.get(OutboxMessage, row_id)
+            assert row is not None
+            moment = now()
+            if error is None:
+                row.status, row.sent_at, row.claimed_until, row.last_error = "sent", moment, None, ""
+                report.sent += 1
+                log.info("sent %s #%d to %d recipient(s)", row.kind, row.id, len(recipients))
+            elif error.permanent or moment - created > MAX_AGE:
+                row.status, row.claimed_until, row.last_error = "failed", None, str(error)[:2000]
+                report.failed += 1
+                log.warning("gave up %s #%d: %s", row.kind, row.id, error)
+            else:
+                row.status, row.claimed_until, row.last_error = "pending", None, str(error)[:2000]
+                row.next_attempt_at = moment + _backoff(attempts)
+                report.retrying += 1
+                log.warning("will retry %s #%d at %s: %s", row.kind, row.id, row.next_attempt_at, error)
+    if opened:
+        transport.close()
+    return report

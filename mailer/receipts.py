@@ -1,0 +1,113 @@
+"""Receipts: what was understood from a unit's message, rendered from plain data and enqueued."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from config.msgid import make_message_id
+from mailer.compose import build_message
+from mailer.outbox import Envelope, enqueue
+from mailer.render import render
+from scoring.periods import Period, thai_datetime
+from scoring.status import CATEGORIES
+
+STATUS_THAI = {
+    "on_time": "ส่งครบถ้วนและตรงเวลา",
+    "late": "ส่งครบถ้วน แต่ล่าช้ากว่ากำหนด",
+    "incomplete": "ยังไม่ครบถ้วน",
+    "pending": "ยังไม่ได้รับรายงาน",
+    "missing": "ไม่ได้ส่งรายงาน",
+    "needs_review": "รอเจ้าหน้าที่ตรวจสอบ",
+    "exempt": "ได้รับการยกเว้น",
+}
+KIND_THAI = {"complaints": "รายงานกรณีมีเรื่อง (Complaint_01 และ Complaint_02)",
+             "nil": "รายงานกรณีไม่มีเรื่องร้องเรียน"}
+CATEGORY_THAI = {"complaint": "ข้อร้องเรียน", "suggestion": "ข้อเสนอแนะ", "opinion": "ข้อคิดเห็น", "compliment": "คำชมเชย"}
+PERIOD_RULE_THAI = {
+    "form": "ตามที่ระบุในแบบฟอร์ม",
+    "text": "ตามที่ระบุในหัวเรื่องหรือข้อความของอีเมล",
+    "reply": "ตามอีเมลแจ้งเตือนที่ท่านตอบกลับ",
+    "arrival": "ตามเดือนที่ได้รับอีเมล เนื่องจากไม่พบการระบุเดือนในอีเมลหรือแบบฟอร์ม",
+    "arrival_late": "ตามเดือนที่ได้รับอีเมล ซึ่งได้รับหลังกำหนดส่ง จึงถือเป็นการส่งล่าช้าของเดือนนี้",
+    "arrival_next": "เป็นเดือนถัดไป เนื่องจากรายงานเดือนที่ได้รับอีเมลครบถ้วนแล้ว",
+}
+
+
+@dataclass(frozen=True)
+class MailContext:
+    """Who the bot is when it writes: sender, Message-ID signing, time zone, template overrides."""
+
+    from_addr: str
+    from_name: str
+    secret: str
+    domain: str
+    tz: ZoneInfo
+    templates_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class ReceiptInfo:
+    key: str  # stable per original message, so re-processing never sends a second receipt
+    situation: str  # report | no_report | needs_review | unknown_sender | quarantined
+    reference: str
+    to: str
+    arrived_at: datetime
+    unit_code: str | None = None
+    unit_name: str | None = None
+    period: Period | None = None
+    period_rule: str = ""
+    deadline: datetime | None = None
+    status: str | None = None
+    report_kind: str | None = None
+    completed_at: datetime | None = None
+    files: list[tuple[str, str]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (severity, Thai message)
+    original_message_id: str = ""
+    original_subject: str = ""
+
+
+def receipt_context(info: ReceiptInfo, tz: ZoneInfo) -> dict[str, object]:
+    local = (lambda d: thai_datetime(d.astimezone(tz)) if d else "")
+    return {
+        "situation": info.situation,
+        "reference": info.reference,
+        "unit_name": info.unit_name or "",
+        "unit_code": info.unit_code or "",
+        "period": info.period.thai() if info.period else "",
+        "tag": info.period.tag if info.period else "",
+        "period_note": PERIOD_RULE_THAI.get(info.period_rule, ""),
+        "arrived": local(info.arrived_at),
+        "deadline": local(info.deadline),
+        "status": info.status or "",
+        "status_thai": STATUS_THAI.get(info.status or "", ""),
+        "on_time": info.status == "on_time",
+        "kind_thai": KIND_THAI.get(info.report_kind or "", ""),
+        "completed": local(info.completed_at),
+        "files": [{"name": n, "detail": d} for n, d in info.files],
+        "counts": [{"label": CATEGORY_THAI[c], "value": info.counts.get(c, 0)} for c in CATEGORIES],
+        "has_counts": info.report_kind == "complaints",
+        "errors": [m for s, m in info.problems if s == "error"],
+        "warnings": [m for s, m in info.problems if s != "error"],
+        "original_subject": info.original_subject,
+    }
+
+
+def enqueue_receipt(session: Session, info: ReceiptInfo, ctx: MailContext, now: datetime) -> bool:
+    """Render and enqueue; False when a receipt for this message exists already."""
+    period = str(info.period) if info.period else None
+    message_id = make_message_id(ctx.secret, ctx.domain, "receipt", info.unit_code, period, info.key)
+    rendered = render("receipt", receipt_context(info, ctx.tz), ctx.templates_dir)
+    raw = build_message(
+        from_addr=ctx.from_addr, from_name=ctx.from_name, to=[info.to], subject=rendered.subject,
+        text=rendered.text, html=rendered.html, message_id=message_id, date=now,
+        in_reply_to=info.original_message_id, auto_submitted="auto-replied",
+    )
+    env = Envelope(key=info.key, kind="receipt", recipients=[info.to], subject=rendered.subject,
+                   message_id=message_id, raw=raw, unit_code=info.unit_code, period=period)
+    return enqueue(session, env, now) is not None

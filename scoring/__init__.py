@@ -1,0 +1,1 @@
+"""Pure functions about time and compliance: periods, deadlines, unit status, scores. No I/O."""

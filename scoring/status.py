@@ -1,0 +1,110 @@
+"""A unit's status for a period, folded from the parts it sent, in order of arrival."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from scoring.deadlines import is_on_time
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    INCOMPLETE = "incomplete"
+    ON_TIME = "on_time"
+    LATE = "late"
+    MISSING = "missing"
+    NEEDS_REVIEW = "needs_review"
+    EXEMPT = "exempt"
+
+
+CATEGORIES = ("complaint", "suggestion", "opinion", "compliment")
+
+
+@dataclass(frozen=True)
+class Part:
+    """What one message contributed to a unit's report for a period."""
+
+    arrived_at: datetime
+    has_c01: bool = False
+    c01_rows: int = 0
+    has_c02: bool = False
+    c02_total: int = 0
+    nil_statement: bool = False
+    ref: int | None = None  # the submission it came from
+
+
+@dataclass
+class PeriodState:
+    completed_at: datetime | None = None
+    kind: str | None = None  # "complaints" | "nil" | None
+    has_part: bool = False
+    missing: list[str] = field(default_factory=list)  # form names still needed
+    c01_ref: int | None = None  # latest submission holding Complaint_01
+    c02_ref: int | None = None  # latest submission holding Complaint_02
+    nil_ref: int | None = None  # latest nil statement
+
+
+def _kind_now(c01_rows: int | None, c02_total: int | None, nil: bool) -> str | None:
+    """Is the report complete with what is known now, and of which kind?"""
+    if c01_rows and c02_total is not None:
+        return "complaints"
+    if c01_rows is None or c01_rows == 0:
+        if nil and not (c02_total or 0):
+            return "nil"
+        if c02_total == 0 and not c01_rows:
+            return "nil"
+    return None
+
+
+def fold(parts: Iterable[Part]) -> PeriodState:
+    """Replay the parts in arrival order; the moment the report first became complete is kept.
+
+    1. Later data replaces earlier data of the same form (a correction), so keep the latest of each.
+    2. After each part, check completeness; remember the first moment it held.
+    3. The kind shown is that of the latest complete picture.
+    """
+    state = PeriodState()
+    c01_rows: int | None = None
+    c02_total: int | None = None
+    nil = False
+    for part in sorted(parts, key=lambda p: p.arrived_at):
+        if not (part.has_c01 or part.has_c02 or part.nil_statement):
+            continue
+        state.has_part = True
+        if part.has_c01:
+            c01_rows, state.c01_ref = part.c01_rows, part.ref
+            if part.c01_rows:
+                nil = False  # cases reported now outweigh an earlier "none"
+        if part.has_c02:
+            c02_total, state.c02_ref = part.c02_total, part.ref
+        if part.nil_statement:
+            nil, state.nil_ref = True, part.ref
+            if not part.has_c01 and c01_rows:
+                c01_rows = 0  # a later "no complaints" supersedes earlier rows
+        kind = _kind_now(c01_rows, c02_total, nil)
+        if kind:
+            state.kind = kind
+            if state.completed_at is None:
+                state.completed_at = part.arrived_at
+    if state.has_part and state.kind is None:
+        if not c01_rows:
+            state.missing.append("Complaint_01")
+        if c02_total is None:
+            state.missing.append("Complaint_02")
+    return state
+
+
+def unit_status(state: PeriodState, due: datetime, as_of: datetime, *,
+                exempt: bool = False, needs_review: bool = False) -> Status:
+    if exempt:
+        return Status.EXEMPT
+    if state.completed_at is not None:
+        return Status.ON_TIME if is_on_time(state.completed_at, due) else Status.LATE
+    if needs_review:
+        return Status.NEEDS_REVIEW
+    if state.has_part:
+        return Status.INCOMPLETE
+    return Status.MISSING if as_of > due else Status.PENDING
