@@ -286,7 +286,7 @@ def workbook_sheets(filename: str, data: bytes) -> list[tuple[str, list[list[Any
     """Every sheet's cells as Python values (python-calamine: fast, reads .xlsx/.xlsm/.xls/.ods)."""
     lower = filename.lower()
     if lower.endswith(".csv"):
-        text = decode_bytes(data.lstrip(b"\xef\xbb\xbf"))
+        text = decode_bytes(data.removeprefix(b"\xef\xbb\xbf"))
         try:
             dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
         except csv.Error:

@@ -148,7 +148,7 @@ _MONTH_WORD = (
     + "|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
 )
 _NAMED = re.compile(
-    rf"(?<![ก-๙A-Za-z])({_MONTH_WORD})\.?\s*(?:พ\.?\s*ศ\.?|ค\.?\s*ศ\.?|,)?\s*(\d{{4}}|\d{{2}})(?!\d)",
+    rf"(?<![A-Za-z])({_MONTH_WORD})\.?\s*(?:พ\.?\s*ศ\.?|ค\.?\s*ศ\.?|,)?\s*(\d{{4}}|\d{{2}})(?!\d)",
     re.IGNORECASE,
 )
 _NUMERIC = re.compile(r"(?<![\d/.\-])(\d{1,2})\s*[/\-.]\s*(\d{4})(?![\d/.\-])")

@@ -1,0 +1,122 @@
+"""Complaint_01/02 found by labels: canonical forms, edited forms, blank forms, dates."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from hypothesis import given, settings, strategies as st
+from openpyxl import Workbook
+
+from intake.blank_forms import Case, complaint_01, complaint_02
+from intake.dates import BadDate, parse_date
+from intake.forms import C01_LABELS, read_forms, read_table
+from scoring.periods import Period
+
+NOV = Period(2026, 11)
+
+
+def _xlsx(rows: list[list[object]], title: str = "Sheet1") -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title
+    for r in rows:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_canonical_forms_round_trip() -> None:
+    cases = [Case(date(2026, 11, 3), "โทรศัพท์", "complaint", "เสียงดัง", "นายก ข", "ตรวจสอบ", True, date(2026, 11, 9)),
+             Case(date(2026, 11, 5), "เว็บไซต์", "compliment", "ชมเชย", done=False)]
+    [c01] = read_forms("c1.xlsx", complaint_01("ศูนย์อนามัยที่ 1", NOV, cases))
+    assert c01.form == "complaint_01" and c01.periods == [NOV] and "ศูนย์อนามัยที่ 1" in c01.header_text
+    assert [(r.received, r.category, r.result, r.completed) for r in c01.rows] == [
+        (date(2026, 11, 3), "complaint", "done", date(2026, 11, 9)), (date(2026, 11, 5), "compliment", "in_progress", None)]
+    assert c01.rows[0].complainant == "นายก ข" and c01.problems == []
+    [c02] = read_forms("c2.xlsx", complaint_02("ศูนย์อนามัยที่ 1", NOV, {"complaint": (1, 1, 0), "compliment": (1, 0, 1)}))
+    assert c02.form == "complaint_02" and c02.filled
+    assert c02.category_counts() == {"complaint": 1, "suggestion": 0, "opinion": 0, "compliment": 1}
+
+
+def test_blank_complaint_02_is_not_a_nil_report() -> None:
+    [c02] = read_forms("blank.xlsx", complaint_02())
+    assert not c02.filled
+
+
+def test_edited_complaint_01_with_title_rows_english_headers_and_shuffled_columns() -> None:
+    rows: list[list[object]] = [
+        ["รายงานผลการจัดการข้อร้องเรียน"], [], ["หน่วยงาน: ศูนย์อนามัยที่ 2", None, "ประจำเดือน ต.ค. 69"],
+        ["Category", "No.", "Date received", "Subject", "Channel\n(ช่องทาง)", "Result", "Remarks"],
+        ["ร้องเรียน", 1, "3/10/2569", "ขยะ", "โทรศัพท์", "เสร็จสิ้น", ""],
+        [None, None, None, None, None, None, None],
+        ["ข้อเสนอแนะ", 2, "๕ ต.ค. ๒๕๖๙", "เวลา", "อีเมล", "อยู่ระหว่างดำเนินการ", "x"],
+        ["รวม", "", "", "", "", "", ""],
+        ["หมายเหตุ: ข้อมูลเบื้องต้น"],
+    ]
+    [form] = read_forms("edited.xlsx", _xlsx(rows))
+    assert form.form == "complaint_01" and form.periods == [Period(2026, 10)]
+    assert [(r.category, r.received, r.result) for r in form.rows] == [
+        ("complaint", date(2026, 10, 3), "done"), ("suggestion", date(2026, 10, 5), "in_progress")]
+
+
+def test_row_problems_name_the_file_sheet_and_row() -> None:
+    rows: list[list[object]] = [["ลำดับ", "วันที่รับเรื่อง", "ช่องทาง", "ประเภท", "เรื่อง"],
+                                [1, "31/02/2569", "โทรศัพท์", "", "x"], [2, "", "เว็บ", "อื่นๆ", "y"]]
+    [form] = read_forms("bad.xlsx", _xlsx(rows, "ข้อมูล"))
+    codes = sorted(p.code for p in form.problems)
+    assert codes == ["bad_date", "row_missing_category", "row_missing_date", "unknown_category"]
+    assert any("ไฟล์ bad.xlsx แผ่นงาน ข้อมูล แถวที่ 2" in p.message for p in form.problems)
+
+
+def test_csv_in_cp874_is_read() -> None:
+    text = "ประเภท,จำนวนที่ได้รับ,แล้วเสร็จ,อยู่ระหว่างดำเนินการ\nข้อร้องเรียน,0,0,0\nข้อเสนอแนะ,0,0,0\n"
+    [form] = read_forms("c2.csv", text.encode("cp874"))
+    assert form.form == "complaint_02" and form.filled and sum(form.category_counts().values()) == 0
+
+
+def test_corrupt_workbook_is_a_document_error() -> None:
+    from intake.errors import DocumentError
+
+    with pytest.raises(DocumentError) as err:
+        read_forms("broken.xlsx", b"PK\x03\x04 not really a zip")
+    assert err.value.code == "unreadable_attachment"
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("5/11/2569", date(2026, 11, 5)), ("05-11-69", date(2026, 11, 5)), ("5 พ.ย. 2569", date(2026, 11, 5)),
+    ("5 พฤศจิกายน 69", date(2026, 11, 5)), ("2026-11-05", date(2026, 11, 5)), ("๕/๑๑/๒๕๖๙", date(2026, 11, 5)),
+    (46331.0, date(2026, 11, 5)), ("5/11/2026", date(2026, 11, 5)), ("", None), (None, None),
+])
+def test_dates(value: object, expected: date | None) -> None:
+    assert parse_date(value) == expected
+
+
+@pytest.mark.parametrize("value", ["31/02/2569", "hello", "5/13/2569"])
+def test_impossible_dates(value: str) -> None:
+    with pytest.raises(BadDate):
+        parse_date(value)
+
+
+@given(st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 12, 31)), st.booleans(), st.booleans())
+def test_dates_in_either_era_and_digit_set(day: date, be: bool, thai_digits: bool) -> None:
+    text = f"{day.day}/{day.month}/{day.year + (543 if be else 0)}"
+    if thai_digits:
+        text = text.translate(str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙"))
+    assert parse_date(text) == day
+
+
+@settings(max_examples=60)
+@given(st.permutations(["ลำดับ", "วันที่รับเรื่อง", "ช่องทางการรับเรื่อง", "ประเภท", "เรื่อง/รายละเอียดโดยย่อ", "หมายเหตุ"]),
+       st.integers(min_value=0, max_value=6))
+def test_header_found_whatever_the_column_order_and_title_rows(headers: list[str], title_rows: int) -> None:
+    rows: list[list[object]] = [["หัวเรื่อง"] for _ in range(title_rows)] + [list(headers)]
+    values = {"ลำดับ": 1, "วันที่รับเรื่อง": "1/11/2569", "ช่องทางการรับเรื่อง": "โทรศัพท์", "ประเภท": "คำชมเชย",
+              "เรื่อง/รายละเอียดโดยย่อ": "ชม", "หมายเหตุ": ""}
+    rows.append([values[h] for h in headers])
+    form = read_table("f.xlsx", "s", rows)
+    assert form is not None and form.form == "complaint_01"
+    assert [(r.category, r.received) for r in form.rows] == [("compliment", date(2026, 11, 1))]
+    assert set(C01_LABELS) >= {"seq", "category"}
