@@ -189,10 +189,13 @@ def template(
     """Write a blank canonical form for units to fill in."""
     from intake import blank_forms
 
-    writers = {"complaint-01": blank_forms.complaint_01, "complaint-02": blank_forms.complaint_02}
-    if form not in writers:
+    if form == "complaint-01":
+        data = blank_forms.complaint_01()
+    elif form == "complaint-02":
+        data = blank_forms.complaint_02()
+    else:
         raise typer.BadParameter("form must be complaint-01 or complaint-02")
-    out.write_bytes(writers[form]())
+    out.write_bytes(data)
     console.print(f"wrote {out}")
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import format_datetime
 
 
@@ -37,8 +38,10 @@ def build_message(*, from_addr: str, from_name: str, to: Sequence[str], subject:
     msg["X-Auto-Response-Suppress"] = "OOF, AutoReply"
     if auto_submitted == "auto-generated":
         msg["Precedence"] = "bulk"  # reminders and digests: vacation robots stay quiet
-    msg.set_content(text, charset="utf-8")
-    msg.add_alternative(html, subtype="html", charset="utf-8")
+    # base64: Thai UTF-8 lines easily pass SMTP's 998-byte limit, and base64 is smaller than QP for Thai.
+    msg.set_content(text, charset="utf-8", cte="base64")
+    msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
     for att in attachments:
         msg.add_attachment(att.data, maintype=att.maintype, subtype=att.subtype, filename=att.filename)
-    return msg.as_bytes()
+    # CRLF line ends: smtplib sends bytes as they are, and SMTP servers read lines by CRLF.
+    return msg.as_bytes(policy=SMTP)

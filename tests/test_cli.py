@@ -1,0 +1,125 @@
+"""The command line as a new user meets it: demo, template, units, settings errors, help."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import time_machine
+from typer.testing import CliRunner
+
+from bot.cli import app as cli
+from config.errors import ConfigError
+from config.settings import settings_from_mapping
+from intake.forms import read_forms
+from tests.conftest import UNITS
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for key in ("DATABASE_URL", "MAIL_SOURCE", "UNITS_FILE", "DATA_DIR", "SMTP_URL", "SECRETARIAT_EMAIL"):
+        monkeypatch.delenv(key, raising=False)
+    (tmp_path / "units.csv").write_text(UNITS, encoding="utf-8")
+    return tmp_path
+
+
+def test_demo_runs_the_real_pipeline_and_prints_the_table(workdir: Path) -> None:
+    result = runner.invoke(cli, ["demo"], env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    for status in ("on_time", "late", "missing", "needs_review"):
+        assert status in result.output
+    assert "16 messages read: 15 stored, 1 duplicate" in result.output
+    receipts = list((workdir / "complaint-bot-demo" / "outbox").glob("*.eml"))
+    assert len(receipts) == 13
+    # Running it again starts afresh.
+    assert runner.invoke(cli, ["demo"]).exit_code == 0
+
+
+def test_demo_refuses_to_overwrite_a_foreign_folder(workdir: Path) -> None:
+    (workdir / "mine").mkdir()
+    result = runner.invoke(cli, ["demo", "--dir", "mine"])
+    assert result.exit_code != 0 and (workdir / "mine").exists()
+
+
+@pytest.mark.parametrize("form,expected", [("complaint-01", "complaint_01"), ("complaint-02", "complaint_02")])
+def test_template_writes_a_form_the_reader_recognises(workdir: Path, form: str, expected: str) -> None:
+    result = runner.invoke(cli, ["template", form, "--out", "f.xlsx"])
+    assert result.exit_code == 0, result.output
+    [reading] = read_forms("f.xlsx", (workdir / "f.xlsx").read_bytes())
+    assert reading.form == expected
+
+
+def test_units_list_and_check(workdir: Path) -> None:
+    result = runner.invoke(cli, ["units", "list"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "HPC01" in result.output
+    result = runner.invoke(cli, ["units", "check"])
+    assert result.exit_code == 1  # central@ serves DIV01 and DIV02: the check says so
+    assert "central@anamai.example.go.th is a sender for several units" in result.output
+    (workdir / "units.csv").write_text("code,name,senders\nA,หน่วย ก,not-an-address\n", encoding="utf-8")
+    result = runner.invoke(cli, ["units", "check"])
+    assert result.exit_code == 1 and "not a valid e-mail address" in result.output
+
+
+def test_bad_setting_is_named_at_start(workdir: Path) -> None:
+    result = runner.invoke(cli, ["status"], env={"MAIL_SOURCE": "pop3://x"})
+    assert result.exit_code == 2
+    assert "MAIL_SOURCE must start with imap://, imaps:// or maildir:" in result.output
+
+
+@pytest.mark.parametrize("env,key", [
+    ({"SMTP_URL": "http://x"}, "SMTP_URL"), ({"DEADLINE_DAY": "40"}, "DEADLINE_DAY"),
+    ({"TIMEZONE": "Mars/Base"}, "TIMEZONE"), ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+    ({"DIGEST_TO": "nobody"}, "DIGEST_TO"), ({"MAIL_SOURCE": "imap://:99999"}, "MAIL_SOURCE"),
+])
+def test_settings_validation_names_the_key(tmp_path: Path, env: dict[str, str], key: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        settings_from_mapping({"DATA_DIR": str(tmp_path), **env}, base_dir=tmp_path)
+    assert err.value.key == key and key in str(err.value)
+
+
+def test_dotenv_is_read(workdir: Path) -> None:
+    (workdir / ".env").write_text("DEADLINE_DAY=20\nMAIL_SOURCE=maildir:./mail\n")
+    from config.settings import load_settings
+
+    s = load_settings()
+    assert s.deadline_day == 20 and s.maildir() == Path("./mail")
+
+
+def test_help_everywhere() -> None:
+    for args in ([], ["status"], ["poll"], ["send"], ["run"], ["demo"], ["template"], ["units"], ["units", "check"]):
+        result = runner.invoke(cli, [*args, "--help"])
+        assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_status_uses_the_clock_without_as_of(workdir: Path) -> None:
+    # 25 Nov 23:59:59 Bangkok: still pending; one second later: missing.
+    with time_machine.travel("2026-11-25T16:59:59+00:00", tick=False):
+        data = json.loads(runner.invoke(cli, ["status", "--json"]).output)
+        assert data["period"] == "2026-11" and {u["status"] for u in data["units"]} == {"pending"}
+    with time_machine.travel("2026-11-25T17:00:00+00:00", tick=False):
+        data = json.loads(runner.invoke(cli, ["status", "--period", "2569-11", "--json"]).output)
+        assert {u["status"] for u in data["units"]} == {"missing"}
+
+
+def test_status_table_and_maildir_poll(workdir: Path) -> None:
+    from bot.samples import make_mail
+    from tests.conftest import bkk
+
+    (workdir / "mail" / "new").mkdir(parents=True)
+    raw = make_mail(sender="hpc01@anamai.example.go.th", to="s@x", subject="x", body="ไม่มีข้อร้องเรียนครับ",
+                    date_=bkk(2026, 11, 3))
+    when = int(bkk(2026, 11, 3, 8).timestamp())
+    (workdir / "mail" / "new" / f"{when}.M1P1.host").write_bytes(raw)
+    env = {"MAIL_SOURCE": "maildir:mail", "SMTP_URL": "file:sent", "COLUMNS": "160"}
+    result = runner.invoke(cli, ["poll", "--once"], env=env)
+    assert result.exit_code == 0 and "1 stored" in result.output, result.output
+    assert not list((workdir / "mail" / "new").iterdir()) and len(list((workdir / "mail" / "cur").iterdir())) == 1
+    assert runner.invoke(cli, ["poll", "--once"], env=env).output.startswith("0 message(s)")
+    result = runner.invoke(cli, ["send"], env=env)
+    assert "1 sent" in result.output and len(list((workdir / "sent").glob("*.eml"))) == 1
+    result = runner.invoke(cli, ["status", "--period", "2026-11", "--as-of", "2026-11-30"], env=env)
+    assert result.exit_code == 0 and "on_time" in result.output and "missing" in result.output

@@ -1,0 +1,96 @@
+"""The outbox over a real aiosmtpd: delivery, retries with backoff, permanent failures, idempotency."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from config.settings import parse_smtp_url
+from mailer.compose import build_message
+from mailer.models import OutboxMessage
+from mailer.outbox import Envelope, enqueue, send_due
+from mailer.transport import SmtpTransport
+from tests import servers
+
+SENDER = "saraban@anamai.example.go.th"
+
+
+def _env(key: str, to: str = "hpc01@anamai.example.go.th") -> Envelope:
+    raw = build_message(from_addr=SENDER, from_name="สลก.", to=[to], subject="ทดสอบ " + key, text="ข้อความ " * 400,
+                        html="<p>ข้อความ</p>", message_id=f"<{key}@anamai.example.go.th>", date=datetime.now(UTC))
+    return Envelope(key=key, kind="receipt", recipients=[to], subject="ทดสอบ", message_id=f"<{key}@x>", raw=raw)
+
+
+def _rows(app) -> dict[str, OutboxMessage]:  # type: ignore[no-untyped-def]
+    with app.sessions() as s:
+        return {r.idempotency_key: r for r in s.scalars(select(OutboxMessage))}
+
+
+def test_enqueue_is_idempotent(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(db_url)
+    now = datetime.now(UTC)
+    with app.sessions.begin() as s:
+        assert enqueue(s, _env("k1"), now) is not None
+        assert enqueue(s, _env("k1"), now) is None
+    with app.sessions.begin() as s:
+        assert enqueue(s, _env("k1"), now) is None
+    assert list(_rows(app)) == ["k1"]
+
+
+def test_delivers_once_and_a_failing_recipient_blocks_nobody(db_url, make_app, smtp) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(db_url)
+    smtp.handler.reject_rcpt["gone@anamai.example.go.th"] = "550 5.1.1 no such user"
+    smtp.handler.reject_rcpt["full@anamai.example.go.th"] = "452 4.2.2 mailbox full"
+    now = datetime.now(UTC)
+    with app.sessions.begin() as s:
+        enqueue(s, _env("gone", "gone@anamai.example.go.th"), now)
+        enqueue(s, _env("full", "full@anamai.example.go.th"), now)
+        enqueue(s, _env("ok"), now)
+    transport = SmtpTransport(parse_smtp_url(smtp.url))
+    report = send_due(app.sessions, transport, SENDER)
+    assert (report.sent, report.retrying, report.failed) == (1, 1, 1)
+    rows = _rows(app)
+    assert rows["ok"].status == "sent" and rows["gone"].status == "failed" and "550" in rows["gone"].last_error
+    assert rows["full"].status == "pending" and rows["full"].next_attempt_at > now + timedelta(seconds=30)
+    assert [m.recipients for m in smtp.handler.messages] == [["hpc01@anamai.example.go.th"]]
+    # Running again sends nothing: the retry is not due yet, the rest is settled.
+    assert send_due(app.sessions, transport, SENDER).sent == 0
+    # Once due, the transient one is retried and goes through.
+    del smtp.handler.reject_rcpt["full@anamai.example.go.th"]
+    later = lambda: datetime.now(UTC) + timedelta(hours=1)  # noqa: E731
+    assert send_due(app.sessions, transport, SENDER, now=later).sent == 1
+    assert _rows(app)["full"].attempts == 2
+
+
+def test_server_down_keeps_everything_for_later(sqlite_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sqlite_url)
+    now = datetime.now(UTC)
+    with app.sessions.begin() as s:
+        for i in range(3):
+            enqueue(s, _env(f"m{i}"), now)
+    dead = SmtpTransport(parse_smtp_url(f"smtp://127.0.0.1:{servers.free_port()}"), timeout=2)
+    report = send_due(app.sessions, dead, SENDER)
+    assert (report.sent, report.retrying, report.failed) == (0, 3, 0)
+    assert all(r.status == "pending" and "connection failed" in r.last_error for r in _rows(app).values())
+
+
+def test_transient_failures_give_up_after_max_age(sqlite_url, make_app, smtp) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sqlite_url)
+    smtp.handler.data_reply = "451 4.3.0 try again later"
+    with app.sessions.begin() as s:
+        enqueue(s, _env("old"), datetime.now(UTC) - timedelta(days=4))
+    report = send_due(app.sessions, SmtpTransport(parse_smtp_url(smtp.url)), SENDER)
+    assert report.failed == 1 and _rows(app)["old"].status == "failed"
+
+
+def test_a_crashed_senders_claim_is_taken_over_after_the_lease(sqlite_url, make_app, smtp) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sqlite_url)
+    now = datetime.now(UTC)
+    with app.sessions.begin() as s:
+        row = enqueue(s, _env("claimed"), now)
+        assert row is not None
+        row.status, row.claimed_until = "sending", now + timedelta(minutes=5)
+    transport = SmtpTransport(parse_smtp_url(smtp.url))
+    assert send_due(app.sessions, transport, SENDER).sent == 0  # someone else is sending it
+    assert send_due(app.sessions, transport, SENDER, now=lambda: now + timedelta(minutes=6)).sent == 1
