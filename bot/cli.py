@@ -48,8 +48,16 @@ def _app(settings: Settings | None = None) -> App:
         raise typer.Exit(2) from None
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the moment (it may be swapped, e.g. when embedded)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def setup_logging(fmt: str, level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     if fmt == "json":
         class JsonFormatter(logging.Formatter):
             def format(self, record: logging.LogRecord) -> str:

@@ -157,3 +157,15 @@ def make_app(tmp_path: Path) -> MakeApp:
     yield factory  # type: ignore[misc]
     for app in apps:
         app.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Commands configure the root logger; keep that from leaking into the next test."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
