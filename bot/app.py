@@ -55,7 +55,7 @@ class App:
         s = self.settings
         imap = s.imap()
         if imap is not None:
-            return ImapSource(imap, s.imap_done_keyword, s.imap_done_folder)
+            return ImapSource(imap, s.imap_done_keyword, s.imap_done_folder, ssl_context=s.ssl_context())
         path = s.maildir()
         if path is None:
             from config.errors import ConfigError
@@ -64,7 +64,7 @@ class App:
         return MaildirSource(path)
 
     def transport(self) -> Transport:
-        return make_transport(self.settings.smtp())
+        return make_transport(self.settings.smtp(), self.settings.ssl_context())
 
     def now(self) -> datetime:
         return datetime.now(self.settings.tz)

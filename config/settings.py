@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -59,6 +60,11 @@ class Settings:
     max_message_bytes: int = 30 * 1024 * 1024
     secret_key: str = field(default="", repr=False)
     log_format: str = "text"
+    tls_ca_file: Path | None = None
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """Certificates are always verified; TLS_CA_FILE adds a private CA."""
+        return ssl.create_default_context(cafile=str(self.tls_ca_file) if self.tls_ca_file else None)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -211,6 +217,9 @@ def settings_from_mapping(env: Mapping[str, str], base_dir: Path | None = None) 
         raise ConfigError("LOG_FORMAT", "LOG_FORMAT must be text or json")
 
     units_file = Path(env.get("UNITS_FILE", "units.csv")).expanduser()
+    ca_file = Path(env["TLS_CA_FILE"]).expanduser() if env.get("TLS_CA_FILE", "").strip() else None
+    if ca_file is not None and not ca_file.is_file():
+        raise ConfigError("TLS_CA_FILE", f"TLS_CA_FILE {ca_file} is not a readable file")
     return Settings(
         database_url=database_url,
         data_dir=data_dir,
@@ -234,6 +243,7 @@ def settings_from_mapping(env: Mapping[str, str], base_dir: Path | None = None) 
         max_message_bytes=_int(env, "MAX_MESSAGE_MB", 30, 1, 1024) * 1024 * 1024,
         secret_key=_secret_key(env, data_dir),
         log_format=log_format,
+        tls_ca_file=ca_file,
     )
 
 

@@ -102,8 +102,8 @@ class SmtpTransport:
         self.conn = None
 
 
-def make_transport(cfg: SmtpSettings) -> Transport:
+def make_transport(cfg: SmtpSettings, ssl_context: ssl.SSLContext | None = None) -> Transport:
     if cfg.scheme == "file":
         assert cfg.path is not None
         return FileTransport(cfg.path)
-    return SmtpTransport(cfg)
+    return SmtpTransport(cfg, ssl_context=ssl_context)

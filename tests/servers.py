@@ -56,6 +56,16 @@ def ensure_dovecot() -> bool:
     return Path(DOVECOT_BIN).exists()
 
 
+def make_cert(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1/localhost, which the tests pass as TLS_CA_FILE."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                    "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    key.chmod(0o644)  # dovecot reads it as root before dropping privileges; a test key only
+    return cert, key
+
+
 USERS = 200
 PASSWORD = "secret-pass"
 
@@ -66,6 +76,8 @@ class Dovecot:
     port: int
     proc: subprocess.Popen
     conf: Path
+    tls_port: int
+    cert: Path
     _next_user: int = 0
     users_file: Path = field(default_factory=Path)
 
@@ -78,6 +90,9 @@ class Dovecot:
 
     def url(self, user: str, folder: str = "INBOX", password: str = PASSWORD) -> str:
         return f"imap://{user}:{password}@127.0.0.1:{self.port}/{folder}"
+
+    def tls_url(self, user: str, folder: str = "INBOX") -> str:
+        return f"imaps://{user}:{PASSWORD}@127.0.0.1:{self.tls_port}/{folder}"
 
     def client(self, user: str) -> imaplib.IMAP4:
         c = imaplib.IMAP4("127.0.0.1", self.port)
@@ -119,7 +134,8 @@ class Dovecot:
 def start_dovecot() -> Dovecot:
     root = Path(tempfile.mkdtemp(prefix="cb-dovecot-"))
     root.chmod(0o755)  # every folder above the config must be traversable by dovecot's users
-    port = free_port()
+    port, tls_port = free_port(), free_port()
+    cert, key = make_cert(root)
     mail = root / "mail"
     mail.mkdir()
     users = root / "users"
@@ -130,13 +146,14 @@ def start_dovecot() -> Dovecot:
     conf = root / "dovecot.conf"
     lines = [
         f"base_dir = {root}/run", f"state_dir = {root}/state", f"log_path = {root}/dovecot.log",
-        f"info_log_path = {root}/dovecot.log", "protocols = imap", "listen = 127.0.0.1", "ssl = no",
+        f"info_log_path = {root}/dovecot.log", "protocols = imap", "listen = 127.0.0.1", "ssl = yes",
+        f"ssl_cert = <{cert}", f"ssl_key = <{key}",
         "disable_plaintext_auth = no", "auth_mechanisms = plain login",
         f"mail_location = maildir:{mail}/%u/Maildir", "imap_capability = +MOVE UIDPLUS IDLE",
         f"passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {users}\n}}",
         f"userdb {{\n  driver = static\n  args = home={mail}/%u\n}}",
         f"service imap-login {{\n  inet_listener imap {{\n    port = {port}\n  }}\n"
-        f"  inet_listener imaps {{\n    port = 0\n  }}\n{'' if as_root else '  chroot =' + chr(10)}}}",
+        f"  inet_listener imaps {{\n    port = {tls_port}\n    ssl = yes\n  }}\n{'' if as_root else '  chroot =' + chr(10)}}}",
     ]
     if as_root:
         lines += ["default_internal_user = dovecot", "default_login_user = dovenull", "mail_uid = dovecot",
@@ -151,7 +168,8 @@ def start_dovecot() -> Dovecot:
         proc.kill()
         log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() else ""
         raise RuntimeError(f"dovecot did not start: {proc.stdout.read() if proc.stdout else b''!r} {log}")
-    return Dovecot(root=root, port=port, proc=proc, conf=conf, users_file=users)
+    wait_port(tls_port)
+    return Dovecot(root=root, port=port, proc=proc, conf=conf, users_file=users, tls_port=tls_port, cert=cert)
 
 
 def postgres_reachable() -> bool:
