@@ -1,4 +1,8 @@
-"""Documents in a message: attachments (also inside .zip), read as forms or memos; problems, never crashes."""
+"""Documents in a message: attachments (also inside .zip and attached .eml), read as forms or memos.
+
+Each file is recognised by its content first (a file may lie about its name) and read by the
+matching reader; a file that cannot be read becomes a problem, and the others are still read.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,9 @@ from defusedxml import ElementTree as SafeET
 
 from intake.encodings import decode_bytes
 from intake.errors import DocumentError
-from intake.forms import WORKBOOK_EXTENSIONS, FormReading, read_forms
-from intake.message import Attachment
+from intake.forms import FormReading, read_forms
+from intake.message import Attachment, parse_message
+from intake.ocr import OcrUnavailable, ocr_image, ocr_pdf
 from intake.problems import ERROR, WARNING, Problem
 from intake.text import nil_statement
 
@@ -20,14 +25,57 @@ MAX_ZIP_MEMBERS = 200
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 MAX_ZIP_RATIO = 200
 MAX_ZIP_DEPTH = 3
-IGNORED_EXTENSIONS = (".p7s", ".vcf", ".ics", ".gif")  # signatures, cards, logos
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
+MAX_FILES = 100  # attachments after unpacking
+IGNORED_EXTENSIONS = (".p7s", ".vcf", ".ics", ".asc", ".sig")
+WORKBOOK_NAMES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _utf16(text: str) -> bytes:
+    return text.encode("utf-16-le")
+
+
+def sniff(filename: str, data: bytes) -> str:
+    """What a file really is: workbook, csv, docx, odt, doc, pdf, image, zip, eml, encrypted, corrupt, other."""
+    lower = filename.lower()
+    head = data[:8]
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(data))
+            names = set(archive.namelist())
+            mime = archive.read("mimetype")[:100] if "mimetype" in names else b""
+        except Exception:  # zipfile raises many types for damaged archives (even NotImplementedError)
+            return "corrupt"
+        if any(n.startswith("xl/") for n in names):
+            return "workbook"
+        if "word/document.xml" in names:
+            return "docx"
+        if "content.xml" in names:
+            return "workbook" if b"spreadsheet" in mime else "odt"
+        return "corrupt" if lower.endswith(WORKBOOK_NAMES + (".docx",)) else "zip"
+    if head == _OLE:
+        if _utf16("EncryptedPackage") in data:
+            return "encrypted"  # a password-protected .xlsx/.docx
+        if _utf16("WordDocument") in data:
+            return "doc"
+        return "workbook"  # .xls (BIFF)
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head[:3] == b"\xff\xd8\xff" or head.startswith(b"\x89PNG") or head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "image"
+    if lower.endswith(".csv"):
+        return "csv"
+    if lower.endswith(".eml"):
+        return "eml"
+    if lower.endswith(WORKBOOK_NAMES + (".docx", ".pdf", ".zip")):
+        return "corrupt"  # the name promises a format the content is not
+    return "other"
 
 
 @dataclass
 class FileNote:
     filename: str
-    kind: str  # complaint_01 | complaint_02 | memo | unknown | unreadable | ignored
+    kind: str  # complaint_01 | complaint_02 | memo | unknown | unreadable
     detail: str = ""  # Thai, for the receipt
 
 
@@ -35,6 +83,8 @@ class FileNote:
 class Documents:
     forms: list[FormReading] = field(default_factory=list)
     memo_nil: list[str] = field(default_factory=list)  # memos that state there were no complaints
+    memo_text: list[str] = field(default_factory=list)  # text of nil memos (for the period written in them)
+    forwarded_text: list[str] = field(default_factory=list)  # own text of attached .eml files
     files: list[FileNote] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     review_reasons: list[str] = field(default_factory=list)
@@ -51,14 +101,16 @@ def _zip_name(info: zipfile.ZipInfo) -> str:
 
 
 def expand(att: Attachment, depth: int = 0) -> list[Attachment]:
-    """Attachments with .zip files replaced by their members (bounded against zip bombs)."""
-    if not att.filename.lower().endswith(".zip") or depth >= MAX_ZIP_DEPTH:
+    """Attachments with zip archives replaced by their members (bounded against zip bombs)."""
+    if depth >= MAX_ZIP_DEPTH or sniff(att.filename, att.data) != "zip":
         return [att]
     try:
         zf = zipfile.ZipFile(io.BytesIO(att.data))
         infos = [i for i in zf.infolist() if not i.is_dir()]
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except Exception as exc:
         raise DocumentError(att.filename, "unreadable_attachment", f"bad zip: {exc}") from exc
+    if not infos:
+        raise DocumentError(att.filename, "empty_attachment", "empty archive")
     if len(infos) > MAX_ZIP_MEMBERS:
         raise DocumentError(att.filename, "archive_too_large", f"{len(infos)} members")
     total = sum(i.file_size for i in infos)
@@ -66,105 +118,174 @@ def expand(att: Attachment, depth: int = 0) -> list[Attachment]:
         raise DocumentError(att.filename, "archive_too_large", f"unpacks to {total} bytes")
     out: list[Attachment] = []
     for info in infos:
+        # Only the last path component: "../../x.xlsx" is just "x.xlsx" (nothing is written to disk anyway).
         name = _zip_name(info).replace("\\", "/").rsplit("/", 1)[-1]
-        if name.startswith(("__MACOSX", "._")) or not name:
+        if not name or name.startswith("._") or "__MACOSX/" in _zip_name(info):
             continue
         try:
             data = zf.read(info)
-        except RuntimeError as exc:  # encrypted member
+        except RuntimeError as exc:  # an encrypted member
             raise DocumentError(att.filename, "encrypted_attachment", str(exc)) from exc
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        except Exception as exc:  # damaged member: CRC, compression method, truncation
             raise DocumentError(att.filename, "unreadable_attachment", str(exc)) from exc
         out.extend(expand(Attachment(name, "application/octet-stream", data), depth + 1))
     return out
 
 
-def docx_text(data: bytes) -> str:
-    """Paragraph text of a .docx memo (the XML is parsed with defusedxml)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        xml = zf.read("word/document.xml")
+def _xml_text(xml: bytes, paragraph_tag: str, text_tag: str) -> str:
     root = SafeET.fromstring(xml)
+    return "\n".join("".join(t.text or "" for t in p.iter(text_tag)) for p in root.iter(paragraph_tag))
+
+
+def docx_text(data: bytes) -> str:
+    """Paragraph text of a .docx memo (its XML is parsed with defusedxml)."""
     ns = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-    paragraphs = []
-    for p in root.iter(f"{ns}p"):
-        paragraphs.append("".join(t.text or "" for t in p.iter(f"{ns}t")))
-    return "\n".join(paragraphs)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return _xml_text(zf.read("word/document.xml"), f"{ns}p", f"{ns}t")
+
+
+def odt_text(data: bytes) -> str:
+    ns = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        root = SafeET.fromstring(zf.read("content.xml"))
+    return "\n".join("".join(p.itertext()) for p in root.iter(f"{ns}p"))
+
+
+def pdf_text(data: bytes) -> str:
+    """The text layer of a PDF (empty for a scan)."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    if reader.is_encrypted:
+        raise DocumentError("", "encrypted_attachment", "encrypted PDF")
+    return "\n".join((page.extract_text() or "") for page in reader.pages[:10])
 
 
 _THAI_PROBLEM = {
-    "unreadable_attachment": "เปิดไฟล์ไม่ได้ (ไฟล์อาจเสียหาย) กรุณาบันทึกไฟล์ใหม่แล้วส่งอีกครั้ง",
+    "unreadable_attachment": "เปิดไฟล์ไม่ได้ (ไฟล์อาจเสียหายหรือไม่ใช่ไฟล์ตามนามสกุล) กรุณาบันทึกไฟล์ใหม่แล้วส่งอีกครั้ง",
     "encrypted_attachment": "ไฟล์มีการตั้งรหัสผ่าน ระบบจึงเปิดอ่านไม่ได้ กรุณายกเลิกรหัสผ่านแล้วส่งอีกครั้ง",
     "archive_too_large": "ไฟล์บีบอัดมีขนาดหรือจำนวนไฟล์เกินกำหนด กรุณาแนบแบบฟอร์มโดยตรงโดยไม่ต้องบีบอัด",
     "empty_attachment": "ไฟล์แนบว่างเปล่า (ขนาด 0 ไบต์) กรุณาแนบไฟล์ใหม่อีกครั้ง",
+    "unsupported_format": "ระบบอ่านไฟล์ Word รุ่นเก่า (.doc) ไม่ได้ กรุณาบันทึกเป็น .docx หรือ .pdf แล้วส่งอีกครั้ง",
+    "too_many_files": "มีไฟล์แนบมากเกินกำหนด ระบบอ่านเฉพาะไฟล์แรก ๆ กรุณาส่งเฉพาะแบบฟอร์มที่เกี่ยวข้อง",
 }
 
 
 def _failed(doc: Documents, err: DocumentError) -> None:
-    doc.files.append(FileNote(err.filename, "unreadable", _THAI_PROBLEM.get(err.code, "อ่านไฟล์ไม่ได้")))
-    doc.problems.append(Problem(err.code, ERROR, f"ไฟล์ {err.filename}: {_THAI_PROBLEM.get(err.code, 'อ่านไฟล์ไม่ได้')}"))
+    detail = _THAI_PROBLEM.get(err.code, "อ่านไฟล์ไม่ได้")
+    doc.files.append(FileNote(err.filename, "unreadable", detail))
+    doc.problems.append(Problem(err.code, ERROR, f"ไฟล์ {err.filename}: {detail}"))
 
 
-def _read_one(doc: Documents, att: Attachment) -> None:
-    name = att.filename
-    lower = name.lower()
-    if not att.data:
-        _failed(doc, DocumentError(name, "empty_attachment", "empty"))
-        return
-    if lower.endswith(WORKBOOK_EXTENSIONS + (".csv",)):
-        forms = read_forms(name, att.data)
-        if not forms:
-            doc.files.append(FileNote(name, "unknown", "ไม่พบตารางของแบบฟอร์ม Complaint_01 หรือ Complaint_02"))
-            doc.problems.append(Problem(
-                "unknown_template", WARNING,
-                f"ไฟล์ {name}: ไม่พบหัวตารางของแบบฟอร์ม Complaint_01 หรือ Complaint_02 "
-                "กรุณาใช้แบบฟอร์มของสำนักงานเลขานุการกรม (คำสั่ง template) โดยคงชื่อหัวคอลัมน์ไว้"))
-        for form in forms:
-            doc.forms.append(form)
-            if form.form == "complaint_01":
-                detail = f"แบบ Complaint_01 แผ่นงาน {form.sheet} จำนวน {len(form.rows)} รายการ"
-            else:
-                total = sum(form.category_counts().values())
-                detail = f"แบบ Complaint_02 แผ่นงาน {form.sheet} รวม {total} เรื่อง"
-            doc.files.append(FileNote(name, form.form, detail))
-            doc.problems.extend(form.problems)
-        return
-    if lower.endswith(".docx"):
-        try:
-            text = docx_text(att.data)
-        except Exception as exc:  # corrupt or hostile document
-            raise DocumentError(name, "unreadable_attachment", str(exc)) from exc
-        if nil_statement(text):
-            doc.memo_nil.append(name)
-            doc.files.append(FileNote(name, "memo", "บันทึกข้อความแจ้งว่าไม่มีข้อร้องเรียน"))
+def _read_workbook(doc: Documents, name: str, data: bytes) -> None:
+    forms = read_forms(name, data)
+    if not forms:
+        doc.files.append(FileNote(name, "unknown", "ไม่พบตารางของแบบฟอร์ม Complaint_01 หรือ Complaint_02"))
+        doc.problems.append(Problem(
+            "unknown_template", WARNING,
+            f"ไฟล์ {name}: ไม่พบหัวตารางของแบบฟอร์ม Complaint_01 หรือ Complaint_02 "
+            "กรุณาใช้แบบฟอร์มของสำนักงานเลขานุการกรม โดยคงชื่อหัวคอลัมน์ไว้"))
+    for form in forms:
+        doc.forms.append(form)
+        if form.form == "complaint_01":
+            detail = f"แบบ Complaint_01 แผ่นงาน {form.sheet} จำนวน {len(form.rows)} รายการ"
+        elif form.filled:
+            detail = f"แบบ Complaint_02 แผ่นงาน {form.sheet} รวม {sum(form.category_counts().values())} เรื่อง"
         else:
-            doc.files.append(FileNote(name, "memo", "เอกสาร (ไม่พบข้อความแจ้งว่าไม่มีข้อร้องเรียน)"))
-        return
-    if lower.endswith((".pdf", ".doc") + IMAGE_EXTENSIONS):
-        # Text layers and OCR come with the document readers; until then a person looks at it.
-        doc.files.append(FileNote(name, "memo", "เอกสารที่ต้องให้เจ้าหน้าที่ตรวจสอบ"))
-        doc.review_reasons.append(f"{name}: เอกสารประเภทนี้ต้องให้เจ้าหน้าที่อ่าน")
-        return
-    if lower.endswith(IGNORED_EXTENSIONS) or att.content_type.startswith("image/"):
-        return
-    doc.files.append(FileNote(name, "unknown", "ไม่ใช่ไฟล์แบบฟอร์ม"))
+            detail = f"แบบ Complaint_02 แผ่นงาน {form.sheet} ยังไม่ได้กรอกจำนวน"
+            doc.problems.append(Problem(
+                "empty_form", ERROR, f"ไฟล์ {name}: แบบ Complaint_02 ยังไม่ได้กรอกจำนวน หากไม่มีเรื่อง กรุณากรอกเลข 0"))
+        doc.files.append(FileNote(name, form.form, detail))
+        doc.problems.extend(form.problems)
 
 
-def read_documents(attachments: list[Attachment]) -> Documents:
-    """Read every attachment; one broken file is a problem and the others are still read."""
-    doc = Documents()
+def _memo(doc: Documents, name: str, text: str, how: str) -> None:
+    if nil_statement(text):
+        doc.memo_text.append(text)
+        doc.memo_nil.append(name)
+        doc.files.append(FileNote(name, "memo", f"{how}แจ้งว่าไม่มีข้อร้องเรียน"))
+    else:
+        doc.files.append(FileNote(name, "memo", f"{how} (ไม่พบข้อความแจ้งว่าไม่มีข้อร้องเรียน)"))
+
+
+def _scan(doc: Documents, name: str, data: bytes, is_pdf: bool) -> None:
+    try:
+        text = ocr_pdf(data) if is_pdf else ocr_image(data, "." + (name.rsplit(".", 1)[-1] or "png"))
+    except OcrUnavailable as exc:
+        doc.files.append(FileNote(name, "memo", "เอกสารสแกน รอเจ้าหน้าที่อ่าน"))
+        doc.review_reasons.append(f"{name}: เอกสารสแกนต้องให้เจ้าหน้าที่อ่าน ({exc})")
+        return
+    if not text.strip():
+        doc.files.append(FileNote(name, "memo", "เอกสารสแกนที่อ่านข้อความไม่ได้ รอเจ้าหน้าที่ตรวจสอบ"))
+        doc.review_reasons.append(f"{name}: อ่านข้อความจากเอกสารสแกนไม่ได้")
+        return
+    _memo(doc, name, text, "เอกสารสแกน (อ่านด้วย OCR) ")
+
+
+def _read_one(doc: Documents, att: Attachment, depth: int) -> None:
+    name = att.filename
+    if not att.data:
+        raise DocumentError(name, "empty_attachment", "empty")
+    kind = sniff(name, att.data)
+    if kind in ("workbook", "csv"):
+        _read_workbook(doc, name, att.data)
+    elif kind == "encrypted":
+        raise DocumentError(name, "encrypted_attachment", "password-protected")
+    elif kind == "corrupt":
+        raise DocumentError(name, "unreadable_attachment", "content does not match the name")
+    elif kind == "docx":
+        _memo(doc, name, docx_text(att.data), "บันทึกข้อความ (Word) ")
+    elif kind == "odt":
+        _memo(doc, name, odt_text(att.data), "บันทึกข้อความ (ODT) ")
+    elif kind == "pdf":
+        text = pdf_text(att.data)
+        if text.strip():
+            _memo(doc, name, text, "บันทึกข้อความ (PDF) ")
+        else:
+            _scan(doc, name, att.data, is_pdf=True)
+    elif kind == "image":
+        if len(att.data) < 20_000:  # logos and signatures in e-mail footers, not scans
+            return
+        _scan(doc, name, att.data, is_pdf=False)
+    elif kind == "doc":
+        doc.review_reasons.append(f"{name}: ไฟล์ Word รุ่นเก่า (.doc)")
+        raise DocumentError(name, "unsupported_format", "old .doc")
+    elif kind == "eml" and depth < 3:
+        inner = parse_message(att.data)
+        doc.forwarded_text.append(inner.text)
+        _read_all(doc, inner.attachments, depth + 1)
+    elif not name.lower().endswith(IGNORED_EXTENSIONS):
+        doc.files.append(FileNote(name, "unknown", "ไม่ใช่ไฟล์แบบฟอร์ม"))
+
+
+def _read_all(doc: Documents, attachments: list[Attachment], depth: int) -> None:
+    count = 0
     for att in attachments:
         try:
             members = expand(att)
         except DocumentError as err:
             _failed(doc, err)
             continue
+        except Exception as exc:  # never let a hostile archive escape
+            _failed(doc, DocumentError(att.filename, "unreadable_attachment", repr(exc)))
+            continue
         for member in members:
+            count += 1
+            if count > MAX_FILES:
+                _failed(doc, DocumentError(member.filename, "too_many_files", "too many files"))
+                return
             try:
-                _read_one(doc, member)
+                _read_one(doc, member, depth)
             except DocumentError as err:
-                _failed(doc, err)
-            except Exception as exc:  # a reader bug must not lose the rest of the message
+                _failed(doc, DocumentError(err.filename or member.filename, err.code, str(err)))
+            except Exception as exc:  # a reader bug or a hostile file must not lose the rest of the message
                 _failed(doc, DocumentError(member.filename, "unreadable_attachment", repr(exc)))
+
+
+def read_documents(attachments: list[Attachment]) -> Documents:
+    """Read every attachment; one broken file is a problem and the others are still read."""
+    doc = Documents()
+    _read_all(doc, attachments, 0)
     return doc
 
 

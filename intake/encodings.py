@@ -23,12 +23,29 @@ def register_thai_codecs() -> None:
         _registered = True
 
 
+def _has_thai(text: str) -> bool:
+    return any("\u0e01" <= ch <= "\u0e5b" for ch in text)
+
+
 def decode_bytes(data: bytes, declared: str | None = None) -> str:
-    """Decode text whose label may be missing or wrong: declared, then UTF-8, then cp874."""
+    """Decode text whose label may be missing or wrong: the declared charset, else UTF-8 or cp874.
+
+    Without a label, the reading that gives Thai wins: short cp874 byte strings are often valid
+    UTF-8 too ("แบบ" in cp874 reads as "Ẻ" in UTF-8).
+    """
     register_thai_codecs()
-    for charset in filter(None, (declared, "utf-8", "cp874")):
+    if declared:
         try:
-            return data.decode(charset)
+            return data.decode(declared)
         except (UnicodeDecodeError, LookupError):
-            continue
-    return data.decode("utf-8", errors="replace")
+            pass
+    try:
+        utf8: str | None = data.decode("utf-8")
+    except UnicodeDecodeError:
+        utf8 = None
+    if utf8 is not None and (utf8.isascii() or _has_thai(utf8)):
+        return utf8
+    thai = data.decode("cp874", errors="replace")
+    if _has_thai(thai) or utf8 is None:
+        return thai
+    return utf8

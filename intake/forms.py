@@ -180,11 +180,16 @@ def _number(value: object) -> int | None:
 
 def _find_header(rows: list[list[Any]], labels: dict[str, tuple[str, ...]], required: set[str],
                  minimum: int) -> tuple[int, dict[str, int]] | None:
+    """The header row: the first row naming enough known columns. A header split over two rows
+    (merged cells) is read as one, and the table then starts below the second row."""
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         cols = _header_columns(row, labels)
+        if len(cols) < 2:
+            continue
         if i + 1 < len(rows):
             merged = _header_columns(_merge_header(row, rows[i + 1]), labels)
-            if len(merged) > len(cols) and required <= merged.keys():
+            below = _header_columns(rows[i + 1], labels)
+            if len(merged) > len(cols) and len(below) >= 1 and required <= merged.keys() and len(merged) >= minimum:
                 return i + 1, merged
         if required <= cols.keys() and len(cols) >= minimum:
             return i, cols

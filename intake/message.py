@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import mimetypes
 import re
 from dataclasses import dataclass, field
-from email.header import decode_header, make_header
+from email.header import Header, decode_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 
@@ -39,19 +40,27 @@ class ParsedMail:
     content_type: str = "text/plain"
     return_path: str | None = None
     defects: list[str] = field(default_factory=list)
+    forwarded: list[Forwarded] = field(default_factory=list)
 
 
-def decode_header_value(value: str | None) -> str:
-    """An RFC 2047 header as text; raw 8-bit headers (non-compliant clients) as UTF-8 or cp874."""
-    if not value:
+def decode_header_value(value: object) -> str:
+    """A header as text: RFC 2047 words in any charset, and raw 8-bit (non-compliant clients) as UTF-8 or cp874."""
+    if value is None or value == "":
         return ""
     try:
-        text = str(make_header(decode_header(value)))
-    except (UnicodeDecodeError, LookupError, ValueError, email.errors.HeaderParseError):
-        text = value
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
-        raw = text.encode("utf-8", errors="surrogateescape")
-        text = decode_bytes(raw)
+        chunks = decode_header(value if isinstance(value, (str, Header)) else str(value))
+    except (email.errors.HeaderParseError, ValueError, TypeError):
+        chunks = [(str(value), None)]
+    parts: list[str] = []
+    for chunk, charset in chunks:
+        if isinstance(chunk, bytes):
+            declared = None if charset in (None, "unknown-8bit") else charset
+            parts.append(decode_bytes(chunk, declared))
+        else:
+            parts.append(chunk)
+    text = "".join(parts)
+    if any("\udc80" <= ch <= "\udcff" for ch in text):  # 8-bit bytes smuggled through as surrogates
+        text = decode_bytes(text.encode("utf-8", errors="surrogateescape"))
     return re.sub(r"\s*\n\s*", " ", text).strip()
 
 
@@ -70,41 +79,60 @@ def _part_text(part: Message) -> str:
     return decode_bytes(payload, part.get_content_charset())
 
 
-def _walk(msg: Message, out: ParsedMail, depth: int, texts: list[str], htmls: list[str]) -> None:
-    """Collect body text and attachments; forwarded messages contribute their attachments too."""
-    for part in msg.walk() if depth == 0 else [msg]:
-        if part.is_multipart():
-            continue
-        ctype = part.get_content_type()
-        disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
-        filename = _filename(part)
-        if ctype == "message/rfc822" or (ctype.startswith("message/") and filename.endswith(".eml")):
-            continue  # handled below, from the container's sub-parts
-        if not filename and disposition != "attachment" and ctype in ("text/plain", "text/html"):
-            (texts if ctype == "text/plain" else htmls).append(_part_text(part))
-            continue
-        payload = part.get_payload(decode=True)
-        if isinstance(payload, bytes):
-            out.attachments.append(Attachment(filename or f"unnamed.{ctype.split('/')[-1]}", ctype, payload))
-    if depth >= MAX_DEPTH:
+@dataclass(frozen=True)
+class Forwarded:
+    """A message attached to (forwarded inside) the one received."""
+
+    from_addr: str
+    message_id: str
+    text: str
+
+
+def _leaf(part: Message, out: ParsedMail, texts: list[str], htmls: list[str]) -> None:
+    ctype = part.get_content_type()
+    disposition = part.get_content_disposition() or ""
+    filename = _filename(part)
+    if not filename and disposition != "attachment" and ctype in ("text/plain", "text/html"):
+        (texts if ctype == "text/plain" else htmls).append(_part_text(part))
         return
-    for part in msg.walk():
-        if part.get_content_type() == "message/rfc822":
-            inner = part.get_payload()
-            for sub in inner if isinstance(inner, list) else [inner]:
-                if isinstance(sub, Message):
-                    _walk_forwarded(sub, out, depth + 1)
+    payload = part.get_payload(decode=True)
+    if isinstance(payload, bytes):
+        if not filename:
+            ext = mimetypes.guess_extension(ctype) or ".bin"
+            filename = f"unnamed{ext}"
+        out.attachments.append(Attachment(filename, ctype, payload))
 
 
-def _walk_forwarded(msg: Message, out: ParsedMail, depth: int) -> None:
-    for part in msg.walk():
-        if part.is_multipart() or part.get_content_type() == "message/rfc822":
-            continue
-        filename = _filename(part)
-        if filename:
-            payload = part.get_payload(decode=True)
-            if isinstance(payload, bytes):
-                out.attachments.append(Attachment(filename, part.get_content_type(), payload))
+def _collect(part: Message, out: ParsedMail, texts: list[str], htmls: list[str], depth: int) -> None:
+    """Body text and attachments; one malformed part is recorded as a defect and the others are still read."""
+    try:
+        _collect_part(part, out, texts, htmls, depth)
+    except Exception as exc:
+        out.defects.append(f"unreadable part: {type(exc).__name__}")
+
+
+def _collect_part(part: Message, out: ParsedMail, texts: list[str], htmls: list[str], depth: int) -> None:
+    """A forwarded message gives its attachments, and its own text apart from the body."""
+    payload = part.get_payload()
+    if part.get_content_type() == "message/rfc822" or (isinstance(payload, list) and part.get_content_maintype() == "message"):
+        if depth >= MAX_DEPTH:
+            out.defects.append("forward nesting too deep")
+            return
+        for inner in payload if isinstance(payload, list) else []:
+            if isinstance(inner, Message):
+                inner_texts: list[str] = []
+                inner_htmls: list[str] = []
+                _collect(inner, out, inner_texts, inner_htmls, depth + 1)
+                text = "\n".join(t for t in inner_texts if t.strip()) or "\n".join(html_to_text(h) for h in inner_htmls)
+                out.forwarded.append(Forwarded(parseaddr(decode_header_value(inner.get("From", "")))[1].lower(),
+                                               str(inner.get("Message-ID", "")).strip(), text))
+        return
+    if part.is_multipart():
+        for sub in payload if isinstance(payload, list) else []:
+            if isinstance(sub, Message):
+                _collect(sub, out, texts, htmls, depth)
+        return
+    _leaf(part, out, texts, htmls)
 
 
 def parse_message(raw: bytes) -> ParsedMail:
@@ -133,7 +161,7 @@ def parse_message(raw: bytes) -> ParsedMail:
     )
     texts: list[str] = []
     htmls: list[str] = []
-    _walk(msg, out, 0, texts, htmls)
+    _collect(msg, out, texts, htmls, 0)
     out.text = "\n".join(t for t in texts if t.strip()) or "\n".join(html_to_text(h) for h in htmls)
     return out
 

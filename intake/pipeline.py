@@ -110,7 +110,7 @@ def decide_period(mail: ParsedMail, doc: Documents, unit: Unit, fetched: Fetched
     subject = mail.subject
     tag = find_tag_period(subject)
     text = " ".join([subject.replace(f"[{tag.tag}]", " ") if tag else subject, strip_quoted(mail.text)[:5000],
-                     filename_periods_text(mail.attachments)])
+                     *(t[:5000] for t in doc.memo_text), filename_periods_text(mail.attachments)])
     text_periods = find_periods(text)
     if form_periods:
         chosen, rule = form_periods[0], "form"
@@ -177,14 +177,16 @@ def _submission(inbound: InboundMessage, unit: Unit, period: Period, rule: str, 
 
 
 def _date_problems(doc: Documents, period: Period) -> list[Problem]:
+    """Complaint_01 rows received outside the reported month (a wrong date, or the wrong month's form)."""
     out = []
     for form in doc.forms:
         for r in form.rows:
-            if r.received and r.received > period.last_day():
+            if r.received and not period.contains(r.received):
+                when = "หลัง" if r.received > period.last_day() else "ก่อน"
                 out.append(Problem(
                     "date_out_of_period", WARNING,
                     f"ไฟล์ {form.filename} แถวที่ {r.row}: วันที่รับเรื่อง {r.received.day}/{r.received.month}/"
-                    f"{r.received.year + 543} อยู่หลังเดือน{period.thai()} กรุณาตรวจสอบวันที่หรือเดือนที่รายงาน"))
+                    f"{r.received.year + 543} อยู่{when}เดือน{period.thai()} กรุณาตรวจสอบวันที่หรือเดือนที่รายงาน"))
     return out
 
 
@@ -227,7 +229,10 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext) -> IngestResu
         result.reply_to = mail.from_addr if domain in ctx.trusted_domains else None
         return store(_inbound(fetched, mail, "set_aside", "unknown sender"))
     result.reply_to = mail.from_addr
-    nil = nil_statement(mail.text) or bool(doc.memo_nil)
+    nil = nil_statement(mail.text) or bool(doc.memo_nil) or any(
+        nil_statement(f.text) for f in mail.forwarded
+        if f.from_addr not in ctx.own_addresses and not f.message_id.startswith("<cr.")
+    ) or any(nil_statement(t) for t in doc.forwarded_text)
     result.nil = nil
 
     if unit is None:

@@ -108,11 +108,19 @@ _CASES = re.compile(
 )
 
 
+# "หากไม่มีข้อร้องเรียน ให้ตอบกลับ…" (if there are none, reply…) is an instruction, not a statement.
+_CONDITIONAL = re.compile(r"(?:หาก|ถ้า|กรณี|ในกรณีที่|if|in\s+case)\s*(?:ท่าน|หน่วยงาน)?\s*$", re.IGNORECASE)
+
+
+def _stated(text: str) -> bool:
+    return any(not _CONDITIONAL.search(text[max(0, m.start() - 20):m.start()]) for m in _NIL.finditer(text))
+
+
 def nil_statement(text: str) -> bool:
     """Does the sender's own text say there were no complaints (and report no cases)?"""
     own = thai_digits_to_arabic(strip_quoted(text))
     squashed = re.sub(r"[ \t\u200b]+", "", own)
     spaced = re.sub(r"\s+", " ", own)
-    if not (_NIL.search(squashed) or _NIL.search(spaced)):
+    if not (_stated(squashed) or _stated(spaced)):
         return False
     return not (_CASES.search(squashed) or _CASES.search(spaced))

@@ -32,9 +32,10 @@ ARRIVE = datetime(2026, 11, 10, 10, 0, tzinfo=BKK)
 CASES: dict[str, tuple[bytes, dict]] = {}
 
 
-def case(name: str, expected: dict, arrived: datetime = ARRIVE) -> Callable[[Callable[[], bytes]], None]:
+def case(name: str, expected: dict, arrived: datetime = ARRIVE,
+         needs_ocr: bool = False) -> Callable[[Callable[[], bytes]], None]:
     def register(build: Callable[[], bytes]) -> None:
-        CASES[name] = (build(), {"arrived_at": arrived.isoformat(), **expected})
+        CASES[name] = (build(), {"arrived_at": arrived.isoformat(), "needs_ocr": needs_ocr, **expected})
     return register
 
 
@@ -139,15 +140,13 @@ def _() -> bytes:
 
 @case("zip_with_cp874_names", report("HPC01", "2026-11", "form", c01=3, c02=3, status="on_time", kind="complaints"))
 def _() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, data in forms(NAME1, NOV, sample_cases(NOV, 3)):
-            info = zipfile.ZipInfo(f"รายงาน/{name}".encode("cp874").decode("cp437"))
-            zf.writestr(info, data)
+    from tests.test_documents import cp874_zip
+
+    data = cp874_zip([(f"รายงาน/{n}", d) for n, d in forms(NAME1, NOV, sample_cases(NOV, 3))])
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"], msg["Date"] = U1, SECRETARIAT, SUBJ, format_datetime(ARRIVE)
     msg.set_content("แนบไฟล์ zip ครับ")
-    msg.add_attachment(buf.getvalue(), maintype="application", subtype="zip", filename="report.zip")
+    msg.add_attachment(data, maintype="application", subtype="zip", filename="report.zip")
     return msg.as_bytes()
 
 
@@ -228,7 +227,8 @@ case("quoted_reminder_only", report("HPC01", "2026-11", "arrival", outcome="no_r
     lambda: mail(U1, "Re: แจ้งเตือน", "รับทราบครับ\n\nเมื่อ 20 พ.ย. 2569 เวลา 09:00 สลก. <saraban@x> เขียนว่า:\n"
                  "> หากไม่มีข้อร้องเรียน กรุณาตอบกลับว่า ไม่มีข้อร้องเรียน"))
 
-case("pdf_memo_needs_review", report("HPC01", "2026-11", "arrival", outcome="needs_review", reply="needs_review"))(
+case("broken_pdf", report("HPC01", "2026-11", "arrival", outcome="no_report", reply="no_report",
+                          problems=["unreadable_attachment"]))(
     lambda: make_mail(sender=U1, to=SECRETARIAT, subject="บันทึกข้อความ", body="แนบบันทึกข้อความครับ", date_=ARRIVE,
                       attachments=[("memo.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF")]))
 
@@ -283,16 +283,27 @@ case("shared_address_unnamed", report(None, "2026-11", "arrival", outcome="needs
     lambda: mail(f"central@{DOMAIN}", "รายงาน", "ไม่มีข้อร้องเรียนครับ"))
 
 
-def write() -> None:
+def write(rebuild: set[str] | None = None) -> None:
+    """Write expectations always; write an .eml only when it is new or named (the files are golden)."""
+    # Import by name, so both halves register into the same CASES (not __main__'s copy).
+    import tests.corpus_formats  # noqa: F401
+    from tests.corpus import CASES
+
     DATA.mkdir(exist_ok=True)
-    for old in DATA.glob("*.eml"):
-        old.unlink()
+    written = 0
     for name, (raw, expected) in sorted(CASES.items()):
-        (DATA / f"{name}.eml").write_bytes(raw)
+        eml = DATA / f"{name}.eml"
+        if not eml.exists() or (rebuild is not None and (not rebuild or name in rebuild)):
+            eml.write_bytes(raw)
+            written += 1
         (DATA / f"{name}.expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=1) + "\n",
                                                     encoding="utf-8")
-    print(f"wrote {len(CASES)} cases to {DATA}")
+    print(f"{len(CASES)} cases; {written} .eml file(s) written to {DATA}")
 
 
 if __name__ == "__main__":
-    write()
+    import sys
+
+    # `python -m tests.corpus` adds new cases; `--rebuild [NAME …]` rewrites the named (or all) files.
+    args = sys.argv[1:]
+    write(set(args[1:]) if args[:1] == ["--rebuild"] else None)

@@ -66,6 +66,20 @@ def make_cert(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
+def ensure_ocr() -> bool:
+    """Tesseract with Thai and pdftoppm, installed with apt-get when running as root."""
+    from intake.ocr import ocr_languages
+
+    if "tha" in ocr_languages() and shutil.which("pdftoppm"):
+        return True
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "install", "-y", "-q", "tesseract-ocr", "tesseract-ocr-tha", "poppler-utils"],
+                       check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        ocr_languages.cache_clear()
+    return "tha" in ocr_languages() and shutil.which("pdftoppm") is not None
+
+
 USERS = 200
 PASSWORD = "secret-pass"
 

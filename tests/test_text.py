@@ -31,6 +31,9 @@ def test_nil_statements(text: str) -> None:
     "รับทราบครับ\n\nFrom: สลก.\nSent: Monday\nSubject: แจ้งเตือน\nหากไม่มีข้อร้องเรียน ให้ตอบกลับ",
     "ok\n-----Original Message-----\nไม่มีข้อร้องเรียน",
     "Thanks\n\nOn Mon, 23 Nov 2026 at 09:00, Bot <a@b.go.th> wrote:\nno complaints? reply",
+    "รับทราบครับ หากไม่มีข้อร้องเรียนจะแจ้งให้ทราบ",
+    "กรณีไม่มีข้อร้องเรียน ให้ตอบกลับอีเมลนี้",
+    "If no complaints, please reply",
 ])
 def test_not_nil_statements(text: str) -> None:
     assert not nil_statement(text)

@@ -1,0 +1,105 @@
+"""Documents: content sniffing, OCR fallback, and readers that never raise on hostile input (Hypothesis)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from intake import ocr
+from intake.blank_forms import complaint_02
+from intake.documents import read_documents, sniff
+from intake.message import Attachment, parse_message
+from scoring.periods import Period
+
+FILES = Path(__file__).parent / "data" / "files"
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize("name,kind", [
+    ("c01.xls", "workbook"), ("c01.ods", "workbook"), ("c01.xlsm", "workbook"), ("c01_encrypted.xlsx", "encrypted"),
+    ("memo_nil.pdf", "pdf"), ("memo_scan.png", "image"), ("memo_scan.jpg", "image"),
+])
+def test_sniff_by_content(name: str, kind: str) -> None:
+    assert sniff("whatever.bin", (FILES / name).read_bytes()) == kind
+
+
+def test_a_file_that_lies_about_its_name() -> None:
+    assert sniff("Complaint_01.xlsx", b"<html><table>...</table></html>") == "corrupt"
+    assert sniff("Complaint_01.xlsx", (FILES / "memo_nil.pdf").read_bytes()) == "pdf"
+
+
+def test_without_ocr_a_scan_needs_a_person(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ocr, "ocr_languages", lambda: frozenset())
+    doc = read_documents([Attachment("scan.png", "image/png", (FILES / "memo_scan.png").read_bytes())])
+    assert doc.memo_nil == [] and doc.review_reasons and "tesseract" in doc.review_reasons[0]
+
+
+def test_a_good_file_is_read_beside_a_broken_one() -> None:
+    good = complaint_02("ศูนย์อนามัยที่ 1", Period(2026, 11), {})
+    doc = read_documents([Attachment("a.xlsx", "", b"PK\x03\x04broken"), Attachment("b.xlsx", "", good),
+                          Attachment("c.zip", "", b"PK\x05\x06" + b"\x00" * 18)])
+    assert [f.form for f in doc.forms] == ["complaint_02"]
+    assert sorted(p.code for p in doc.problems) == ["empty_attachment", "unreadable_attachment"]
+
+
+def _seed_attachments() -> list[bytes]:
+    return [(FILES / n).read_bytes() for n in ("c01.xls", "c01.ods", "c01.xlsm", "memo_nil.pdf")] + [
+        complaint_02("x", Period(2026, 11), {})]
+
+
+SEEDS = _seed_attachments()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(SEEDS), st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 255)), max_size=20),
+       st.sampled_from(["x.xlsx", "x.xls", "x.ods", "x.pdf", "x.csv", "x.zip", "x.docx", "x.bin"]))
+def test_mutated_files_never_raise(seed: bytes, flips: list[tuple[int, int]], name: str) -> None:
+    data = bytearray(seed)
+    for pos, value in flips:
+        data[pos % len(data)] = value
+    doc = read_documents([Attachment(name, "application/octet-stream", bytes(data))])
+    assert all(p.code and p.message for p in doc.problems)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=4000))
+def test_random_bytes_as_a_message_never_raise(raw: bytes) -> None:
+    mail = parse_message(raw)
+    read_documents(mail.attachments)
+
+
+RAW_MESSAGES = [p.read_bytes() for p in sorted(DATA.glob("*.eml"))[:20]]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(RAW_MESSAGES), st.integers(min_value=0), st.binary(min_size=1, max_size=64))
+def test_corrupted_real_messages_never_raise(raw: bytes, pos: int, junk: bytes) -> None:
+    at = pos % len(raw)
+    mail = parse_message(raw[:at] + junk + raw[at + len(junk):])
+    read_documents(mail.attachments)
+
+
+def cp874_zip(members: list[tuple[str, bytes]]) -> bytes:
+    """A zip as Thai Windows writes it: member names in cp874 bytes, without the UTF-8 flag."""
+    buf = io.BytesIO()
+    placeholders = []
+    with zipfile.ZipFile(buf, "w") as zf:
+        for i, (name, data) in enumerate(members):
+            raw = name.encode("cp874")
+            placeholder = f"{i:0{len(raw)}d}".encode()  # same length, ASCII: zipfile sets no flag
+            placeholders.append((placeholder, raw))
+            zf.writestr(placeholder.decode(), data)
+    out = buf.getvalue()
+    for placeholder, raw in placeholders:
+        out = out.replace(placeholder, raw)
+    return out
+
+
+def test_zip_member_names_in_cp874_are_decoded() -> None:
+    data = cp874_zip([("แบบ02.xlsx", complaint_02("x", Period(2026, 11), {}))])
+    doc = read_documents([Attachment("r.zip", "application/zip", data)])
+    assert [f.filename for f in doc.files] == ["แบบ02.xlsx"]
