@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import sessionmaker
 import intake.models  # noqa: F401  (registers intake's tables on the shared base)
 import mailer.models  # noqa: F401  (registers the outbox table)
 from config.db import make_engine, make_sessionmaker, migrate
+from config.errors import ConfigError
 from config.settings import Settings
 from config.units import UnitRegistry, load_registry
 from intake.mailbox import ImapSource, MaildirSource, MailSource
@@ -19,6 +21,7 @@ from mailer.receipts import MailContext
 from mailer.transport import Transport, make_transport
 from scoring.deadlines import deadline
 from scoring.periods import Period
+from scoring.scores import Rubric, rubric_from_dict
 
 
 @dataclass
@@ -43,6 +46,7 @@ class App:
             trusted_domains=s.trusted_domains,
             deadline_for=self.deadline,
             max_message_bytes=s.max_message_bytes,
+            command_senders=tuple(a for a in s.digest_to if a != s.secretariat_email),
         )
 
     @property
@@ -58,8 +62,6 @@ class App:
             return ImapSource(imap, s.imap_done_keyword, s.imap_done_folder, ssl_context=s.ssl_context())
         path = s.maildir()
         if path is None:
-            from config.errors import ConfigError
-
             raise ConfigError("MAIL_SOURCE", "MAIL_SOURCE is not set: give imap://, imaps:// or maildir:PATH")
         return MaildirSource(path)
 
@@ -68,6 +70,16 @@ class App:
 
     def now(self) -> datetime:
         return datetime.now(self.settings.tz)
+
+    @property
+    def rubric(self) -> Rubric:
+        path = self.settings.rubric_file
+        if path is None:
+            return Rubric()
+        try:
+            return rubric_from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError) as exc:
+            raise ConfigError("RUBRIC_FILE", f"RUBRIC_FILE {path} is not a valid rubric: {exc}") from None
 
 
 def build_app(settings: Settings, *, need_registry: bool = True) -> App:

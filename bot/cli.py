@@ -248,3 +248,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# The secretariat's commands live in their own module; importing it registers them on `app`.
+import bot.cli_secretariat  # noqa: E402,F401

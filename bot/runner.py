@@ -14,6 +14,7 @@ from types import FrameType
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.app import App
+from bot.cycle import run_cycle
 from bot.service import flush_outbox, poll_once
 from intake.errors import SourceError
 
@@ -53,11 +54,24 @@ def _send(app: App) -> None:
         log.exception("outbox flush failed; it will run again")
 
 
+def _cycle(app: App) -> None:
+    try:
+        report = run_cycle(app, app.now())
+        if report.notices or report.digests:
+            log.info("cycle: %d notice(s) queued, digest(s) for %s", len(report.notices), report.digests or "-")
+            _send(app)
+    except Exception:
+        log.exception("monthly cycle failed; it will run again")
+
+
 def make_scheduler(app: App) -> BackgroundScheduler:
-    """Jobs beside the intake loop. coalesce: a run missed while down happens once, not once per miss."""
+    """Jobs beside the intake loop. coalesce: a run missed while down happens once, not once per miss;
+    the cycle job also runs at start, and its due-slot logic sends a missed notice once on return."""
     sched = BackgroundScheduler(timezone=app.settings.tz, job_defaults={"coalesce": True, "max_instances": 1,
                                                                        "misfire_grace_time": 3600})
     sched.add_job(_send, "interval", seconds=app.settings.send_interval_seconds, args=[app], id="outbox")
+    sched.add_job(_cycle, "interval", seconds=app.settings.cycle_seconds, args=[app], id="cycle",
+                  next_run_time=app.now())
     return sched
 
 

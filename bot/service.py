@@ -10,12 +10,15 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bot.app import App
+from bot.cycle import queue_digest
 from intake.errors import SourceError
 from intake.mailbox import MailSource
 from intake.models import InboundMessage
 from intake.pipeline import Fetched, IngestResult, ingest, is_duplicate, quarantine
+from mailer.contacts import record_bounce
 from mailer.outbox import SendReport, recent_count, send_due
 from mailer.receipts import ReceiptInfo, enqueue_receipt
+from scoring.periods import Period
 from scoring.status import unit_status
 
 log = logging.getLogger("complaint_bot.intake")
@@ -50,7 +53,7 @@ def known_uids(app: App) -> Callable[[str, int | None, list[str]], set[str]]:
 
 def receipt_for(app: App, result: IngestResult) -> ReceiptInfo | None:
     """What to tell the sender, or None when this message must not be answered."""
-    if not result.reply_to:
+    if not result.reply_to or result.outcome == "command":
         return None
     situation = {"report": "report", "no_report": "no_report", "needs_review": "needs_review",
                  "quarantined": "quarantined"}.get(result.outcome, "unknown_sender")
@@ -91,6 +94,12 @@ def process_one(app: App, fetched: Fetched) -> IngestResult | None:
             sender = s.get(InboundMessage, result.inbound_id)
             if sender is not None and app.registry.for_sender(sender.from_addr):
                 result.reply_to = sender.from_addr
+        for bounce in result.bounces:  # our mail did not arrive: note the address for the digest
+            record_bounce(s, bounce.address, bounce.status, bounce.permanent, "delivery status notification", now)
+        if result.command == "digest" and result.reply_to:
+            period = result.period or Period.of(fetched.arrived_at.astimezone(app.settings.tz))
+            queue_digest(app, s, period, fetched.arrived_at, f"digest-request:{result.inbound_id}",
+                         [result.reply_to], result.original_message_id)
         info = receipt_for(app, result)
         if info is not None:
             if recent_count(s, info.to, "receipt", now - timedelta(hours=1)) >= app.settings.receipts_per_sender_per_hour:

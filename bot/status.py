@@ -1,14 +1,37 @@
-"""The status of every active unit for a period, as the JSON contract in the SPEC and as a table."""
+"""Unit statuses for a period (and for every month of a fiscal year), and the status JSON contract."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from bot.app import App
-from intake.state import period_reports
-from scoring.periods import Period
-from scoring.status import unit_status
+from config.units import Unit
+from intake.admin import exempt_units
+from intake.state import UnitReport, period_reports
+from scoring.periods import Period, fiscal_year_periods
+from scoring.scores import UnitScore, score_unit
+from scoring.status import Status, unit_status
+
+
+@dataclass(frozen=True)
+class UnitState:
+    unit: Unit
+    report: UnitReport
+    status: Status
+
+
+def unit_states(app: App, session: Session, period: Period, as_of: datetime) -> list[UnitState]:
+    """Every active unit's report and status for the period, in registry order."""
+    due = app.deadline(period)
+    units = app.registry.active
+    reports = period_reports(session, str(period), as_of, [u.code for u in units])
+    exempt = exempt_units(session, str(period))
+    return [UnitState(u, reports[u.code], unit_status(reports[u.code].state, due, as_of, exempt=u.code in exempt,
+                                                      needs_review=reports[u.code].needs_review)) for u in units]
 
 
 def _iso(moment: datetime | None, app: App) -> str | None:
@@ -17,20 +40,37 @@ def _iso(moment: datetime | None, app: App) -> str | None:
 
 def status_report(app: App, period: Period, as_of: datetime) -> dict[str, Any]:
     """`{"period", "deadline", "units": [...]}`: every active unit once, inactive units never."""
-    due = app.deadline(period)
-    units = app.registry.active
     with app.sessions() as s:
-        reports = period_reports(s, str(period), as_of, [u.code for u in units])
-    rows = []
-    for unit in units:
-        rep = reports[unit.code]
-        status = unit_status(rep.state, due, as_of, needs_review=rep.needs_review)
-        rows.append({
-            "unit": unit.code,
-            "status": status.value,
-            "kind": rep.state.kind,
-            "completed_at": _iso(rep.state.completed_at, app),
-            "counts": dict(rep.counts),
-            "problems": [{"code": p.code, "severity": p.severity} for p in rep.problems],
-        })
-    return {"period": str(period), "deadline": _iso(due, app), "units": rows}
+        states = unit_states(app, s, period, as_of)
+    return {"period": str(period), "deadline": _iso(app.deadline(period), app), "units": [{
+        "unit": st.unit.code,
+        "status": st.status.value,
+        "kind": st.report.state.kind,
+        "completed_at": _iso(st.report.state.completed_at, app),
+        "counts": dict(st.report.counts),
+        "problems": [{"code": p.code, "severity": p.severity} for p in st.report.problems],
+    } for st in states]}
+
+
+def fiscal_year_statuses(app: App, session: Session, fiscal_year: int,
+                         as_of: datetime) -> tuple[list[Period], dict[str, list[str | None]]]:
+    """Per unit, the status of each month of the fiscal year; None where the deadline is still ahead
+    and nothing complete has arrived (an early on-time report already shows)."""
+    periods = fiscal_year_periods(fiscal_year)
+    grid: dict[str, list[str | None]] = {u.code: [] for u in app.registry.active}
+    for period in periods:
+        due = app.deadline(period) <= as_of
+        started = period.first_day() <= as_of.astimezone(app.settings.tz).date()
+        states = unit_states(app, session, period, as_of) if started else []
+        by_code = {st.unit.code: st.status.value for st in states}
+        for code in grid:
+            status = by_code.get(code)
+            grid[code].append(status if due or status in ("on_time", "exempt") else None)
+    return periods, grid
+
+
+def scores(app: App, session: Session, fiscal_year: int, as_of: datetime) -> tuple[list[Period], dict[str, list[str | None]], list[UnitScore]]:
+    periods, grid = fiscal_year_statuses(app, session, fiscal_year, as_of)
+    due_count = sum(1 for p in periods if app.deadline(p) <= as_of)
+    out = [score_unit(code, [s or "missing" for s in statuses[:due_count]], app.rubric) for code, statuses in grid.items()]
+    return periods, grid, out

@@ -7,6 +7,7 @@ import secrets
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -61,6 +62,15 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     log_format: str = "text"
     tls_ca_file: Path | None = None
+    reminder_days: tuple[int, ...] = (7, 2)
+    reminder_time: time = time(9, 0)
+    overdue_days_after: int = 1
+    overdue_time: time = time(9, 0)
+    digest_days_after: int = 1
+    digest_time: time = time(8, 0)
+    notice_window_days: int = 20  # a notice missed for longer than this (the bot was down) is not sent late
+    cycle_seconds: int = 300
+    rubric_file: Path | None = None
 
     def ssl_context(self) -> ssl.SSLContext:
         """Certificates are always verified; TLS_CA_FILE adds a private CA."""
@@ -159,6 +169,39 @@ def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
     raise ConfigError(key, f"{key} must be true or false, got {raw!r}")
 
 
+def _time(env: Mapping[str, str], key: str, default: time) -> time:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        return time.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(key, f"{key} must be a time of day such as 09:00, got {raw!r}") from None
+
+
+def _days(env: Mapping[str, str], key: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        days = tuple(sorted({int(d) for d in raw.replace(";", ",").split(",") if d.strip()}, reverse=True))
+    except ValueError:
+        raise ConfigError(key, f"{key} must be whole numbers of days such as 7,2, got {raw!r}") from None
+    if any(not 0 <= d <= 27 for d in days):
+        raise ConfigError(key, f"{key} must be between 0 and 27 days before the deadline")
+    return days
+
+
+def _file(env: Mapping[str, str], key: str) -> Path | None:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    if not path.is_file():
+        raise ConfigError(key, f"{key} {path} is not a readable file")
+    return path
+
+
 def _emails(env: Mapping[str, str], key: str) -> tuple[str, ...]:
     values = tuple(v.strip().lower() for v in env.get(key, "").replace(";", ",").split(",") if v.strip())
     for v in values:
@@ -217,9 +260,7 @@ def settings_from_mapping(env: Mapping[str, str], base_dir: Path | None = None) 
         raise ConfigError("LOG_FORMAT", "LOG_FORMAT must be text or json")
 
     units_file = Path(env.get("UNITS_FILE", "units.csv")).expanduser()
-    ca_file = Path(env["TLS_CA_FILE"]).expanduser() if env.get("TLS_CA_FILE", "").strip() else None
-    if ca_file is not None and not ca_file.is_file():
-        raise ConfigError("TLS_CA_FILE", f"TLS_CA_FILE {ca_file} is not a readable file")
+    ca_file = _file(env, "TLS_CA_FILE")
     return Settings(
         database_url=database_url,
         data_dir=data_dir,
@@ -244,6 +285,15 @@ def settings_from_mapping(env: Mapping[str, str], base_dir: Path | None = None) 
         secret_key=_secret_key(env, data_dir),
         log_format=log_format,
         tls_ca_file=ca_file,
+        reminder_days=_days(env, "REMINDER_DAYS", (7, 2)),
+        reminder_time=_time(env, "REMINDER_TIME", time(9, 0)),
+        overdue_days_after=_int(env, "OVERDUE_DAYS_AFTER", 1, 0, 20),
+        overdue_time=_time(env, "OVERDUE_TIME", time(9, 0)),
+        digest_days_after=_int(env, "DIGEST_DAYS_AFTER", 1, 0, 20),
+        digest_time=_time(env, "DIGEST_TIME", time(8, 0)),
+        notice_window_days=_int(env, "NOTICE_WINDOW_DAYS", 20, 1, 60),
+        cycle_seconds=_int(env, "CYCLE_SECONDS", 300, 10, 86400),
+        rubric_file=_file(env, "RUBRIC_FILE"),
     )
 
 

@@ -88,3 +88,35 @@ class CaseRecord(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
     submission: Mapped[Submission] = relationship(back_populates="rows")
+
+
+class Exemption(Base):
+    """A unit excused from a period's report by the secretariat."""
+
+    __tablename__ = "exemptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(7))
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("uq_exemptions_unit_period", "unit_code", "period", unique=True),)
+
+
+class Action(Base):
+    """Every secretariat action (exempt, record, resolve, dismiss, reprocess): who, when, why."""
+
+    __tablename__ = "actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    unit_code: Mapped[str | None] = mapped_column(String(32))
+    period: Mapped[str | None] = mapped_column(String(7))
+    inbound_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_actions_period", "period"),)

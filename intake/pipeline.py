@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,13 +17,14 @@ from sqlalchemy.orm import Session
 
 from config.msgid import read_message_ids
 from config.units import Unit, UnitRegistry
+from intake.bounces import Bounce, parse_bounce
 from intake.documents import Documents, FileNote, filename_periods_text, read_documents
 from intake.message import ParsedMail, parse_message
 from intake.models import CaseRecord, InboundMessage, Submission
 from intake.problems import ERROR, WARNING, Problem
 from intake.state import UnitReport, period_reports
 from intake.text import nil_statement, strip_quoted
-from intake.triage import Triage, triage
+from intake.triage import Triage, Verdict, triage
 from scoring.periods import Period, find_periods, find_tag_period
 
 
@@ -35,6 +37,7 @@ class IntakeContext:
     trusted_domains: tuple[str, ...]
     deadline_for: Callable[[Period], datetime]
     max_message_bytes: int = 30 * 1024 * 1024
+    command_senders: tuple[str, ...] = ()  # secretariat addresses that may ask for a digest by mail
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class IngestResult:
     report: UnitReport | None = None
     nil: bool = False
     rows: int = 0
+    bounces: list[Bounce] = field(default_factory=list)
+    command: str | None = None
 
 
 def is_duplicate(session: Session, fetched: Fetched) -> bool:
@@ -77,9 +82,20 @@ def is_duplicate(session: Session, fetched: Fetched) -> bool:
 
 # Step: which unit --------------------------------------------------------------------------------
 
-def decide_unit(mail: ParsedMail, doc: Documents, registry: UnitRegistry) -> tuple[Unit | None, list[Unit], list[Problem]]:
-    """The unit from the sender; where an address serves several units, the unit the form names."""
+def decide_unit(mail: ParsedMail, doc: Documents, ctx: IntakeContext) -> tuple[Unit | None, list[Unit], list[Problem]]:
+    """The unit from the sender; where an address serves several units, the unit the form names.
+
+    A unit's contact address (where reminders go) also counts when it replies to the bot's own
+    message for that unit (the signed Message-ID says which).
+    """
+    registry = ctx.registry
     candidates = registry.for_sender(mail.from_addr)
+    if not candidates:
+        for ref in read_message_ids(ctx.secret, [mail.in_reply_to, *mail.references]):
+            contact_of = registry.get(ref.unit) if ref.unit else None
+            if contact_of and contact_of.active and mail.from_addr in contact_of.contacts:
+                candidates = [contact_of]
+                break
     named = [u for f in doc.forms if (u := registry.find_by_name(f.header_text))]
     problems: list[Problem] = []
     if len(candidates) == 1:
@@ -153,7 +169,7 @@ def _inbound(fetched: Fetched, mail: ParsedMail | None, outcome: str, reason: st
     )
 
 
-def _submission(inbound: InboundMessage, unit: Unit, period: Period, rule: str, fetched: Fetched, doc: Documents,
+def build_submission(unit: Unit, period: Period, rule: str, fetched: Fetched, doc: Documents,
                 nil: bool, problems: list[Problem]) -> Submission | None:
     c01 = next((f for f in doc.forms if f.form == "complaint_01"), None)
     c02 = next((f for f in doc.forms if f.form == "complaint_02" and f.filled), None)
@@ -190,29 +206,67 @@ def _date_problems(doc: Documents, period: Period) -> list[Problem]:
     return out
 
 
-def ingest(session: Session, fetched: Fetched, ctx: IntakeContext) -> IngestResult:
+COMMAND_SUBJECTS = {"สถานะ": "digest", "digest": "digest", "status": "digest", "สรุป": "digest"}
+
+
+def command_of(mail: ParsedMail, ctx: IntakeContext) -> str | None:
+    """A secretariat request by mail (subject `สถานะ` or `digest`), only from configured addresses."""
+    if mail.from_addr not in ctx.command_senders:
+        return None
+    words = re.sub(r"^(re|fw|fwd|ตอบกลับ)\s*:\s*", "", mail.subject.strip(), flags=re.I).split()
+    return COMMAND_SUBJECTS.get(words[0].lower()) if words else None
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """A person's decision when resolving or re-processing a stored message."""
+
+    unit: Unit | None = None
+    period: Period | None = None
+
+
+def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: InboundMessage | None = None,
+           overrides: Overrides = Overrides()) -> IngestResult:
     """Read, decide and store one message inside the caller's transaction.
 
-    1. Parse the MIME; triage what must never be answered.
-    2. Find the unit from the sender (and the form, for shared addresses).
-    3. Read the documents and the reply text.
-    4. Decide the period; build the submission with its problems.
-    5. Store everything and fold the unit's report for the receipt.
+    1. Parse the MIME; set aside what must never be answered; note bounces and secretariat commands.
+    2. Read the documents and the reply text; find the unit from the sender (the form, for shared addresses).
+    3. Decide the period; build the submission with its problems.
+    4. Store everything and fold the unit's report for the receipt.
+    `existing` re-reads a stored message (after a registry fix or a person's decision) in place.
     """
     mail = parse_message(fetched.raw)
     result = IngestResult(inbound_id=0, outcome="set_aside", reason="", arrived_at=fetched.arrived_at,
                           original_message_id=mail.message_id, original_subject=mail.subject)
+    if existing is not None:
+        for old in session.scalars(select(Submission).where(Submission.inbound_id == existing.id)):
+            session.delete(old)  # the same message read again replaces its own earlier reading
+        session.flush()
 
     def store(inbound: InboundMessage) -> IngestResult:
-        session.add(inbound)
+        if existing is not None:
+            for name in ("outcome", "reason", "unit_code", "period", "candidates", "problems", "processed_at"):
+                setattr(existing, name, getattr(inbound, name))
+            inbound = existing
+        else:
+            session.add(inbound)
         session.flush()
         result.inbound_id, result.outcome, result.reason = inbound.id, inbound.outcome, inbound.reason
         return result
 
-    # 1. Triage.
+    # 1. Triage (a person's decision overrides it).
+    forced = overrides.unit is not None
     verdict: Triage = triage(mail, ctx.own_addresses, ctx.msgid_domain)
-    if not verdict.answerable:
+    if verdict.verdict == Verdict.BOUNCE:
+        result.bounces = parse_bounce(fetched.raw)
+    if not verdict.answerable and not forced:
         return store(_inbound(fetched, mail, "set_aside", f"{verdict.verdict}: {verdict.reason}"))
+    result.command = command_of(mail, ctx)
+    if result.command and not forced:
+        result.reply_to = mail.from_addr
+        found = find_periods(mail.subject)
+        result.period = found[0] if found else None
+        return store(_inbound(fetched, mail, "command", result.command))
     if len(fetched.raw) > ctx.max_message_bytes:
         result.reply_to = mail.from_addr if ctx.registry.for_sender(mail.from_addr) else None
         result.problems.append(Problem("message_too_large", ERROR,
@@ -220,9 +274,15 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext) -> IngestResu
                                        "กรุณาส่งแบบฟอร์มเป็นไฟล์ Excel ที่มีขนาดเล็กลง"))
         return store(_inbound(fetched, mail, "needs_review", "message too large"))
 
-    # 2-3. Unit and documents.
+    # 2. Documents and unit.
     doc = read_documents(mail.attachments)
-    unit, candidates, unit_problems = decide_unit(mail, doc, ctx.registry)
+    unit: Unit | None
+    candidates: list[Unit]
+    unit_problems: list[Problem] = []
+    if overrides.unit is not None:
+        unit, candidates = overrides.unit, [overrides.unit]
+    else:
+        unit, candidates, unit_problems = decide_unit(mail, doc, ctx)
     result.files, result.problems = doc.files, list(doc.problems) + unit_problems
     if not candidates:
         domain = mail.from_addr.rpartition("@")[2]
@@ -242,26 +302,32 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext) -> IngestResu
         inbound.period, result.period, result.period_rule = str(period), period, rule
         return store(inbound)
     result.unit = unit
+    the_unit = unit
 
-    # 4. Period and submission.
+    # 3. Period and submission.
     def completed(p: Period) -> bool:
-        return period_reports(session, str(p), fetched.arrived_at, [unit.code])[unit.code].state.completed_at is not None
+        report = period_reports(session, str(p), fetched.arrived_at, [the_unit.code])[the_unit.code]
+        return report.state.completed_at is not None
 
-    period, rule, period_problems = decide_period(mail, doc, unit, fetched, ctx, completed)
+    period_problems: list[Problem] = []
+    if overrides.period is not None:
+        period, rule = overrides.period, "secretariat"
+    else:
+        period, rule, period_problems = decide_period(mail, doc, unit, fetched, ctx, completed)
     result.period, result.period_rule = period, rule
     result.problems += period_problems + _date_problems(doc, period)
     inbound = _inbound(fetched, mail, "report", "")
     inbound.unit_code, inbound.period = unit.code, str(period)
-    sub = _submission(inbound, unit, period, rule, fetched, doc, nil, result.problems)
+    sub = build_submission(unit, period, rule, fetched, doc, nil, result.problems)
     if sub is None:
         inbound.outcome = "needs_review" if doc.review_reasons else "no_report"
         inbound.reason = "; ".join(doc.review_reasons) or "no report found"
     inbound.problems = [p.to_dict() for p in result.problems]
     store(inbound)
 
-    # 5. Store the submission and fold the unit's report for the receipt.
+    # 4. Store the submission and fold the unit's report for the receipt.
     if sub is not None:
-        sub.inbound_id = inbound.id
+        sub.inbound_id = result.inbound_id
         session.add(sub)
         session.flush()
         result.rows = sub.c01_rows

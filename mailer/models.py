@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from config.db import Base, UTCDateTime
@@ -37,3 +37,27 @@ class OutboxMessage(Base):
         Index("ix_outbox_kind_created", "kind", "created_at"),
         Index("ix_outbox_primary_to", "primary_to", "created_at"),
     )
+
+
+class ContactStatus(Base):
+    """What bounces say about an address: a permanent failure makes it unreachable."""
+
+    __tablename__ = "contact_status"
+
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_status: Mapped[str] = mapped_column(String(32), default="")
+    last_reason: Mapped[str] = mapped_column(Text, default="")
+    bounces: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DigestSnapshot(Base):
+    """Unit statuses as the last digest showed them, so the next one can say what changed."""
+
+    __tablename__ = "digest_snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    statuses: Mapped[dict[str, str]] = mapped_column(JSON)

@@ -1,0 +1,239 @@
+"""Commands for the monthly cycle and the secretariat: remind, digest, score, exempt, record, review, evidence."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from bot.cli import _app, app, console, err_console, parse_as_of, parse_period
+from intake.errors import IntakeError
+from intake.message import Attachment
+from scoring.periods import Period, thai_short_datetime
+
+review_app = typer.Typer(help="Messages that need a person: list them, then resolve or dismiss.",
+                         invoke_without_command=True)
+app.add_typer(review_app, name="review")
+
+AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Answer as of this moment (ISO; local time)")]
+By = Annotated[str, typer.Option("--by", help="Who does this (recorded with the action)")]
+
+
+def _who(by: str) -> str:
+    return by or getpass.getuser()
+
+
+def _unit(a, code: str):  # type: ignore[no-untyped-def]
+    unit = a.registry.get(code)
+    if unit is None:
+        raise typer.BadParameter(f"no unit {code!r} in {a.settings.units_file}")
+    return unit
+
+
+@app.command()
+def remind(as_of: AsOf = None,
+           dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent; send nothing")] = False,
+           as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+    """Queue the reminders and overdue notices due now (or --as-of); each is sent once only."""
+    from bot.cycle import plan_notices, run_cycle
+
+    a = _app()
+    moment = parse_as_of(as_of, a.settings)
+    if dry_run:
+        with a.sessions() as s:
+            notices = plan_notices(a, s, moment)
+    else:
+        notices = run_cycle(a, moment).notices
+    if as_json:
+        print(json.dumps({"reminders": [n.to_dict() for n in notices]}, ensure_ascii=False))
+        return
+    for n in notices:
+        console.print(f"{'would queue' if dry_run else 'queued'} {n.kind} {n.unit_code} {n.period} → {', '.join(n.to)}")
+    console.print(f"{len(notices)} notice(s)")
+
+
+@app.command()
+def digest(period: Annotated[Optional[str], typer.Option(help="YYYY-MM; default: the month of --as-of")] = None,
+           as_of: AsOf = None,
+           send: Annotated[bool, typer.Option("--send", help="Mail it to DIGEST_TO now")] = False,
+           out: Annotated[Optional[Path], typer.Option("--out", help="Write the workbook here")] = None,
+           include_personal_data: Annotated[bool, typer.Option("--include-personal-data",
+                                                               help="Do not mask complainants")] = False) -> None:
+    """The secretariat's digest: status of every unit, totals, problems, and the workbook."""
+    from bot.cycle import send_digest
+    from bot.digest import digest_data
+    from mailer.workbook import build_workbook
+
+    a = _app()
+    moment = parse_as_of(as_of, a.settings)
+    p = parse_period(period, moment)
+    if out is None and not send:
+        raise typer.BadParameter("give --out F.xlsx, --send, or both")
+    if out is not None:
+        with a.sessions() as s:
+            data = digest_data(a, s, p, moment, include_personal=include_personal_data)
+            workbook, cases = build_workbook(data)
+        out.write_bytes(workbook)
+        counts = data.status_counts()
+        console.print(f"wrote {out}: {len(data.units)} units ({counts['on_time']} on time, {counts['late']} late, "
+                      f"{counts['missing']} missing), {cases} cases")
+    if send:
+        key = f"digest-manual:{p}:{datetime.now(UTC).isoformat()}"
+        send_digest(a, p, moment, key)
+        console.print(f"digest for {p} queued to {', '.join(a.settings.digest_to)}; `complaint-bot send` delivers it")
+
+
+@app.command()
+def score(fiscal_year: Annotated[int, typer.Option("--fiscal-year", help="Buddhist Era, e.g. 2570")],
+          as_of: AsOf = None, as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+    """Fiscal-year scores per unit: months due, on time, late, missing, exempt, score and level."""
+    from bot.status import scores
+
+    a = _app()
+    if fiscal_year < 2400:
+        raise typer.BadParameter("--fiscal-year is a Buddhist Era year, e.g. 2570")
+    moment = parse_as_of(as_of, a.settings)
+    with a.sessions() as s:
+        _, _, results = scores(a, s, fiscal_year, moment)
+    if as_json:
+        print(json.dumps({"fiscal_year": fiscal_year, "units": [r.to_dict() for r in results]}, ensure_ascii=False))
+        return
+    table = Table(title=f"คะแนนการส่งรายงาน ปีงบประมาณ {fiscal_year}")
+    for col in ("Unit", "Due", "On time", "Late", "Missing", "Exempt", "Score", "Level"):
+        table.add_column(col, justify="right" if col != "Unit" else "left")
+    for r in results:
+        table.add_row(r.unit, str(r.due), str(r.on_time), str(r.late), str(r.missing), str(r.exempt), f"{r.score:g}",
+                      str(r.level))
+    console.print(table)
+
+
+@app.command()
+def exempt(unit: Annotated[str, typer.Option("--unit")], period: Annotated[str, typer.Option("--period")],
+           reason: Annotated[str, typer.Option("--reason")], by: By = "") -> None:
+    """Excuse a unit from a period's report (recorded with who, when and why)."""
+    from intake.admin import exempt as do_exempt
+
+    a = _app()
+    try:
+        with a.sessions.begin() as s:
+            do_exempt(s, _unit(a, unit), parse_period(period, a.now()), reason, _who(by), datetime.now(UTC))
+    except IntakeError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"{unit.upper()} exempt for {period}")
+
+
+@app.command()
+def record(unit: Annotated[str, typer.Option("--unit")], period: Annotated[str, typer.Option("--period")],
+           received: Annotated[str, typer.Option("--received", help="When the paper report arrived (ISO, local)")],
+           nil: Annotated[bool, typer.Option("--nil", help="The report says there were no complaints")] = False,
+           file: Annotated[Optional[list[Path]], typer.Option("--file", help="Complaint_01/02 typed from paper")] = None,
+           reason: Annotated[str, typer.Option("--reason")] = "", by: By = "") -> None:
+    """Record a report that came on paper; on time or late by --received."""
+    from intake.admin import record_paper
+
+    a = _app()
+    if not nil and not file:
+        raise typer.BadParameter("give --nil or --file")
+    files = [Attachment(f.name, "application/octet-stream", f.read_bytes()) for f in file or []]
+    try:
+        with a.sessions.begin() as s:
+            sub, problems = record_paper(s, _unit(a, unit), parse_period(period, a.now()),
+                                         parse_as_of(received, a.settings), nil=nil, files=files, actor=_who(by),
+                                         reason=reason, now=datetime.now(UTC))
+    except IntakeError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"recorded {'nil report' if nil else f'{sub.c01_rows} case(s)'} for {unit.upper()} {period}"
+                  + (f"; problems: {', '.join(p.code for p in problems)}" if problems else ""))
+
+
+@review_app.callback()
+def review(ctx: typer.Context) -> None:
+    """List what needs a person (undecidable, quarantined, unknown senders)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from intake.admin import review_items
+
+    a = _app()
+    with a.sessions() as s:
+        items = review_items(s)
+    table = Table(title="รอเจ้าหน้าที่ตรวจสอบ")
+    for col in ("MSG", "Arrived", "From", "Outcome", "Candidates", "Period", "Reason"):
+        table.add_column(col)
+    for m in items:
+        table.add_row(str(m.id), thai_short_datetime(m.arrived_at.astimezone(a.settings.tz)), m.from_addr, m.outcome,
+                      ", ".join(m.candidates or []), m.period or "", m.reason[:80])
+    console.print(table)
+    console.print(f"{len(items)} message(s); settle with `review resolve MSG --unit U`, `review dismiss MSG`, "
+                  "or `reprocess MSG` after fixing the registry")
+
+
+@review_app.command("resolve")
+def review_resolve(msg: Annotated[int, typer.Argument(help="Message number from `review`")],
+                   unit: Annotated[str, typer.Option("--unit")],
+                   period: Annotated[Optional[str], typer.Option("--period")] = None,
+                   reason: Annotated[str, typer.Option("--reason")] = "", by: By = "") -> None:
+    """Attribute a stored message to a unit (and period); it is read again and the sender answered."""
+    from bot.admin import reread
+
+    a = _app()
+    try:
+        result = reread(a, msg, "resolve", _who(by), reason, _unit(a, unit),
+                        parse_period(period, a.now()) if period else None)
+    except IntakeError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"message #{msg}: {result.outcome} for {unit.upper()} {result.period}")
+
+
+@review_app.command("dismiss")
+def review_dismiss(msg: Annotated[int, typer.Argument()], reason: Annotated[str, typer.Option("--reason")] = "",
+                   by: By = "") -> None:
+    """Set a stored message aside for good (it stays stored)."""
+    from intake.admin import dismiss
+
+    a = _app()
+    try:
+        with a.sessions.begin() as s:
+            dismiss(s, msg, _who(by), reason, datetime.now(UTC))
+    except IntakeError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"message #{msg} dismissed")
+
+
+@app.command()
+def reprocess(msg: Annotated[int, typer.Argument(help="Message number from `review`")],
+              reason: Annotated[str, typer.Option("--reason")] = "", by: By = "") -> None:
+    """Read a stored message again (after a registry fix) and answer the sender."""
+    from bot.admin import reread
+
+    a = _app()
+    try:
+        result = reread(a, msg, "reprocess", _who(by), reason)
+    except IntakeError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"message #{msg}: {result.outcome}"
+                  + (f" for {result.unit.code} {result.period}" if result.unit else ""))
+
+
+@app.command()
+def evidence(unit: Annotated[str, typer.Option("--unit")],
+             fiscal_year: Annotated[int, typer.Option("--fiscal-year", help="Buddhist Era, e.g. 2570")],
+             out: Annotated[Path, typer.Option("--out", help="The .zip to write")], as_of: AsOf = None) -> None:
+    """A unit's originals and receipts for a fiscal year, a summary workbook and a SHA-256 manifest."""
+    from bot.evidence import build_evidence
+
+    a = _app()
+    n = build_evidence(a, _unit(a, unit), fiscal_year, parse_as_of(as_of, a.settings), out)
+    console.print(f"wrote {out}: {n} files (verify with: unzip -p {out} manifest-sha256.txt)")
+
+
+__all__ = ["Period"]

@@ -1,0 +1,54 @@
+"""Assemble the digest's plain data from intake and scoring, then hand it to mailer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.app import App
+from bot.status import UnitState, scores, unit_states
+from intake.admin import actions_for, case_rows, channel_totals
+from mailer.contacts import unreachable
+from mailer.digest import CaseLine, DigestData, MatrixRow, UnitLine, changes_since_last
+from scoring.periods import Period, fiscal_year_of
+
+
+def _c01_ids(states: list[UnitState]) -> list[int]:
+    """The latest accepted Complaint_01 of each complete unit: its rows are the unit's cases."""
+    return [st.report.state.c01_ref for st in states
+            if st.report.state.kind == "complaints" and st.report.state.c01_ref is not None]
+
+
+def _cases(app: App, session: Session, period: Period, ids: list[int]) -> Iterator[CaseLine]:
+    names = {u.code: u.name for u in app.registry.units}
+    for sub, row in case_rows(session, ids):
+        yield CaseLine(sub.unit_code, names.get(sub.unit_code, sub.unit_code), period, row.seq, row.received,
+                       row.channel, row.category, row.subject, row.complainant, row.action, row.result,
+                       row.completed, row.note)
+
+
+def digest_data(app: App, session: Session, period: Period, as_of: datetime,
+                include_personal: bool = False) -> DigestData:
+    """Everything the digest shows, as of a moment. Cases are a generator: read while the workbook streams."""
+    states = unit_states(app, session, period, as_of)
+    fiscal_year = fiscal_year_of(period)
+    periods, grid, unit_scores = scores(app, session, fiscal_year, as_of)
+    by_code = {sc.unit: sc for sc in unit_scores}
+    ids = _c01_ids(states)
+    return DigestData(
+        period=period, as_of=as_of, deadline=app.deadline(period), fiscal_year=fiscal_year,
+        units=[UnitLine(st.unit.code, st.unit.name, st.status.value, st.report.state.kind,
+                        st.report.state.completed_at, dict(st.report.counts),
+                        [(p.code, p.severity, p.message) for p in st.report.problems]) for st in states],
+        cases=_cases(app, session, period, ids),
+        matrix_periods=periods,
+        matrix=[MatrixRow(u.code, u.name, grid[u.code], by_code[u.code]) for u in app.registry.active],
+        channels=channel_totals(session, ids),
+        unreachable=[(c.address, c.last_status, c.last_reason) for c in unreachable(session)],
+        changes=changes_since_last(session, period, {st.unit.code: st.status.value for st in states}),
+        actions=[(a.created_at, a.kind, a.unit_code or "", a.period or "", a.actor, a.reason)
+                 for a in actions_for(session, str(period))],
+        include_personal=include_personal,
+    )

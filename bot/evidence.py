@@ -1,0 +1,94 @@
+"""`complaint-bot evidence`: a unit's originals and receipts for a fiscal year, a summary, a SHA-256 manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from sqlalchemy import select
+
+from bot.app import App
+from bot.status import unit_states
+from config.units import Unit
+from intake.admin import unit_messages
+from mailer.models import OutboxMessage
+from mailer.receipts import STATUS_THAI
+from mailer.workbook import STATUS_FILL, be
+from scoring.periods import fiscal_year_periods, thai_datetime
+
+MANIFEST = "manifest-sha256.txt"
+
+
+def _summary(unit: Unit, fiscal_year: int, as_of: datetime, rows: list[tuple[list[object], str]]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "สรุป"
+    font = Font(name="TH Sarabun New", size=14)
+    ws.append([f"หลักฐานการส่งรายงานการจัดการข้อร้องเรียน {unit.name} ({unit.code}) ปีงบประมาณ พ.ศ. {fiscal_year}"])
+    ws.append([f"จัดทำ ณ {thai_datetime(as_of)}"])
+    ws.append(["เดือน", "กำหนดส่ง", "สถานะ", "ประเภทรายงาน", "ครบถ้วนเมื่อ", "จำนวนอีเมลที่ได้รับ"])
+    for row, status in rows:
+        ws.append(row)
+        ws.cell(row=ws.max_row, column=3).fill = STATUS_FILL.get(status, PatternFill())
+    for line in ws.iter_rows():
+        for cell in line:
+            cell.font = font
+    for col, width in zip("ABCDEF", (18, 26, 26, 22, 30, 18)):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A4"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def build_evidence(app: App, unit: Unit, fiscal_year: int, as_of: datetime, out: Path) -> int:
+    """Write the zip; returns the number of files in it (manifest included)."""
+    periods = fiscal_year_periods(fiscal_year)
+    files: dict[str, bytes] = {}
+    rows: list[tuple[list[object], str]] = []
+    with app.sessions() as s:
+        for msg in unit_messages(s, unit.code, [str(p) for p in periods]):
+            stamp = msg.arrived_at.astimezone(app.settings.tz).strftime("%Y%m%d-%H%M%S")
+            files[f"originals/{msg.period}/{stamp}-{msg.id:06d}.eml"] = msg.raw
+        sent = s.scalars(select(OutboxMessage).where(OutboxMessage.unit_code == unit.code,
+                                                     OutboxMessage.period.in_([str(p) for p in periods]))
+                         .order_by(OutboxMessage.id))
+        for row in sent:
+            files[f"receipts/{row.period}/{row.id:06d}-{row.kind}.eml"] = row.raw
+        for period in periods:
+            if period.first_day() > as_of.astimezone(app.settings.tz).date():
+                continue
+            st = next((x for x in unit_states(app, s, period, as_of) if x.unit.code == unit.code), None)
+            if st is None:
+                continue
+            count = sum(1 for name in files if name.startswith(f"originals/{period}/"))
+            completed = st.report.state.completed_at
+            rows.append(([period.thai(), be(app.deadline(period)), STATUS_THAI.get(st.status.value, st.status.value),
+                          {"complaints": "มีเรื่อง", "nil": "ไม่มีเรื่อง"}.get(st.report.state.kind or "", ""),
+                          thai_datetime(completed.astimezone(app.settings.tz)) if completed else "", count],
+                         st.status.value))
+    files["summary.xlsx"] = _summary(unit, fiscal_year, as_of.astimezone(app.settings.tz), rows)
+    manifest = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items()))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in sorted(files.items()):
+            zf.writestr(name, data)
+        zf.writestr(MANIFEST, manifest)
+    return len(files) + 1
+
+
+def verify_evidence(path: Path) -> list[str]:
+    """Files whose hash disagrees with the manifest, or that are missing from it or from the zip."""
+    with zipfile.ZipFile(path) as zf:
+        listed = {}
+        for line in zf.read(MANIFEST).decode().splitlines():
+            digest, _, name = line.partition("  ")
+            listed[name] = digest
+        names = set(zf.namelist()) - {MANIFEST}
+        bad = [n for n in sorted(names) if listed.get(n) != hashlib.sha256(zf.read(n)).hexdigest()]
+    return bad + sorted(set(listed) - names)
