@@ -68,7 +68,7 @@ class Settings:
     overdue_time: time = time(9, 0)
     digest_days_after: int = 1
     digest_time: time = time(8, 0)
-    notice_window_days: int = 20  # a notice missed for longer than this (the bot was down) is not sent late
+    notice_window_days: int = 3  # a notice missed for longer than this (the bot was down) is not sent late
     cycle_seconds: int = 300
     rubric_file: Path | None = None
 
@@ -291,7 +291,7 @@ def settings_from_mapping(env: Mapping[str, str], base_dir: Path | None = None) 
         overdue_time=_time(env, "OVERDUE_TIME", time(9, 0)),
         digest_days_after=_int(env, "DIGEST_DAYS_AFTER", 1, 0, 20),
         digest_time=_time(env, "DIGEST_TIME", time(8, 0)),
-        notice_window_days=_int(env, "NOTICE_WINDOW_DAYS", 20, 1, 60),
+        notice_window_days=_int(env, "NOTICE_WINDOW_DAYS", 3, 1, 60),
         cycle_seconds=_int(env, "CYCLE_SECONDS", 300, 10, 86400),
         rubric_file=_file(env, "RUBRIC_FILE"),
     )

@@ -93,7 +93,8 @@ def case_rows(session: Session, submission_ids: list[int]) -> Iterator[tuple[Sub
         chunk = submission_ids[start:start + 500]
         query = (select(Submission, CaseRecord).join(CaseRecord, CaseRecord.submission_id == Submission.id)
                  .where(Submission.id.in_(chunk)).order_by(Submission.unit_code, CaseRecord.row))
-        yield from session.execute(query.execution_options(yield_per=1000)).tuples()
+        for sub, row in session.execute(query.execution_options(yield_per=1000)):
+            yield sub, row
 
 
 def channel_totals(session: Session, submission_ids: list[int]) -> dict[str, int]:

@@ -35,7 +35,7 @@ def parse_bounce(raw: bytes) -> list[Bounce]:
     blocks: list[Message | str] = []
     for part in msg.walk():
         ctype = part.get_content_type()
-        if ctype == "message/delivery-status":
+        if ctype in ("message/delivery-status", "message/global-delivery-status", "text/delivery-status"):
             payload = part.get_payload()
             if isinstance(payload, list):
                 blocks.extend(payload)
