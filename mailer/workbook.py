@@ -56,6 +56,12 @@ class _Sheet:
         for i, width in enumerate(widths, start=1):
             self.ws.column_dimensions[get_column_letter(i)].width = width
         self.ws.freeze_panes = f"A{header_row + 1}"
+        # Printed as officers file it: landscape, one page wide, the header repeated on every page.
+        self.ws.page_setup.orientation = "landscape"
+        self.ws.page_setup.paperSize = "9"  # A4
+        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
+        self.ws.page_setup.fitToWidth, self.ws.page_setup.fitToHeight = 1, 0
+        self.ws.print_title_rows = f"{header_row}:{header_row}"
         self.header_row = header_row
         self.rows = 0
         self.width = len(widths)
@@ -185,8 +191,11 @@ def _matrix(wb: Workbook, data: DigestData) -> None:
         values = Reference(s.ws, min_col=2, max_col=4, min_row=first, max_row=first + len(monthly))
         chart.add_data(values, titles_from_data=True)
         chart.set_categories(Reference(s.ws, min_col=1, min_row=first + 1, max_row=first + len(monthly)))
+        for series, color in zip(chart.series, ("2E9E4F", "E0A800", "D9534F")):  # green, amber, red
+            series.graphicalProperties.solidFill = color
+            series.graphicalProperties.line.solidFill = color
         chart.height, chart.width = 9, 18
-        s.ws.add_chart(chart, f"D{first}")
+        s.ws.add_chart(chart, f"F{first}")
 
 
 def _problems(wb: Workbook, data: DigestData) -> None:
