@@ -131,7 +131,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_ok: bool) ->
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
+def sqlite_only_url(tmp_path: Path) -> str:
+    """For the few tests about SQLite itself (file locks)."""
     return f"sqlite:///{tmp_path / 'bot.sqlite3'}"
 
 

@@ -55,31 +55,31 @@ def _outbox(app, kind: str) -> list[OutboxMessage]:  # type: ignore[no-untyped-d
     (bkk(2026, 11, 29, 8, 59), [("overdue", "")]),  # the digest's window closed at 08:00
     (bkk(2026, 11, 29, 9, 1), []),  # down for more than NOTICE_WINDOW_DAYS: not sent late
 ])
-def test_due_slots(sqlite_url, make_app, as_of: datetime, expected: list[tuple[str, str]]) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(sqlite_url)
+def test_due_slots(db_url, make_app, as_of: datetime, expected: list[tuple[str, str]]) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(db_url)
     assert [(s.kind, s.label) for s in due_slots(app, as_of)] == expected
 
 
-def test_slot_times_come_from_settings(sqlite_url, make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(sqlite_url, REMINDER_DAYS="3", REMINDER_TIME="13:30", DEADLINE_DAY="20")
+def test_slot_times_come_from_settings(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(db_url, REMINDER_DAYS="3", REMINDER_TIME="13:30", DEADLINE_DAY="20")
     assert [(s.kind, s.at) for s in due_slots(app, bkk(2026, 11, 17, 14))] == [("reminder", bkk(2026, 11, 17, 13, 30))]
 
 
-def test_reminders_once_however_often_the_job_runs(sqlite_url, make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(sqlite_url)
+def test_reminders_once_however_often_the_job_runs(db_url, make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(db_url)
     _send(app, U1, bkk(2026, 11, 5), "ไม่มีข้อร้องเรียนครับ")
     first = run_cycle(app, bkk(2026, 11, 18, 9, 0))
     assert sorted(n.unit_code for n in first.notices) == ["DIV01", "DIV02", "HPC02", "HPC03"]  # not OLD01
     for minute in range(1, 30, 7):
         assert run_cycle(app, bkk(2026, 11, 18, 9, minute)).notices == []
     # Down from the 17th to the 24th: one reminder (the 2-day one) on return, not two.
-    app2 = make_app(f"sqlite:///{Path(sqlite_url.split('///')[1]).with_name('b.sqlite3')}")
+    app2 = make_app(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
     assert {n.key.rsplit(":", 1)[1] for n in run_cycle(app2, bkk(2026, 11, 24, 10)).notices} == {"2"}
     assert len(_outbox(app2, "reminder")) == 5
 
 
-def test_dry_run_matches_what_is_then_sent(sqlite_url, make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(sqlite_url)
+def test_dry_run_matches_what_is_then_sent(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(db_url)
     with app.sessions() as s:
         planned = [n.to_dict() for n in plan_notices(app, s, bkk(2026, 11, 26, 9))]
     assert _outbox(app, "overdue") == []
@@ -88,14 +88,14 @@ def test_dry_run_matches_what_is_then_sent(sqlite_url, make_app) -> None:  # typ
     assert {"unit": "HPC01", "period": "2026-11", "kind": "overdue", "to": [f"clerk01@{DOMAIN}"]} in planned
 
 
-def test_cli_remind_dry_run_json_and_score_json(sqlite_url, make_app, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_cli_remind_dry_run_json_and_score_json(db_url, make_app, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from bot.cli import app as cli
 
-    app = make_app(sqlite_url)
+    app = make_app(db_url)
     _send(app, U1, bkk(2026, 10, 20), "ไม่มีข้อร้องเรียนครับ")
     _send(app, U1, bkk(2026, 11, 27), "ไม่มีข้อร้องเรียนครับ ประจำเดือน พ.ย. 69")
     monkeypatch.chdir(tmp_path)
-    env = {"DATABASE_URL": sqlite_url, "UNITS_FILE": str(tmp_path / "units.csv"), "DATA_DIR": str(tmp_path / "data"),
+    env = {"DATABASE_URL": db_url, "UNITS_FILE": str(tmp_path / "units.csv"), "DATA_DIR": str(tmp_path / "data"),
            "SECRET_KEY": "test-secret"}
     out = CliRunner().invoke(cli, ["remind", "--dry-run", "--json", "--as-of", "2026-11-23T09:30"], env=env)
     data = json.loads(out.output)
@@ -121,8 +121,8 @@ def test_score_by_hand() -> None:
     assert score_unit("X", ["on_time", "late"], strict).score == 2.5
 
 
-def test_scores_over_a_fiscal_year(sqlite_url, make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(sqlite_url)
+def test_scores_over_a_fiscal_year(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(db_url)
     _send(app, U1, bkk(2026, 10, 25, 12), "ไม่มีข้อร้องเรียน")
     _send(app, U1, bkk(2026, 11, 30, 12), "ไม่มีข้อร้องเรียน")  # late for November
     _send(app, f"hpc02@{DOMAIN}", bkk(2026, 12, 3, 12), "ไม่มีข้อร้องเรียน")  # early for December
@@ -138,8 +138,8 @@ def test_scores_over_a_fiscal_year(sqlite_url, make_app) -> None:  # type: ignor
     assert (by["HPC03"].exempt, by["HPC03"].missing, by["HPC03"].score) == (1, 1, 0.0)
 
 
-def test_exemption_and_paper_report(sqlite_url, make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(sqlite_url)
+def test_exemption_and_paper_report(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(db_url)
     now = datetime.now(UTC)
     with app.sessions.begin() as s:
         exempt(s, app.registry.get("HPC02"), NOV, "น้ำท่วมสำนักงาน", "สลก.", now)
@@ -159,8 +159,8 @@ def test_exemption_and_paper_report(sqlite_url, make_app) -> None:  # type: igno
     assert kinds == ["exempt", "record", "record"]
 
 
-def test_review_resolve_dismiss_and_reprocess(sqlite_url, make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(sqlite_url)
+def test_review_resolve_dismiss_and_reprocess(db_url, make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(db_url)
     shared = _send(app, f"central@{DOMAIN}", bkk(2026, 11, 10), "ไม่มีข้อร้องเรียนครับ")
     stranger = _send(app, f"newclerk@{DOMAIN}", bkk(2026, 11, 11), "ไม่มีข้อร้องเรียนครับ")
     spam = _send(app, "x@spam.example", bkk(2026, 11, 12), "buy now")
@@ -178,7 +178,7 @@ def test_review_resolve_dismiss_and_reprocess(sqlite_url, make_app, tmp_path) ->
     units = tmp_path / "units.csv"
     units.write_text(units.read_text(encoding="utf-8").replace(f"hpc03@{DOMAIN}", f"hpc03@{DOMAIN};newclerk@{DOMAIN}"),
                      encoding="utf-8")
-    app2 = make_app(sqlite_url)
+    app2 = make_app(db_url)
     result = reread(app2, stranger.inbound_id, "reprocess", "สลก.", "เพิ่มอีเมลผู้ส่งแล้ว")
     assert result.unit.code == "HPC03" and result.report.state.completed_at == bkk(2026, 11, 11)
     with app2.sessions.begin() as s:
@@ -190,8 +190,8 @@ def test_review_resolve_dismiss_and_reprocess(sqlite_url, make_app, tmp_path) ->
     assert sum("ส่งครบถ้วนและตรงเวลา" in x for x in subjects) == 2  # both senders told the outcome
 
 
-def test_evidence_zip_verifies_against_its_manifest(sqlite_url, make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(sqlite_url)
+def test_evidence_zip_verifies_against_its_manifest(db_url, make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(db_url)
     _send(app, U1, bkk(2026, 10, 20), "ไม่มีข้อร้องเรียน")
     _send(app, U1, bkk(2026, 11, 20), "ส่งรายงาน", attachments=forms("ศูนย์อนามัยที่ 1", NOV, sample_cases(NOV, 2)))
     _send(app, f"hpc02@{DOMAIN}", bkk(2026, 11, 21), "ไม่มีข้อร้องเรียน")
@@ -230,10 +230,10 @@ def _hostile_c01() -> bytes:
     return buf.getvalue()
 
 
-def test_digest_masks_personal_data_and_defuses_formulas(sqlite_url, make_app) -> None:  # type: ignore[no-untyped-def]
+def test_digest_masks_personal_data_and_defuses_formulas(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
     from intake.blank_forms import complaint_02
 
-    app = make_app(sqlite_url)
+    app = make_app(db_url)
     _send(app, U1, bkk(2026, 11, 10), "ส่งรายงาน", attachments=[
         ("Complaint_01.xlsx", _hostile_c01()), ("Complaint_02.xlsx", complaint_02("x", NOV, {"complaint": (1, 0, 1)}))])
     with app.sessions() as s:
@@ -250,10 +250,10 @@ def test_digest_masks_personal_data_and_defuses_formulas(sqlite_url, make_app) -
             assert not any(isinstance(v, str) and v[:1] in "=+-@" for v in line)
 
 
-def test_scheduler_job_uses_the_clock(sqlite_url, make_app) -> None:  # type: ignore[no-untyped-def]
+def test_scheduler_job_uses_the_clock(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
     from bot.runner import _cycle
 
-    app = make_app(sqlite_url)
+    app = make_app(db_url)
     with time_machine.travel(bkk(2026, 11, 18, 9, 0, 30), tick=False):
         _cycle(app)
         _cycle(app)

@@ -28,14 +28,14 @@ def test_corpus_is_present() -> None:
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_golden_message(name: str, make_app, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_golden_message(name: str, make_app, db_url: str) -> None:  # type: ignore[no-untyped-def]
     expected = json.loads((DATA / f"{name}.expected.json").read_text(encoding="utf-8"))
     if expected["needs_ocr"] and not servers.ensure_ocr():
         if servers.IN_CI:
             pytest.fail("Tesseract with Thai is required under CI=true")
         # Without OCR a scan is never passed silently: a person must read it.
         expected.update(outcome="needs_review", reply="needs_review", period_rule="arrival", nil=False)
-    app = make_app(sqlite_url)
+    app = make_app(db_url)
     arrived = datetime.fromisoformat(expected["arrived_at"])
     result = process_one(app, Fetched(raw=(DATA / f"{name}.eml").read_bytes(), arrived_at=arrived))
     assert result is not None

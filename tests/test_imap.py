@@ -80,10 +80,10 @@ def test_poll_stores_marks_and_answers(dovecot, imap_user, smtp, db_url, make_ap
     assert flush_outbox(app).sent == 0  # nothing is sent twice
 
 
-def test_crash_between_commit_and_mark_sends_no_second_receipt(dovecot, imap_user, smtp, sqlite_url,
+def test_crash_between_commit_and_mark_sends_no_second_receipt(dovecot, imap_user, smtp, db_url,
                                                                make_app) -> None:  # type: ignore[no-untyped-def]
     dovecot.append(imap_user, _mail(U1, "ไม่มีข้อร้องเรียนครับ", bkk(2026, 11, 3)), bkk(2026, 11, 3))
-    app = make_app(sqlite_url, MAIL_SOURCE=dovecot.url(imap_user), SMTP_URL=smtp.url)
+    app = make_app(db_url, MAIL_SOURCE=dovecot.url(imap_user), SMTP_URL=smtp.url)
 
     class CrashOnMark:
         """The real source, but the process 'dies' right after the commit, before the server mark."""
@@ -114,11 +114,11 @@ def test_crash_between_commit_and_mark_sends_no_second_receipt(dovecot, imap_use
     assert len(smtp.handler.messages) == 1
 
 
-def test_same_message_delivered_twice_is_stored_once(dovecot, imap_user, smtp, sqlite_url, make_app) -> None:  # type: ignore[no-untyped-def]
+def test_same_message_delivered_twice_is_stored_once(dovecot, imap_user, smtp, db_url, make_app) -> None:  # type: ignore[no-untyped-def]
     raw = _mail(U1, "ไม่มีข้อร้องเรียนครับ", bkk(2026, 11, 3))
     dovecot.append(imap_user, raw, bkk(2026, 11, 3))
     dovecot.append(imap_user, raw, bkk(2026, 11, 3, 0, 5))
-    app = make_app(sqlite_url, MAIL_SOURCE=dovecot.url(imap_user), SMTP_URL=smtp.url)
+    app = make_app(db_url, MAIL_SOURCE=dovecot.url(imap_user), SMTP_URL=smtp.url)
     source = app.source()
     report = poll_once(app, source)
     source.close()
@@ -127,9 +127,9 @@ def test_same_message_delivered_twice_is_stored_once(dovecot, imap_user, smtp, s
     assert all("ComplaintBotDone" in f for f in dovecot.flags(imap_user).values())
 
 
-def test_done_folder_moves_processed_mail(dovecot, imap_user, sqlite_url, make_app) -> None:  # type: ignore[no-untyped-def]
+def test_done_folder_moves_processed_mail(dovecot, imap_user, db_url, make_app) -> None:  # type: ignore[no-untyped-def]
     dovecot.append(imap_user, _mail(U1, "ไม่มีข้อร้องเรียนครับ", bkk(2026, 11, 3)), bkk(2026, 11, 3))
-    app = make_app(sqlite_url, MAIL_SOURCE=dovecot.url(imap_user), IMAP_DONE_FOLDER="Processed")
+    app = make_app(db_url, MAIL_SOURCE=dovecot.url(imap_user), IMAP_DONE_FOLDER="Processed")
     source = app.source()
     assert poll_once(app, source).processed == 1
     source.close()
@@ -138,17 +138,17 @@ def test_done_folder_moves_processed_mail(dovecot, imap_user, sqlite_url, make_a
     assert len(moved) == 1 and "ComplaintBotDone" in next(iter(moved.values()))
 
 
-def test_wrong_password_is_a_source_error_without_the_password(dovecot, imap_user, sqlite_url, make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(sqlite_url, MAIL_SOURCE=dovecot.url(imap_user, password="wrong-pw-123"))
+def test_wrong_password_is_a_source_error_without_the_password(dovecot, imap_user, db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(db_url, MAIL_SOURCE=dovecot.url(imap_user, password="wrong-pw-123"))
     with pytest.raises(SourceError) as err:
         poll_once(app, app.source())
     assert "wrong-pw-123" not in str(err.value)
 
 
-def test_idle_wakes_the_worker_and_the_receipt_leaves_within_seconds(dovecot, imap_user, smtp, sqlite_url,
+def test_idle_wakes_the_worker_and_the_receipt_leaves_within_seconds(dovecot, imap_user, smtp, db_url,
                                                                     make_app) -> None:  # type: ignore[no-untyped-def]
     # A long sweep interval: only IDLE can explain a quick receipt.
-    app = make_app(sqlite_url, MAIL_SOURCE=dovecot.url(imap_user), SMTP_URL=smtp.url, SWEEP_SECONDS="3600",
+    app = make_app(db_url, MAIL_SOURCE=dovecot.url(imap_user), SMTP_URL=smtp.url, SWEEP_SECONDS="3600",
                    IDLE_SECONDS="8")
     stop = StopFlag()
     worker = threading.Thread(target=run_forever, args=(app, stop), daemon=True)
@@ -167,9 +167,9 @@ def test_idle_wakes_the_worker_and_the_receipt_leaves_within_seconds(dovecot, im
     assert not worker.is_alive()
 
 
-def test_worker_reconnects_after_the_server_drops_the_connection(dovecot, imap_user, smtp, sqlite_url,
+def test_worker_reconnects_after_the_server_drops_the_connection(dovecot, imap_user, smtp, db_url,
                                                                  make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(sqlite_url, MAIL_SOURCE=dovecot.url(imap_user), SMTP_URL=smtp.url, SWEEP_SECONDS="3600",
+    app = make_app(db_url, MAIL_SOURCE=dovecot.url(imap_user), SMTP_URL=smtp.url, SWEEP_SECONDS="3600",
                    IDLE_SECONDS="2")
     stop = StopFlag()
     worker = threading.Thread(target=run_forever, args=(app, stop), daemon=True)
@@ -190,16 +190,16 @@ def test_worker_reconnects_after_the_server_drops_the_connection(dovecot, imap_u
         worker.join(timeout=40)
 
 
-def test_status_json_contract_from_the_command_line(dovecot, imap_user, sqlite_url, make_app, tmp_path,
+def test_status_json_contract_from_the_command_line(dovecot, imap_user, db_url, make_app, tmp_path,
                                                     monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from typer.testing import CliRunner
 
     from bot.cli import app as cli
 
     dovecot.append(imap_user, _mail(U1, "ไม่มีข้อร้องเรียนครับ", bkk(2026, 11, 20)), bkk(2026, 11, 20, 10, 2, 11))
-    app = make_app(sqlite_url, MAIL_SOURCE=dovecot.url(imap_user))
+    app = make_app(db_url, MAIL_SOURCE=dovecot.url(imap_user))
     (tmp_path / ".env").write_text(
-        f"DATABASE_URL={sqlite_url}\nUNITS_FILE={tmp_path / 'units.csv'}\nDATA_DIR={tmp_path / 'data'}\n"
+        f"DATABASE_URL={db_url}\nUNITS_FILE={tmp_path / 'units.csv'}\nDATA_DIR={tmp_path / 'data'}\n"
         f"MAIL_SOURCE={dovecot.url(imap_user)}\nSECRETARIAT_EMAIL={SECRETARIAT}\nSECRET_KEY=test-secret\n")
     monkeypatch.chdir(tmp_path)
     for key in ("DATABASE_URL", "MAIL_SOURCE", "UNITS_FILE", "DATA_DIR"):

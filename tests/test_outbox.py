@@ -63,8 +63,8 @@ def test_delivers_once_and_a_failing_recipient_blocks_nobody(db_url, make_app, s
     assert _rows(app)["full"].attempts == 2
 
 
-def test_server_down_keeps_everything_for_later(sqlite_url, make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(sqlite_url)
+def test_server_down_keeps_everything_for_later(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(db_url)
     now = datetime.now(UTC)
     with app.sessions.begin() as s:
         for i in range(3):
@@ -75,8 +75,8 @@ def test_server_down_keeps_everything_for_later(sqlite_url, make_app) -> None:  
     assert all(r.status == "pending" and "connection failed" in r.last_error for r in _rows(app).values())
 
 
-def test_transient_failures_give_up_after_max_age(sqlite_url, make_app, smtp) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(sqlite_url)
+def test_transient_failures_give_up_after_max_age(db_url, make_app, smtp) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(db_url)
     smtp.handler.data_reply = "451 4.3.0 try again later"
     with app.sessions.begin() as s:
         enqueue(s, _env("old"), datetime.now(UTC) - timedelta(days=4))
@@ -84,8 +84,8 @@ def test_transient_failures_give_up_after_max_age(sqlite_url, make_app, smtp) ->
     assert report.failed == 1 and _rows(app)["old"].status == "failed"
 
 
-def test_a_crashed_senders_claim_is_taken_over_after_the_lease(sqlite_url, make_app, smtp) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(sqlite_url)
+def test_a_crashed_senders_claim_is_taken_over_after_the_lease(db_url, make_app, smtp) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(db_url)
     now = datetime.now(UTC)
     with app.sessions.begin() as s:
         row = enqueue(s, _env("claimed"), now)

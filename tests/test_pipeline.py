@@ -109,8 +109,8 @@ def test_a_broken_message_is_quarantined_answered_and_the_loop_goes_on(db_url, m
     assert "ตรวจสอบ" in subjects[0]  # the sender is told a person will look at it
 
 
-def test_receipts_per_sender_are_rate_limited(sqlite_url, make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(sqlite_url, RECEIPTS_PER_SENDER_PER_HOUR="3")
+def test_receipts_per_sender_are_rate_limited(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(db_url, RECEIPTS_PER_SENDER_PER_HOUR="3")
     for i in range(5):
         _send(app, bkk(2026, 11, 3, 10, i), f"จะส่งรายงานพรุ่งนี้ {i}")
     with app.sessions() as s:
@@ -118,7 +118,7 @@ def test_receipts_per_sender_are_rate_limited(sqlite_url, make_app) -> None:  # 
         assert s.scalar(select(func.count()).select_from(InboundMessage)) == 5
 
 
-def test_blank_complaint_02_is_no_report(sqlite_url, make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(sqlite_url)
+def test_blank_complaint_02_is_no_report(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(db_url)
     result = _send(app, bkk(2026, 11, 3), "แนบแบบฟอร์ม", attachments=[("Complaint_02.xlsx", complaint_02())])
     assert result.outcome == "no_report"

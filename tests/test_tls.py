@@ -20,17 +20,17 @@ from tests.conftest import DOMAIN, SECRETARIAT, CaptureHandler, bkk
 U1 = f"hpc01@{DOMAIN}"
 
 
-def test_imaps_with_a_private_ca(dovecot, imap_user, sqlite_url, make_app) -> None:  # type: ignore[no-untyped-def]
+def test_imaps_with_a_private_ca(dovecot, imap_user, db_url, make_app) -> None:  # type: ignore[no-untyped-def]
     dovecot.append(imap_user, make_mail(sender=U1, to=SECRETARIAT, subject="x", body="ไม่มีข้อร้องเรียน",
                                         date_=bkk(2026, 11, 3)), bkk(2026, 11, 3))
-    app = make_app(sqlite_url, MAIL_SOURCE=dovecot.tls_url(imap_user), TLS_CA_FILE=str(dovecot.cert))
+    app = make_app(db_url, MAIL_SOURCE=dovecot.tls_url(imap_user), TLS_CA_FILE=str(dovecot.cert))
     source = app.source()
     assert poll_once(app, source).processed == 1
     source.close()
 
 
-def test_imaps_refuses_an_unverified_certificate(dovecot, imap_user, sqlite_url, make_app) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(sqlite_url, MAIL_SOURCE=dovecot.tls_url(imap_user))
+def test_imaps_refuses_an_unverified_certificate(dovecot, imap_user, db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(db_url, MAIL_SOURCE=dovecot.tls_url(imap_user))
     with pytest.raises(SourceError) as err:
         poll_once(app, app.source())
     assert "CERTIFICATE_VERIFY_FAILED" in str(err.value)
@@ -68,17 +68,17 @@ def _queue_one(app) -> None:  # type: ignore[no-untyped-def]
                 datetime.now(UTC))
 
 
-def test_starttls_and_auth(smtp_tls, sqlite_url, make_app) -> None:  # type: ignore[no-untyped-def]
+def test_starttls_and_auth(smtp_tls, db_url, make_app) -> None:  # type: ignore[no-untyped-def]
     port, handler, ca = smtp_tls
-    app = make_app(sqlite_url, SMTP_URL=f"smtp+starttls://bot:s3cret@127.0.0.1:{port}", TLS_CA_FILE=ca)
+    app = make_app(db_url, SMTP_URL=f"smtp+starttls://bot:s3cret@127.0.0.1:{port}", TLS_CA_FILE=ca)
     _queue_one(app)
     assert flush_outbox(app).sent == 1
     assert handler.messages[0].recipients == [U1]
 
 
-def test_refused_login_keeps_the_message_for_a_retry(smtp_tls, sqlite_url, make_app) -> None:  # type: ignore[no-untyped-def]
+def test_refused_login_keeps_the_message_for_a_retry(smtp_tls, db_url, make_app) -> None:  # type: ignore[no-untyped-def]
     port, handler, ca = smtp_tls
-    app = make_app(sqlite_url, SMTP_URL=f"smtp+starttls://bot:wrong@127.0.0.1:{port}", TLS_CA_FILE=ca)
+    app = make_app(db_url, SMTP_URL=f"smtp+starttls://bot:wrong@127.0.0.1:{port}", TLS_CA_FILE=ca)
     _queue_one(app)
     report = flush_outbox(app)
     assert (report.sent, report.retrying, report.failed) == (0, 1, 0)
