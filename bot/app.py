@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
@@ -30,6 +33,14 @@ class App:
     engine: Engine
     sessions: sessionmaker
     registry: UnitRegistry
+    # Who holds a mailbox lease: unique per process, readable in the database.
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
+
+    @property
+    def lease_ttl(self) -> timedelta:
+        """Long enough to outlive one IDLE wait; short enough for a standby worker to take over soon."""
+        seconds = self.settings.mailbox_lease_seconds or 2 * self.settings.idle_seconds + 60
+        return timedelta(seconds=seconds)
 
     def deadline(self, period: Period) -> datetime:
         s = self.settings

@@ -15,6 +15,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from bot.app import App, build_app
+from intake.lease import release
 from config.errors import ConfigError
 from config.settings import Settings, load_settings
 from scoring.periods import Period, thai_short_datetime
@@ -158,6 +159,11 @@ def poll(once: Annotated[bool, typer.Option("--once", help="Process what is wait
         raise typer.Exit(1) from None
     finally:
         source.close()
+        with a.sessions.begin() as s:
+            release(s, source.name, a.worker_id)
+    if report.skipped:
+        console.print("another worker is reading this mailbox now (its lease has not expired); nothing done")
+        return
     console.print(f"{report.seen} message(s): {report.processed} stored, {report.duplicates} already stored, "
                   f"{report.failed} failed; outcomes {report.outcomes}")
 

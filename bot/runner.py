@@ -17,6 +17,7 @@ from bot.app import App
 from bot.cycle import run_cycle
 from bot.service import flush_outbox, poll_once
 from intake.errors import SourceError
+from intake.lease import release
 
 log = logging.getLogger("complaint_bot.run")
 MAX_BACKOFF = 300.0
@@ -103,5 +104,7 @@ def run_forever(app: App, stop: StopFlag) -> None:
                 stop.sleep(delay)
     finally:
         source.close()
+        with app.sessions.begin() as s:
+            release(s, source.name, app.worker_id)  # a standby worker may take over at once
         scheduler.shutdown(wait=True)
         log.info("stopped")

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.app import App
 from bot.cycle import queue_digest
 from intake.errors import SourceError
+from intake.lease import acquire
 from intake.mailbox import MailSource
 from intake.models import InboundMessage
 from intake.pipeline import Fetched, IngestResult, ingest, is_duplicate, quarantine
@@ -26,6 +28,8 @@ log = logging.getLogger("complaint_bot.intake")
 
 @dataclass
 class PollReport:
+    skipped: bool = False  # another worker holds this mailbox's lease, or the database is unavailable
+    db_unavailable: bool = False
     seen: int = 0
     processed: int = 0
     duplicates: int = 0
@@ -81,6 +85,14 @@ def receipt_for(app: App, result: IngestResult) -> ReceiptInfo | None:
 
 def process_one(app: App, fetched: Fetched) -> IngestResult | None:
     """Store one message and queue its receipt in one transaction; None for a message seen before."""
+    try:
+        return _process(app, fetched)
+    except IntegrityError:
+        # Another worker stored the same message between our check and our insert: it is theirs.
+        return None
+
+
+def _process(app: App, fetched: Fetched) -> IngestResult | None:
     now = datetime.now(UTC)
     with app.sessions.begin() as s:
         if is_duplicate(s, fetched):
@@ -124,8 +136,19 @@ def poll_once(app: App, source: MailSource, stop: Callable[[], bool] = lambda: F
               progress: Callable[[int], None] | None = None) -> PollReport:
     """Process every new message in the source, then return. The commit comes before the server mark."""
     report = PollReport()
+    try:
+        held = acquire(app.sessions, source.name, app.worker_id, datetime.now(UTC), app.lease_ttl)
+    except SQLAlchemyError as exc:  # the database is locked or gone: touch nothing, try again later
+        log.error("database unavailable (%s); the mailbox is left as it is", type(exc).__name__)
+        report.skipped = report.db_unavailable = True
+        return report
+    if not held:
+        report.skipped = True
+        return report
     for fetched in source.fetch_new(known_uids(app)):
         report.seen += 1
+        if report.seen % 100 == 0:  # a long backlog: keep the lease while working through it
+            acquire(app.sessions, source.name, app.worker_id, datetime.now(UTC), app.lease_ttl)
         try:
             result = process_one(app, fetched)
         except Exception as exc:  # the database is unavailable: leave the message for the next poll
@@ -147,7 +170,8 @@ def poll_once(app: App, source: MailSource, stop: Callable[[], bool] = lambda: F
 
 
 def flush_outbox(app: App) -> SendReport:
-    return send_due(app.sessions, app.transport(), app.settings.secretariat_email)
+    return send_due(app.sessions, app.transport(), app.settings.secretariat_email,
+                    lease=timedelta(seconds=app.settings.send_lease_seconds))
 
 
 __all__ = ["PollReport", "SourceError", "flush_outbox", "poll_once", "process_one", "receipt_for"]

@@ -50,22 +50,26 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cur = dbapi_connection.cursor()
-    # WAL lets the status command read while the worker writes; busy_timeout waits for the writer.
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
+def _sqlite_pragmas(busy_ms: int | None) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cur = dbapi_connection.cursor()
+        # WAL lets the status command read while the worker writes; busy_timeout waits for the writer.
+        cur.execute("PRAGMA journal_mode=WAL")
+        if busy_ms is not None:
+            cur.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+    return on_connect
 
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite:"):
-        path = url.split("sqlite:///", 1)[-1]
+        path = url.split("sqlite:///", 1)[-1].split("?", 1)[0]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        # `?timeout=SECONDS` in the URL sets how long to wait for a lock; otherwise 30 s.
+        event.listen(engine, "connect", _sqlite_pragmas(None if "timeout=" in url else 30000))
         return engine
     return create_engine(url, pool_pre_ping=True)
 

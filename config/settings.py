@@ -71,6 +71,8 @@ class Settings:
     notice_window_days: int = 3  # a notice missed for longer than this (the bot was down) is not sent late
     cycle_seconds: int = 300
     rubric_file: Path | None = None
+    mailbox_lease_seconds: int = 0  # 0: twice IDLE_SECONDS plus a minute
+    send_lease_seconds: int = 300
 
     def ssl_context(self) -> ssl.SSLContext:
         """Certificates are always verified; TLS_CA_FILE adds a private CA."""
@@ -294,6 +296,8 @@ def settings_from_mapping(env: Mapping[str, str], base_dir: Path | None = None) 
         notice_window_days=_int(env, "NOTICE_WINDOW_DAYS", 3, 1, 60),
         cycle_seconds=_int(env, "CYCLE_SECONDS", 300, 10, 86400),
         rubric_file=_file(env, "RUBRIC_FILE"),
+        mailbox_lease_seconds=_int(env, "MAILBOX_LEASE_SECONDS", 0, 0, 86400),
+        send_lease_seconds=_int(env, "SEND_LEASE_SECONDS", 300, 1, 86400),
     )
 
 

@@ -120,3 +120,13 @@ class Action(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_actions_period", "period"),)
+
+
+class MailboxLease(Base):
+    """Only one fetcher per mailbox at a time: a worker holds the lease while it polls."""
+
+    __tablename__ = "mailbox_leases"
+
+    source: Mapped[str] = mapped_column(String(255), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

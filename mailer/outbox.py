@@ -67,7 +67,7 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 6 * 3600))
 
 
-def _claim(session_factory: sessionmaker, now: datetime, limit: int) -> list[int]:
+def _claim(session_factory: sessionmaker, now: datetime, limit: int, lease: timedelta) -> list[int]:
     with session_factory.begin() as s:
         due = s.scalars(select(OutboxMessage.id).where(or_(
             (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
@@ -80,17 +80,22 @@ def _claim(session_factory: sessionmaker, now: datetime, limit: int) -> list[int
             res = s.execute(update(OutboxMessage).where(OutboxMessage.id == row_id, or_(
                 (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
                 (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
-            )).values(status="sending", claimed_until=now + LEASE, attempts=OutboxMessage.attempts + 1))
+            )).values(status="sending", claimed_until=now + lease, attempts=OutboxMessage.attempts + 1))
             if res.rowcount == 1:
                 claimed.append(row_id)
     return claimed
 
 
 def send_due(session_factory: sessionmaker, transport: Transport, sender: str,
-             now: Callable[[], datetime] = lambda: datetime.now(UTC), limit: int = 200) -> SendReport:
-    """Deliver what is due. A failing recipient delays only its own message."""
+             now: Callable[[], datetime] = lambda: datetime.now(UTC), limit: int = 200,
+             lease: timedelta = LEASE) -> SendReport:
+    """Deliver what is due. A failing recipient delays only its own message.
+
+    A claimed row that is never settled (the sender died mid-send) is sent again after `lease`:
+    at most a duplicate with the same Message-ID, which mail clients fold into one.
+    """
     report = SendReport()
-    ids = _claim(session_factory, now(), limit)
+    ids = _claim(session_factory, now(), limit, lease)
     if not ids:
         return report
     opened = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import imaplib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -138,11 +139,22 @@ class Dovecot:
             c.logout()
 
     def stop(self) -> None:
-        self.proc.terminate()
+        """SIGTERM to the whole process group: imap and login children must go with the master."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # until the children have let go of the ports
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    time.sleep(0.1)
+            except OSError:
+                return
 
 
 def start_dovecot() -> Dovecot:
@@ -175,7 +187,8 @@ def start_dovecot() -> Dovecot:
     else:
         lines += ["service anvil {\n  chroot =\n}"]
     conf.write_text("\n".join(lines) + "\n")
-    proc = subprocess.Popen([DOVECOT_BIN, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([DOVECOT_BIN, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
     try:
         wait_port(port)
     except RuntimeError:
@@ -184,6 +197,15 @@ def start_dovecot() -> Dovecot:
         raise RuntimeError(f"dovecot did not start: {proc.stdout.read() if proc.stdout else b''!r} {log}")
     wait_port(tls_port)
     return Dovecot(root=root, port=port, proc=proc, conf=conf, users_file=users, tls_port=tls_port, cert=cert)
+
+
+def restart_dovecot(old: Dovecot) -> Dovecot:
+    """The same server (config, ports, mail) in a new process, as after a reboot."""
+    proc = subprocess.Popen([DOVECOT_BIN, "-F", "-c", str(old.conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    wait_port(old.port)
+    old.proc = proc
+    return old
 
 
 def postgres_reachable() -> bool:

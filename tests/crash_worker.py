@@ -1,0 +1,54 @@
+"""The real command line, killed with SIGKILL at a chosen step (for tests/test_reliability.py).
+
+    CRASH_AT=after_fetch|after_commit|after_mark|during_send python tests/crash_worker.py poll --once
+
+The product has no test hooks: this wrapper patches the step's function to kill its own process.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import bot.service  # noqa: E402
+from intake.mailbox import ImapSource  # noqa: E402
+from mailer.transport import SmtpTransport  # noqa: E402
+
+
+def die() -> None:
+    sys.stdout.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+step = os.environ["CRASH_AT"]
+if step == "after_fetch":  # the message is in memory, nothing is stored yet
+    bot.service.process_one = lambda app, fetched: die()  # type: ignore[assignment,misc]
+elif step == "after_commit":  # stored and receipt queued, the server not yet told
+    ImapSource.mark_done = lambda self, fetched: die()  # type: ignore[method-assign,assignment,misc]
+elif step == "after_mark":  # marked on the server, the next message not started
+    original_mark = ImapSource.mark_done
+
+    def mark_then_die(self: ImapSource, fetched: object) -> None:
+        original_mark(self, fetched)  # type: ignore[arg-type]
+        die()
+
+    ImapSource.mark_done = mark_then_die  # type: ignore[method-assign]
+elif step == "during_send":  # the SMTP server took the message, the outbox row is not yet settled
+    original_send = SmtpTransport.send
+
+    def send_then_die(self: SmtpTransport, *args: object) -> None:
+        original_send(self, *args)  # type: ignore[arg-type]
+        die()
+
+    SmtpTransport.send = send_then_die  # type: ignore[method-assign]
+else:
+    raise SystemExit(f"unknown CRASH_AT {step}")
+
+from bot.cli import main  # noqa: E402
+
+sys.argv = ["complaint-bot", *sys.argv[1:]]
+main()
