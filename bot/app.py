@@ -58,6 +58,7 @@ class App:
             deadline_for=self.deadline,
             max_message_bytes=s.max_message_bytes,
             command_senders=tuple(a for a in s.digest_to if a != s.secretariat_email),
+            authserv_id=s.trusted_authserv_id,
         )
 
     @property

@@ -236,4 +236,23 @@ def evidence(unit: Annotated[str, typer.Option("--unit")],
     console.print(f"wrote {out}: {n} files (verify with: unzip -p {out} manifest-sha256.txt)")
 
 
+@app.command()
+def purge(as_of: AsOf = None,
+          dry_run: Annotated[bool, typer.Option("--dry-run", help="Count only; change nothing")] = False) -> None:
+    """Remove personal data older than RETENTION_MONTHS: original messages (their SHA-256 stays) and
+    complainants' names and numbers in cases. Counts, statuses and scores stay."""
+    from intake.retention import purge as do_purge
+
+    a = _app()
+    moment = parse_as_of(as_of, a.settings)
+    cutoff = Period.of(moment)
+    for _ in range(a.settings.retention_months):
+        cutoff = cutoff.prev()
+    with a.sessions.begin() as s:
+        report = do_purge(s, str(cutoff.next()), datetime.now(UTC), dry_run=dry_run)
+    verb = "would purge" if dry_run else "purged"
+    console.print(f"{verb} {report.messages} original message(s) and {report.cases} case row(s) "
+                  f"from before {cutoff.next().thai()} (RETENTION_MONTHS={a.settings.retention_months})")
+
+
 __all__ = ["Period"]

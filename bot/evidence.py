@@ -52,9 +52,16 @@ def build_evidence(app: App, unit: Unit, fiscal_year: int, as_of: datetime, out:
     files: dict[str, bytes] = {}
     rows: list[tuple[list[object], str]] = []
     with app.sessions() as s:
+        purged: list[str] = []
         for msg in unit_messages(s, unit.code, [str(p) for p in periods]):
             stamp = msg.arrived_at.astimezone(app.settings.tz).strftime("%Y%m%d-%H%M%S")
-            files[f"originals/{msg.period}/{stamp}-{msg.id:06d}.eml"] = msg.raw
+            name = f"originals/{msg.period}/{stamp}-{msg.id:06d}.eml"
+            if msg.purged_at is not None:  # past retention: only its hash remains
+                purged.append(f"{msg.sha256}  {name}\n")
+            else:
+                files[name] = msg.raw
+        if purged:
+            files["purged-originals-sha256.txt"] = "".join(purged).encode()
         sent = s.scalars(select(OutboxMessage).where(OutboxMessage.unit_code == unit.code,
                                                      OutboxMessage.period.in_([str(p) for p in periods]))
                          .order_by(OutboxMessage.id))

@@ -73,6 +73,8 @@ class Settings:
     rubric_file: Path | None = None
     mailbox_lease_seconds: int = 0  # 0: twice IDLE_SECONDS plus a minute
     send_lease_seconds: int = 300
+    trusted_authserv_id: str | None = None
+    retention_months: int = 24
 
     def ssl_context(self) -> ssl.SSLContext:
         """Certificates are always verified; TLS_CA_FILE adds a private CA."""
@@ -298,6 +300,8 @@ def settings_from_mapping(env: Mapping[str, str], base_dir: Path | None = None) 
         rubric_file=_file(env, "RUBRIC_FILE"),
         mailbox_lease_seconds=_int(env, "MAILBOX_LEASE_SECONDS", 0, 0, 86400),
         send_lease_seconds=_int(env, "SEND_LEASE_SECONDS", 300, 1, 86400),
+        trusted_authserv_id=env.get("TRUSTED_AUTHSERV_ID", "").strip() or None,
+        retention_months=_int(env, "RETENTION_MONTHS", 24, 1, 240),
     )
 
 

@@ -16,7 +16,7 @@ from intake.text import html_to_text
 
 register_thai_codecs()
 
-MAX_DEPTH = 8  # forwarded messages inside forwarded messages; deeper ones are ignored
+MAX_NESTING = 40  # multiparts and forwards inside each other: real mail nests a handful; hostile mail thousands
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class ParsedMail:
     in_reply_to: str
     references: list[str]
     headers: dict[str, str]  # lower-cased names; first value wins
+    all_headers: list[tuple[str, str]]  # every header in order (Received, Authentication-Results repeat)
     text: str  # the body as plain text (from HTML when no plain part)
     attachments: list[Attachment] = field(default_factory=list)
     content_type: str = "text/plain"
@@ -115,7 +116,7 @@ def _collect_part(part: Message, out: ParsedMail, texts: list[str], htmls: list[
     """A forwarded message gives its attachments, and its own text apart from the body."""
     payload = part.get_payload()
     if part.get_content_type() == "message/rfc822" or (isinstance(payload, list) and part.get_content_maintype() == "message"):
-        if depth >= MAX_DEPTH:
+        if depth >= MAX_NESTING:
             out.defects.append("forward nesting too deep")
             return
         for inner in payload if isinstance(payload, list) else []:
@@ -128,16 +129,28 @@ def _collect_part(part: Message, out: ParsedMail, texts: list[str], htmls: list[
                                                str(inner.get("Message-ID", "")).strip(), text))
         return
     if part.is_multipart():
+        if depth >= MAX_NESTING:
+            out.defects.append("MIME nesting too deep")
+            return
         for sub in payload if isinstance(payload, list) else []:
             if isinstance(sub, Message):
-                _collect(sub, out, texts, htmls, depth)
+                _collect(sub, out, texts, htmls, depth + 1)
         return
     _leaf(part, out, texts, htmls)
 
 
+def _headers_only(raw: bytes) -> Message:
+    head, _, _ = raw.partition(b"\r\n\r\n") if b"\r\n\r\n" in raw else raw.partition(b"\n\n")
+    return email.message_from_bytes(head + b"\r\n\r\n", policy=email.policy.compat32)
+
+
 def parse_message(raw: bytes) -> ParsedMail:
     """Parse raw bytes; never raises for malformed input (defects are recorded instead)."""
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    try:
+        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    except RecursionError:  # thousands of nested parts: the stdlib parser recurses; keep the headers
+        msg = _headers_only(raw)
+        msg.defects.append(email.errors.MessageDefect("MIME nesting too deep to parse"))
     headers: dict[str, str] = {}
     for key, value in msg.items():
         headers.setdefault(key.lower(), str(value))
@@ -154,6 +167,7 @@ def parse_message(raw: bytes) -> ParsedMail:
         in_reply_to=headers.get("in-reply-to", "").strip(),
         references=refs,
         headers=headers,
+        all_headers=[(k, str(v)) for k, v in msg.items()],
         text="",
         content_type=msg.get_content_type(),
         return_path=return_path,

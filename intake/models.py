@@ -33,6 +33,8 @@ class InboundMessage(Base):
     period: Mapped[str | None] = mapped_column(String(7))
     candidates: Mapped[list[str]] = mapped_column(JSON, default=list)
     problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # After the retention period the original bytes are dropped; sha256 stays as the evidence of what was.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         Index("ix_inbound_source_uid", "source", "uidvalidity", "uid"),

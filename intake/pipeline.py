@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from config.msgid import read_message_ids
 from config.units import Unit, UnitRegistry
+from intake.authres import dmarc_verdict
 from intake.bounces import Bounce, parse_bounce
 from intake.documents import Documents, FileNote, filename_periods_text, read_documents
 from intake.message import ParsedMail, parse_message
@@ -38,6 +39,7 @@ class IntakeContext:
     deadline_for: Callable[[Period], datetime]
     max_message_bytes: int = 30 * 1024 * 1024
     command_senders: tuple[str, ...] = ()  # secretariat addresses that may ask for a digest by mail
+    authserv_id: str | None = None  # our receiving server's Authentication-Results id, when trusted
 
 
 @dataclass(frozen=True)
@@ -261,6 +263,11 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: 
         result.bounces = parse_bounce(fetched.raw)
     if not verdict.answerable and not forced:
         return store(_inbound(fetched, mail, "set_aside", f"{verdict.verdict}: {verdict.reason}"))
+    if ctx.authserv_id and not forced and dmarc_verdict(mail.all_headers, ctx.authserv_id) == "fail":
+        # Someone may be posing as a unit or the secretariat: hold it for a person, answer nobody.
+        result.problems.append(Problem("authentication_failed", ERROR,
+                                       "อีเมลไม่ผ่านการตรวจสอบตัวตนผู้ส่ง (DMARC) เจ้าหน้าที่จะตรวจสอบ"))
+        return store(_inbound(fetched, mail, "needs_review", "DMARC failed: the sender may be forged"))
     result.command = command_of(mail, ctx)
     if result.command and not forced:
         result.reply_to = mail.from_addr

@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from mailer.digest import STATUS_ORDER, DigestData
-from mailer.privacy import mask_name, mask_text, safe_cell
+from config.privacy import mask_name, mask_text, safe_cell
 from mailer.receipts import CATEGORY_THAI, STATUS_THAI
 from scoring.periods import BE_OFFSET, THAI_MONTHS_ABBR, thai_datetime
 from scoring.status import CATEGORIES

@@ -1,4 +1,7 @@
-"""Personal data in what the secretariat reads: complainants' names, phone and ID numbers are masked."""
+"""Personal data (Thailand's PDPA): complainants' names, phone and ID numbers masked for reading or purged.
+
+Shared by mailer (what the secretariat reads) and intake (the retention purge).
+"""
 
 from __future__ import annotations
 
