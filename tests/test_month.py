@@ -107,6 +107,11 @@ def test_a_month(dovecot, imap_user, smtp, db_url, make_app, tmp_path) -> None: 
         "on_time", "on_time", "on_time", "incomplete", "pending"]
 
     # A restart between the two reminders: a new process on the same database sends nothing again.
+    # (The old worker stops as `run` does on SIGTERM, releasing its mailbox lease.)
+    from intake.lease import release
+
+    with month.app.sessions.begin() as s:
+        release(s, month.app.source().name, month.app.worker_id)
     month.app = make_app(db_url, **env)
     assert month.tick(bkk(2026, 11, 20, 12)) == []
 
