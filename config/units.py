@@ -37,6 +37,11 @@ class UnitRegistry:
         for unit in units:
             for addr in unit.senders:
                 self._by_sender.setdefault(addr, []).append(unit)
+        # For find_by_name: names without spaces, longest first, and one pattern for every code.
+        self._names = sorted(((re.sub(r"\s+", "", u.name).lower(), u) for u in units if u.name.strip()),
+                             key=lambda item: -len(item[0]))
+        codes = sorted((re.escape(u.code) for u in units), key=len, reverse=True)
+        self._codes = re.compile(rf"(?<![A-Za-z0-9])({'|'.join(codes)})(?![A-Za-z0-9])", re.IGNORECASE) if codes else None
 
     @property
     def active(self) -> list[Unit]:
@@ -52,17 +57,11 @@ class UnitRegistry:
     def find_by_name(self, text: str) -> Unit | None:
         """The unit whose code or name appears in a form header such as `หน่วยงาน ศูนย์อนามัยที่ 1`."""
         squashed = re.sub(r"\s+", "", text).lower()
-        best: Unit | None = None
-        for unit in self.units:
-            name = re.sub(r"\s+", "", unit.name).lower()
-            if name and name in squashed and (best is None or len(name) > len(re.sub(r"\s+", "", best.name))):
-                best = unit
-        if best:
-            return best
-        for unit in self.units:
-            if re.search(rf"(?<![A-Za-z0-9]){re.escape(unit.code)}(?![A-Za-z0-9])", text, re.IGNORECASE):
+        for name, unit in self._names:  # the longest name that appears wins ("…ที่ 10" over "…ที่ 1")
+            if name in squashed:
                 return unit
-        return None
+        found = self._codes.search(text) if self._codes else None
+        return self._by_code.get(found.group(1).upper()) if found else None
 
     def check(self) -> list[str]:
         """Registry mistakes a person should fix, as readable sentences."""

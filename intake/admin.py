@@ -13,7 +13,7 @@ from intake.documents import read_documents
 from intake.errors import IntakeError
 from intake.message import Attachment
 from intake.models import Action, CaseRecord, Exemption, InboundMessage, Submission
-from intake.pipeline import Fetched, build_submission
+from intake.pipeline import Fetched, build_submission, store_submission
 from intake.problems import Problem
 from scoring.periods import Period
 
@@ -54,9 +54,8 @@ def record_paper(session: Session, unit: Unit, period: Period, received_at: date
     if sub is None:
         raise AdminError("nothing to record: give --nil or a file holding Complaint_01/Complaint_02")
     sub.channel = "paper"
-    session.add(sub)
+    store_submission(session, sub, doc)
     log_action(session, "record", actor, reason or "รายงานฉบับกระดาษ", now, unit=unit.code, period=str(period))
-    session.flush()
     return sub, list(doc.problems)
 
 

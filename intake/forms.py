@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from collections.abc import Sequence
@@ -57,9 +58,17 @@ _TOTAL_WORDS = ("รวม", "total", "ทั้งหมด", "ยอดรว�
 THAI_CATEGORY = {"complaint": "ข้อร้องเรียน", "suggestion": "ข้อเสนอแนะ", "opinion": "ข้อคิดเห็น", "compliment": "คำชมเชย"}
 
 
+_SPACES = re.compile(r"[\s\u200b_:*]+")
+
+
 def norm(value: object) -> str:
     """Cell text for matching labels: lower case, no spaces, line breaks or bracketed notes' spacing."""
-    return re.sub(r"[\s\u200b_:*]+", "", str(value if value is not None else "")).lower()
+    return _norm_text(value) if value.__class__ is str else _norm_text(str(value if value is not None else ""))
+
+
+@functools.lru_cache(maxsize=16384)
+def _norm_text(text: str) -> str:
+    return _SPACES.sub("", text).lower()
 
 
 def category_of(value: object) -> str | None:
@@ -84,18 +93,27 @@ def _is_total(value: object) -> bool:
     return any(text.startswith(w) for w in _TOTAL_WORDS)
 
 
+@functools.lru_cache(maxsize=4)
+def _normalized_labels(labels_id: int, labels: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[tuple[str, str], ...]:
+    """(normalized label, field), longest first: the first match is the best one."""
+    pairs = [(norm(label), name) for name, options in labels for label in options]
+    return tuple(sorted(pairs, key=lambda p: -len(p[0])))
+
+
+@functools.lru_cache(maxsize=16384)
+def _match_normalized(text: str, which: str) -> str | None:
+    labels = C01_LABELS if which == "c01" else C02_LABELS
+    for lab, name in _normalized_labels(id(labels), tuple(labels.items())):
+        if text == lab or (len(lab) >= 2 and text.startswith(lab)):
+            return name
+    return None
+
+
 def _match_label(cell: object, labels: dict[str, tuple[str, ...]]) -> str | None:
     text = norm(cell)
-    if not text:
+    if not text or len(text) > 80:  # a header label is short; long text is data or a title
         return None
-    best: tuple[int, str] | None = None
-    for fieldname, options in labels.items():
-        for label in options:
-            lab = norm(label)
-            if text == lab or (len(lab) >= 2 and text.startswith(lab)):
-                if best is None or len(lab) > best[0]:
-                    best = (len(lab), fieldname)
-    return best[1] if best else None
+    return _match_normalized(text, "c01" if labels is C01_LABELS else "c02")
 
 
 def _header_columns(row: Sequence[object], labels: dict[str, tuple[str, ...]]) -> dict[str, int]:
@@ -157,6 +175,8 @@ class FormReading:
 
 
 def _text(value: object) -> str:
+    if value.__class__ is str:
+        return value.strip()  # type: ignore[attr-defined]
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -200,52 +220,70 @@ def _header_text(rows: list[list[Any]], upto: int) -> str:
     return "\n".join(" ".join(_text(c) for c in row if _text(c)) for row in rows[:upto])
 
 
+# Cell values repeat a great deal down a column (categories, statuses, dates): read each once.
+_category = functools.lru_cache(maxsize=4096)(lambda value: category_of(value))
+_result = functools.lru_cache(maxsize=4096)(lambda value: result_of(value))
+_total = functools.lru_cache(maxsize=4096)(lambda value: _is_total(value))
+
+
+@functools.lru_cache(maxsize=8192)
+def _date(value: Any) -> date | BadDate | None:
+    try:
+        return parse_date(value)
+    except BadDate as exc:
+        return exc
+
+
+_C01_FIELDS = ("seq", "received", "channel", "category", "subject", "complainant", "action", "result", "completed",
+               "note")
+
+
 def _read_c01(filename: str, sheet: str, rows: list[list[Any]], hdr: int, cols: dict[str, int]) -> FormReading:
+    """Rows below the header until a total row or a long run of blank rows (notes below the table)."""
     reading = FormReading("complaint_01", filename, sheet, _header_text(rows, hdr))
-
-    def cell(row: list[Any], name: str) -> Any:
-        idx = cols.get(name)
-        return row[idx] if idx is not None and idx < len(row) else None
-
+    width = max(cols.values()) + 1
+    index = [cols.get(name) for name in _C01_FIELDS]
     blank_run = 0
-    for offset, row in enumerate(rows[hdr + 1:], start=hdr + 2):
-        texts = [_text(c) for c in row]
-        if not any(texts):
+    for offset, raw_row in enumerate(rows[hdr + 1:], start=hdr + 2):
+        if not any(raw_row):
             blank_run += 1
             if blank_run >= 5 and reading.rows:
-                break  # notes far below the table are not cases
+                break
             continue
         blank_run = 0
-        first = next((t for t in texts if t), "")
-        if _is_total(first) or _is_total(cell(row, "seq")):
+        row = raw_row if len(raw_row) >= width else [*raw_row, *([""] * (width - len(raw_row)))]
+        seq, received, channel, category, subject, complainant, action, result, completed, note = (
+            (row[i] if i is not None else None) for i in index)
+        # A total row says so in one of its first cells ("รวม", "Total").
+        if any(c.__class__ is str and c and _total(c) for c in row[:3]) or (seq.__class__ is str and _total(seq)):
             break
-        content = [cell(row, n) for n in ("received", "category", "subject", "channel", "action")]
-        if not any(_text(c) for c in content):
+        if not any(c not in ("", None) for c in (received, category, subject, channel, action)):
             continue  # only a sequence number, or a note: not a case
         case = CaseRow(
-            row=offset, seq=_text(cell(row, "seq")), received=None, channel=_text(cell(row, "channel")),
-            category=category_of(cell(row, "category")), subject=_text(cell(row, "subject")),
-            complainant=_text(cell(row, "complainant")), action=_text(cell(row, "action")),
-            result=result_of(cell(row, "result")), completed=None, note=_text(cell(row, "note")),
+            row=offset, seq=_text(seq), received=None, channel=_text(channel), category=_category(category),
+            subject=_text(subject), complainant=_text(complainant), action=_text(action), result=_result(result),
+            completed=None, note=_text(note),
         )
-        place = where(filename, sheet, offset)
-        for name in ("received", "completed"):
-            try:
-                setattr(case, name, parse_date(cell(row, name)))
-            except BadDate:
+        bad = False
+        for name, value in (("received", received), ("completed", completed)):
+            parsed = _date(value)
+            if isinstance(parsed, BadDate):
+                bad = True
                 reading.problems.append(Problem(
                     "bad_date", WARNING,
-                    f"{place}: วันที่ \"{_text(cell(row, name))}\" ไม่ถูกต้อง กรุณาระบุเป็น วัน/เดือน/ปี พ.ศ. เช่น 5/11/2569"))
+                    f"{where(filename, sheet, offset)}: วันที่ \"{_text(value)}\" ไม่ถูกต้อง กรุณาระบุเป็น วัน/เดือน/ปี พ.ศ. เช่น 5/11/2569"))
+            else:
+                setattr(case, name, parsed)
         if case.category is None:
-            raw = _text(cell(row, "category"))
+            raw = _text(category)
             code = "row_missing_category" if not raw else "unknown_category"
             detail = "ไม่ได้ระบุประเภท" if not raw else f"ประเภท \"{raw}\" ไม่อยู่ในรายการ"
             reading.problems.append(Problem(
                 code, WARNING,
-                f"{place}: {detail} กรุณาระบุเป็น ข้อร้องเรียน ข้อเสนอแนะ ข้อคิดเห็น หรือ คำชมเชย"))
-        if case.received is None and not any(p.code == "bad_date" and place in p.message for p in reading.problems):
+                f"{where(filename, sheet, offset)}: {detail} กรุณาระบุเป็น ข้อร้องเรียน ข้อเสนอแนะ ข้อคิดเห็น หรือ คำชมเชย"))
+        if case.received is None and not bad:
             reading.problems.append(Problem(
-                "row_missing_date", WARNING, f"{place}: ไม่ได้ระบุวันที่รับเรื่อง กรุณาเพิ่มวันที่รับเรื่อง"))
+                "row_missing_date", WARNING, f"{where(filename, sheet, offset)}: ไม่ได้ระบุวันที่รับเรื่อง กรุณาเพิ่มวันที่รับเรื่อง"))
         reading.rows.append(case)
     return reading
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from config.msgid import read_message_ids
@@ -185,13 +185,20 @@ def build_submission(unit: Unit, period: Period, rule: str, fetched: Fetched, do
         files=[{"filename": f.filename, "kind": f.kind, "detail": f.detail} for f in doc.files],
         problems=[p.to_dict() for p in problems],
     )
-    if c01:
-        for r in c01.rows:
-            sub.rows.append(CaseRecord(
-                row=r.row, seq=r.seq[:32], received=r.received, channel=r.channel, category=r.category,
-                subject=r.subject, complainant=r.complainant, action=r.action, result=r.result,
-                completed=r.completed, note=r.note))
     return sub
+
+
+def store_submission(session: Session, sub: Submission, doc: Documents) -> None:
+    """Insert the submission, then its Complaint_01 rows in one multi-row insert (a form may hold
+    thousands; one ORM object per row would dominate the message's cost)."""
+    session.add(sub)
+    session.flush()
+    c01 = next((f for f in doc.forms if f.form == "complaint_01"), None)
+    if c01 and sub.has_c01 and c01.rows:
+        session.execute(insert(CaseRecord), [
+            {"submission_id": sub.id, "row": r.row, "seq": r.seq[:32], "received": r.received, "channel": r.channel,
+             "category": r.category, "subject": r.subject, "complainant": r.complainant, "action": r.action,
+             "result": r.result, "completed": r.completed, "note": r.note} for r in c01.rows])
 
 
 def _date_problems(doc: Documents, period: Period) -> list[Problem]:
@@ -335,8 +342,7 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: 
     # 4. Store the submission and fold the unit's report for the receipt.
     if sub is not None:
         sub.inbound_id = result.inbound_id
-        session.add(sub)
-        session.flush()
+        store_submission(session, sub, doc)
         result.rows = sub.c01_rows
     result.report = period_reports(session, str(period), fetched.arrived_at, [unit.code])[unit.code]
     return result

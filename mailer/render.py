@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,10 @@ class Rendered:
     html: str
 
 
+@functools.lru_cache(maxsize=8)
 def _environment(override_dir: Path | None) -> Environment:
+    """One environment per template folder: Jinja2 compiles each template once and keeps it
+    (and notices when a secretariat edits a template file, by its modification time)."""
     loaders = [FileSystemLoader(str(override_dir))] if override_dir else []
     loaders.append(FileSystemLoader(str(PACKAGE_TEMPLATES)))
     env = Environment(

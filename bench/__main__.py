@@ -1,0 +1,28 @@
+"""`python -m bench NAME [--n N]`: run one benchmark (or all) and print its table."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import digest, intake, latency, scaleout, workbook  # noqa: E402
+
+BENCHES = {"intake": intake.main, "latency": latency.main, "workbook": workbook.main, "digest": digest.main,
+           "scaleout": scaleout.main}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("name", choices=[*BENCHES, "all"])
+    parser.add_argument("--n", type=int, default=0, help="size (messages, rows, cases); 0 = the issue's size")
+    args = parser.parse_args()
+    for name, fn in BENCHES.items():
+        if args.name in (name, "all"):
+            fn(args.n)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""Shared pieces: a real Dovecot and aiosmtpd (from the tests' helpers), RSS readings, table printing."""
+
+from __future__ import annotations
+
+import os
+import resource
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bot.app import App, build_app
+from config.settings import settings_from_mapping
+from tests import servers
+
+DOMAIN = "anamai.example.go.th"
+SECRETARIAT = f"saraban@{DOMAIN}"
+
+
+def rss_mb() -> float:
+    """Resident memory now (Linux /proc), in MB."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+
+
+@contextmanager
+def timer() -> Iterator[list[float]]:
+    out: list[float] = []
+    start = time.perf_counter()
+    yield out
+    out.append(time.perf_counter() - start)
+
+
+def units_csv(n: int) -> str:
+    return "code,name,senders,contacts,active\n" + "".join(
+        f"U{i:04d},หน่วยงานที่ {i},u{i:04d}@{DOMAIN},,yes\n" for i in range(n))
+
+
+def make_bench_app(folder: Path, units: int, **env: str) -> App:
+    (folder / "units.csv").write_text(units_csv(units), encoding="utf-8")
+    mapping = {"DATA_DIR": str(folder / "data"), "UNITS_FILE": str(folder / "units.csv"),
+               "SECRETARIAT_EMAIL": SECRETARIAT, "SECRET_KEY": "bench", "SMTP_URL": f"file:{folder / 'sent'}", **env}
+    return build_app(settings_from_mapping(mapping, base_dir=folder))
+
+
+def dovecot() -> servers.Dovecot:
+    if not servers.ensure_dovecot():
+        raise SystemExit("Dovecot is needed: apt-get install dovecot-imapd")
+    return servers.start_dovecot()
+
+
+def workdir(name: str) -> Path:
+    path = Path(tempfile.mkdtemp(prefix=f"cb-bench-{name}-"))
+    path.chmod(0o755)
+    return path
+
+
+def table(title: str, rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    print(f"\n{title}")
+    for j, row in enumerate(rows):
+        print("  " + "  ".join(str(v).ljust(w) for v, w in zip(row, widths)))
+        if j == 0:
+            print("  " + "  ".join("-" * w for w in widths))
