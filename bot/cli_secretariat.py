@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Optional
@@ -256,3 +257,98 @@ def purge(as_of: AsOf = None,
 
 
 __all__ = ["Period"]
+
+
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema to the newest version (also done automatically at every start)."""
+    from config.db import current_revision, make_engine, migrate
+    from bot.cli import _settings
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    before = current_revision(engine)
+    migrate(engine)
+    console.print(f"schema {before or 'empty'} -> {current_revision(engine)}")
+
+
+@app.command()
+def doctor() -> None:
+    """Check every setting and reach every server for real; print what fails and how to fix it."""
+    from bot.cli import _settings
+    from bot.doctor import run_checks
+
+    results = run_checks(_settings())
+    table = Table(title="complaint-bot doctor")
+    for col in ("Check", "Result", "Detail", "Fix"):
+        table.add_column(col)
+    for r in results:
+        table.add_row(r.name, "[green]pass[/green]" if r.ok else "[red]FAIL[/red]", r.detail, r.fix)
+    console.print(table)
+    failed = [r for r in results if not r.ok]
+    console.print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("backup")
+def backup_cmd(out: Annotated[Path, typer.Option("--out", help="The backup file to write (.zip)")]) -> None:
+    """A consistent copy of the database (every original message is in it), safe while `run` works."""
+    from bot.backup import BackupError, backup
+    from bot.cli import _settings
+
+    try:
+        manifest = backup(_settings().database_url, out)
+    except (BackupError, OSError, subprocess.CalledProcessError) as exc:
+        err_console.print(f"[red]backup failed:[/red] {exc}")
+        raise typer.Exit(1) from None
+    counts = manifest["counts"]
+    assert isinstance(counts, dict)
+    console.print(f"wrote {out}: {counts.get('inbound_messages', 0)} messages, {counts.get('submissions', 0)} "
+                  f"submissions, schema {manifest['revision']}")
+
+
+@app.command("restore")
+def restore_cmd(path: Annotated[Path, typer.Argument(help="A file written by `backup`")],
+                force: Annotated[bool, typer.Option("--force", help="Replace a database that has data")] = False) -> None:
+    """Load a backup into DATABASE_URL and verify it (hash and row counts). Stop `run` first."""
+    from bot.backup import BackupError, restore
+    from bot.cli import _settings
+
+    try:
+        counts = restore(_settings().database_url, path, force=force)
+    except (BackupError, OSError, subprocess.CalledProcessError, KeyError) as exc:
+        err_console.print(f"[red]restore failed:[/red] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"restored and verified: {counts}")
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Option("--dir", help="Where to write .env and units.csv")] = Path("."),
+    secretariat_email: Annotated[Optional[str], typer.Option(help="The secretariat mailbox address")] = None,
+    imap_host: Annotated[Optional[str], typer.Option(help="IMAP server, e.g. mail.example.go.th")] = None,
+    smtp_host: Annotated[Optional[str], typer.Option(help="SMTP server (default: the IMAP server)")] = None,
+    password: Annotated[Optional[str], typer.Option(help="Mailbox password (asked for when not given)")] = None,
+    smtp_port: Annotated[int, typer.Option(help="587 (STARTTLS) or 465 (TLS)")] = 587,
+) -> None:
+    """Write a commented .env and a unit registry to fill in, asking only what it must. Never overwrites."""
+    from bot.init import InitError, imap_url, smtp_url, write_files
+
+    email = secretariat_email or typer.prompt("Secretariat mailbox address (e.g. saraban@anamai.go.th)")
+    host = imap_host or typer.prompt("IMAP server host", default=f"mail.{email.partition('@')[2]}")
+    secret = password or typer.prompt("Mailbox password", hide_input=True)
+    values = {"SECRETARIAT_EMAIL": email, "DIGEST_TO": email, "TRUSTED_DOMAINS": email.partition("@")[2],
+              "MAIL_SOURCE": imap_url(host, email, secret),
+              "SMTP_URL": smtp_url(smtp_host or host, email, secret, smtp_port), "UNITS_FILE": "units.csv"}
+    try:
+        written = write_files(folder, values)
+    except InitError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print("wrote " + ", ".join(str(p) for p in written)
+                  + "\nnext: fill in units.csv, then run `complaint-bot doctor`")

@@ -15,6 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.app import App
 from bot.cycle import run_cycle
+from bot.health import Health
 from bot.service import flush_outbox, poll_once
 from intake.errors import SourceError
 from intake.lease import release
@@ -81,6 +82,7 @@ def run_forever(app: App, stop: StopFlag) -> None:
     scheduler = make_scheduler(app)
     scheduler.start()
     source = app.source()
+    health = Health()
     failures = 0
     last_sweep = 0.0
     try:
@@ -92,6 +94,7 @@ def run_forever(app: App, stop: StopFlag) -> None:
                 if failures:
                     log.info("mailbox reachable again after %d failed attempt(s)", failures)
                 failures = 0
+                health.ok(app, app.now())
                 # Wait for news: IDLE returns early on new mail; otherwise re-sweep periodically.
                 while not stop() and time.monotonic() - last_sweep < app.settings.sweep_seconds:
                     if source.wait(min(app.settings.idle_seconds, app.settings.sweep_seconds)):
@@ -100,6 +103,8 @@ def run_forever(app: App, stop: StopFlag) -> None:
                 failures += 1
                 delay = min(2.0 ** min(failures, 9), MAX_BACKOFF)
                 log.warning("mailbox unavailable (%s); attempt %d, retrying in %.0f s", exc, failures, delay)
+                if health.failed(app, app.now(), str(exc)):
+                    _send(app)
                 source.close()
                 stop.sleep(delay)
     finally:

@@ -75,6 +75,8 @@ class Settings:
     send_lease_seconds: int = 300
     trusted_authserv_id: str | None = None
     retention_months: int = 24
+    heartbeat_url: str | None = None
+    mailbox_alert_minutes: int = 60
 
     def ssl_context(self) -> ssl.SSLContext:
         """Certificates are always verified; TLS_CA_FILE adds a private CA."""
@@ -302,6 +304,8 @@ def settings_from_mapping(env: Mapping[str, str], base_dir: Path | None = None) 
         send_lease_seconds=_int(env, "SEND_LEASE_SECONDS", 300, 1, 86400),
         trusted_authserv_id=env.get("TRUSTED_AUTHSERV_ID", "").strip() or None,
         retention_months=_int(env, "RETENTION_MONTHS", 24, 1, 240),
+        heartbeat_url=env.get("HEARTBEAT_URL", "").strip() or None,
+        mailbox_alert_minutes=_int(env, "MAILBOX_ALERT_MINUTES", 60, 1, 10080),
     )
 
 

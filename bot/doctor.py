@@ -1,0 +1,217 @@
+"""`complaint-bot doctor`: every setting checked and every dependency reached for real, with the fix for
+each failure in plain words. Secrets are never printed."""
+
+from __future__ import annotations
+
+import shutil
+import smtplib
+import socket
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from config.db import current_revision, make_engine
+from config.errors import ConfigError
+from config.settings import Settings
+from config.units import load_registry
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def _redact(text: str, *secrets: str) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def check_database(settings: Settings) -> list[Check]:
+    from alembic.script import ScriptDirectory
+
+    from config.db import alembic_config
+
+    try:
+        engine = make_engine(settings.database_url)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+        current = current_revision(engine)
+        engine.dispose()
+    except Exception as exc:
+        return [Check("database", False, f"cannot open: {type(exc).__name__}: {_short(exc)}",
+                      "check DATABASE_URL; for SQLite the folder must exist and be writable by this user; "
+                      "for PostgreSQL the server must run and the user may connect")]
+    script = ScriptDirectory.from_config(alembic_config(make_engine(settings.database_url)))
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current is not None and current not in known:
+        return [Check("database", True, "reachable"),
+                Check("database schema", False, f"revision {current} is unknown to this version",
+                      "this database was made by a newer complaint-bot: install that version (or restore a backup)")]
+    if current != head:
+        return [Check("database", True, f"reachable, schema {current or 'empty'}; upgraded to {head} at start "
+                                        "(or now with `complaint-bot db upgrade`)")]
+    return [Check("database", True, f"reachable, schema {current} (newest)")]
+
+
+def check_registry(settings: Settings) -> list[Check]:
+    try:
+        registry = load_registry(settings.units_file)
+    except ConfigError as exc:
+        return [Check("unit registry", False, str(exc), "copy config/units.example.csv to UNITS_FILE and fill it in")]
+    problems = registry.check()
+    if problems:
+        return [Check("unit registry", False, f"{len(problems)} problem(s): {problems[0]}",
+                      "run `complaint-bot units check` and correct the CSV")]
+    return [Check("unit registry", True, f"{len(registry.active)} active unit(s), no problems")]
+
+
+def check_imap(settings: Settings, timeout: float = 15) -> list[Check]:
+    from imap_tools import MailBox, MailBoxUnencrypted
+
+    cfg = settings.imap()
+    if settings.maildir() is not None:
+        path = settings.maildir()
+        assert path is not None
+        ok = (path / "new").is_dir() or not path.exists()
+        return [Check("mail source", ok, f"Maildir {path}", "" if ok else "the Maildir must have new/ cur/ tmp/")]
+    if cfg is None:
+        return [Check("mail source", False, "MAIL_SOURCE is not set", "set MAIL_SOURCE=imaps://user:password@host/INBOX")]
+    out: list[Check] = []
+    try:
+        box = (MailBox(cfg.host, cfg.port, timeout=timeout, ssl_context=settings.ssl_context()) if cfg.secure
+               else MailBoxUnencrypted(cfg.host, cfg.port, timeout=timeout))
+    except (OSError, socket.timeout, ssl.SSLError) as exc:
+        fix = ("the server's certificate is not trusted: set TLS_CA_FILE to your CA" if isinstance(exc, ssl.SSLError)
+               else f"nothing answers at {cfg.host}:{cfg.port}: check the host and port in MAIL_SOURCE and the firewall")
+        return [Check("IMAP connection", False, _redact(f"{type(exc).__name__}: {_short(exc)}", cfg.password), fix)]
+    out.append(Check("IMAP connection", True, f"{cfg.host}:{cfg.port} ({'TLS' if cfg.secure else 'plain'})"))
+    try:
+        box.login(cfg.user, cfg.password, initial_folder=None)
+    except Exception as exc:
+        box.client.shutdown()
+        return out + [Check("IMAP login", False, _redact(_short(exc), cfg.password),
+                            "the user or password in MAIL_SOURCE is wrong (percent-encode @ as %40); "
+                            "Microsoft 365 and Google need OAuth2 (see docs/deploy.md)")]
+    out.append(Check("IMAP login", True, f"as {cfg.user}"))
+    typ, data = box.client.capability()
+    caps = set(data[-1].decode().upper().split()) if typ == "OK" and data and data[-1] else set()
+    out.append(Check("IMAP IDLE", "IDLE" in caps, "supported" if "IDLE" in caps else "not supported",
+                     "" if "IDLE" in caps else "receipts will follow the periodic sweep (SWEEP_SECONDS) instead"))
+    # SELECT, not EXAMINE: only a writable selection reports which flags the server keeps.
+    typ, data = box.client.select(f'"{cfg.folder}"')
+    if typ != "OK":
+        box.logout()
+        return out + [Check("IMAP folder", False, f"{cfg.folder!r} cannot be opened",
+                            "the folder in MAIL_SOURCE does not exist (names are case-sensitive; INBOX is usual)")]
+    flags = b" ".join(d for d in box.client.untagged_responses.get("PERMANENTFLAGS", []) if isinstance(d, bytes))
+    keywords = b"\\*" in flags
+    out.append(Check("IMAP folder", True, f"{cfg.folder} ({(data[0] or b'?').decode()} messages)"))
+    if settings.imap_done_folder:
+        typ, listed = box.client.list('""', f'"{settings.imap_done_folder}"')
+        exists = typ == "OK" and any(listed)
+        out.append(Check("processed-mail folder", True, settings.imap_done_folder + (" exists" if exists else
+                                                                                      " (will be created)")))
+    out.append(Check("processed-mail keyword", keywords or bool(settings.imap_done_folder),
+                     f"{settings.imap_done_keyword}: " + ("the server keeps keywords" if keywords else
+                                                          "the server does not keep keywords"),
+                     "" if keywords else "set IMAP_DONE_FOLDER so processed mail is moved instead"))
+    box.logout()
+    return out
+
+
+def check_smtp(settings: Settings, timeout: float = 15) -> list[Check]:
+    try:
+        cfg = settings.smtp()
+    except ConfigError as exc:
+        return [Check("SMTP", False, str(exc), "set SMTP_URL")]
+    if cfg.scheme == "file":
+        assert cfg.path is not None
+        ok = _writable(cfg.path)
+        return [Check("outgoing mail", ok, f"written as .eml files to {cfg.path}",
+                      "" if ok else f"make {cfg.path} writable by this user")]
+    try:
+        if cfg.scheme == "smtps":
+            conn: smtplib.SMTP = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=timeout, context=settings.ssl_context())
+        else:
+            conn = smtplib.SMTP(cfg.host, cfg.port, timeout=timeout)
+            if cfg.scheme == "smtp+starttls":
+                conn.starttls(context=settings.ssl_context())
+    except (OSError, smtplib.SMTPException) as exc:
+        fix = ("the server's certificate is not trusted: set TLS_CA_FILE" if isinstance(exc, ssl.SSLError) else
+               f"nothing answers at {cfg.host}:{cfg.port}: check SMTP_URL's host and port (587 with "
+               "smtp+starttls://, 465 with smtps://)")
+        return [Check("SMTP connection", False, _redact(f"{type(exc).__name__}: {_short(exc)}", cfg.password), fix)]
+    out = [Check("SMTP connection", True, f"{cfg.host}:{cfg.port} ({cfg.scheme})")]
+    if cfg.user:
+        try:
+            conn.login(cfg.user, cfg.password)
+            out.append(Check("SMTP login", True, f"as {cfg.user} (nothing sent)"))
+        except smtplib.SMTPException as exc:
+            out.append(Check("SMTP login", False, _redact(_short(exc), cfg.password),
+                             "the user or password in SMTP_URL is wrong, or the server wants STARTTLS first "
+                             "(use smtp+starttls://)"))
+    try:
+        conn.quit()
+    except smtplib.SMTPException:
+        pass  # the check is done; a rude goodbye changes nothing
+    return out
+
+
+def check_templates(settings: Settings) -> list[Check]:
+    from mailer.render import template_names
+
+    names = template_names()
+    expected = {"receipt", "reminder", "overdue", "digest"}
+    ok = expected <= set(names)
+    return [Check("mail templates", ok, ", ".join(names), "" if ok else f"missing: {expected - set(names)}")]
+
+
+def check_clock(settings: Settings) -> list[Check]:
+    now = datetime.now(settings.tz)
+    return [Check("time zone", True, f"{settings.timezone}: now {now:%Y-%m-%d %H:%M} (UTC{now:%z})")]
+
+
+def check_disk(settings: Settings, minimum_mb: int = 500) -> list[Check]:
+    folder = settings.data_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(folder).free // (1024 * 1024)
+    ok = free >= minimum_mb and _writable(folder)
+    return [Check("disk", ok, f"{free:,} MB free in {folder}",
+                  "" if ok else f"free some space (at least {minimum_mb} MB) or move DATA_DIR, and make it writable")]
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".doctor-probe"
+        probe.write_text("ok")
+        probe.unlink()
+        return True
+    except OSError:
+        return False
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+
+
+CHECKS: tuple[Callable[[Settings], list[Check]], ...] = (
+    check_database, check_registry, check_imap, check_smtp, check_templates, check_clock, check_disk)
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    results: list[Check] = []
+    for check in CHECKS:
+        try:
+            results.extend(check(settings))
+        except Exception as exc:  # a check must never crash the doctor
+            results.append(Check(check.__name__.removeprefix("check_"), False, f"{type(exc).__name__}: {_short(exc)}"))
+    return results

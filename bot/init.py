@@ -1,0 +1,44 @@
+"""`complaint-bot init`: a commented .env and a unit registry to fill in; never overwrites."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+CONFIG = Path(__file__).resolve().parent.parent / "config"
+
+
+class InitError(Exception):
+    """init cannot go on (a file exists, a value is missing)."""
+
+
+def env_text(values: dict[str, str]) -> str:
+    """The commented example with the given keys filled in (uncommented where they were commented)."""
+    text = (CONFIG / "env.example").read_text(encoding="utf-8")
+    for key, value in values.items():
+        line = f"{key}={value}"
+        pattern = re.compile(rf"^#?{re.escape(key)}=.*$", re.MULTILINE)
+        text = pattern.sub(lambda _: line, text, count=1) if pattern.search(text) else text + f"\n{line}\n"
+    return text
+
+
+def imap_url(host: str, user: str, password: str, folder: str = "INBOX", port: int = 993) -> str:
+    return f"imaps://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/{quote(folder)}"
+
+
+def smtp_url(host: str, user: str, password: str, port: int = 587) -> str:
+    scheme = "smtps" if port == 465 else "smtp+starttls"
+    return f"{scheme}://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}"
+
+
+def write_files(folder: Path, values: dict[str, str]) -> list[Path]:
+    env, units = folder / ".env", folder / "units.csv"
+    existing = [p for p in (env, units) if p.exists()]
+    if existing:
+        raise InitError(f"{', '.join(str(p) for p in existing)} already exist(s); init never overwrites")
+    folder.mkdir(parents=True, exist_ok=True)
+    env.write_text(env_text(values), encoding="utf-8")
+    env.chmod(0o600)  # it holds the mailbox password
+    units.write_text((CONFIG / "units.example.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    return [env, units]
