@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 import socket
 import uuid
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ import intake.models  # noqa: F401  (registers intake's tables on the shared bas
 import mailer.models  # noqa: F401  (registers the outbox table)
 from config.db import make_engine, make_sessionmaker, migrate
 from config.errors import ConfigError
+from config.oauth import access_token
 from config.settings import Settings
 from config.units import UnitRegistry, load_registry
 from intake.mailbox import ImapSource, MaildirSource, MailSource
@@ -71,14 +73,22 @@ class App:
         s = self.settings
         imap = s.imap()
         if imap is not None:
-            return ImapSource(imap, s.imap_done_keyword, s.imap_done_folder, ssl_context=s.ssl_context())
+            return ImapSource(imap, s.imap_done_keyword, s.imap_done_folder, ssl_context=s.ssl_context(),
+                              token=self.token_provider())
         path = s.maildir()
         if path is None:
             raise ConfigError("MAIL_SOURCE", "MAIL_SOURCE is not set: give imap://, imaps:// or maildir:PATH")
         return MaildirSource(path)
 
     def transport(self) -> Transport:
-        return make_transport(self.settings.smtp(), self.settings.ssl_context())
+        return make_transport(self.settings.smtp(), self.settings.ssl_context(), self.token_provider())
+
+    def token_provider(self) -> Callable[[], str] | None:
+        """With MAIL_AUTH=xoauth2: a function giving a fresh access token (refreshed when due)."""
+        oauth = self.settings.oauth
+        if oauth is None:
+            return None
+        return lambda: access_token(oauth)
 
     def now(self) -> datetime:
         return datetime.now(self.settings.tz)

@@ -352,3 +352,43 @@ def init(
         raise typer.Exit(1) from None
     console.print("wrote " + ", ".join(str(p) for p in written)
                   + "\nnext: fill in units.csv, then run `complaint-bot doctor`")
+
+
+oauth_app = typer.Typer(help="OAuth2 (XOAUTH2) for Microsoft 365 / Google Workspace mailboxes.", no_args_is_help=True)
+app.add_typer(oauth_app, name="oauth")
+
+
+@oauth_app.command("login")
+def oauth_login() -> None:
+    """Give consent once (device code in a browser); tokens are stored with mode 0600, outside .env."""
+    from bot.cli import _settings
+    from config.oauth import OAuthError, device_login
+
+    settings = _settings()
+    if settings.oauth is None:
+        raise typer.BadParameter("set MAIL_AUTH=xoauth2 and the OAUTH_* settings first (see docs/deploy.md)")
+    try:
+        device_login(settings.oauth, console.print)
+    except OAuthError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"consent stored in {settings.oauth.token_file}; `complaint-bot doctor` checks it")
+
+
+@oauth_app.command("status")
+def oauth_status() -> None:
+    """Whether a valid access token can be had now (refreshing it if due)."""
+    from bot.cli import _settings
+    from config.oauth import OAuthError, access_token
+
+    settings = _settings()
+    if settings.oauth is None:
+        console.print("MAIL_AUTH=password: OAuth2 is not used")
+        return
+    try:
+        access_token(settings.oauth)
+    except OAuthError as exc:
+        err_console.print(f"[red]{exc}[/red]" + (" — consent must be renewed: run `complaint-bot oauth login`"
+                                                 if exc.consent_needed else ""))
+        raise typer.Exit(1) from None
+    console.print("OAuth2 token valid")

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 
 from config.errors import ConfigError
+from config.oauth import OAuthSettings
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class Settings:
     retention_months: int = 24
     heartbeat_url: str | None = None
     mailbox_alert_minutes: int = 60
+    oauth: OAuthSettings | None = None  # set when MAIL_AUTH=xoauth2
 
     def ssl_context(self) -> ssl.SSLContext:
         """Certificates are always verified; TLS_CA_FILE adds a private CA."""
@@ -306,7 +308,24 @@ def settings_from_mapping(env: Mapping[str, str], base_dir: Path | None = None) 
         retention_months=_int(env, "RETENTION_MONTHS", 24, 1, 240),
         heartbeat_url=env.get("HEARTBEAT_URL", "").strip() or None,
         mailbox_alert_minutes=_int(env, "MAILBOX_ALERT_MINUTES", 60, 1, 10080),
+        oauth=_oauth(env, data_dir),
     )
+
+
+def _oauth(env: Mapping[str, str], data_dir: Path) -> OAuthSettings | None:
+    mode = env.get("MAIL_AUTH", "password").strip().lower() or "password"
+    if mode == "password":
+        return None
+    if mode != "xoauth2":
+        raise ConfigError("MAIL_AUTH", "MAIL_AUTH must be password or xoauth2")
+    for key in ("OAUTH_TOKEN_URL", "OAUTH_CLIENT_ID"):
+        if not env.get(key, "").strip():
+            raise ConfigError(key, f"{key} is required with MAIL_AUTH=xoauth2 (see docs/deploy.md)")
+    return OAuthSettings(
+        token_url=env["OAUTH_TOKEN_URL"].strip(), client_id=env["OAUTH_CLIENT_ID"].strip(),
+        client_secret=env.get("OAUTH_CLIENT_SECRET", "").strip(), scope=env.get("OAUTH_SCOPE", "").strip(),
+        token_file=Path(env.get("OAUTH_TOKEN_FILE", "").strip() or data_dir / "oauth-token.json"),
+        device_url=env.get("OAUTH_DEVICE_URL", "").strip())
 
 
 def load_settings(env_file: Path | None = None) -> Settings:

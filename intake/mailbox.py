@@ -101,12 +101,14 @@ class ImapSource:
     """One IMAP folder. Done = a keyword flag (and optionally a move to another folder)."""
 
     def __init__(self, cfg: ImapSettings, done_keyword: str, done_folder: str | None = None,
-                 timeout: float = 60, ssl_context: ssl.SSLContext | None = None) -> None:
+                 timeout: float = 60, ssl_context: ssl.SSLContext | None = None,
+                 token: Callable[[], str] | None = None) -> None:
         self.cfg = cfg
         self.done_keyword = done_keyword
         self.done_folder = done_folder
         self.timeout = timeout
         self.ssl_context = ssl_context
+        self.token = token  # XOAUTH2 instead of a password (Microsoft 365, Google Workspace)
         self.name = f"imap:{cfg.folder}"
         self.box: BaseMailBox | None = None
         self.uidvalidity: int | None = None
@@ -120,7 +122,10 @@ class ImapSource:
                                            ssl_context=self.ssl_context or ssl.create_default_context())
             else:
                 box = MailBoxUnencrypted(self.cfg.host, self.cfg.port, timeout=self.timeout)
-            box.login(self.cfg.user, self.cfg.password, initial_folder=self.cfg.folder)
+            if self.token is not None:
+                box.xoauth2(self.cfg.user, self.token(), initial_folder=self.cfg.folder)
+            else:
+                box.login(self.cfg.user, self.cfg.password, initial_folder=self.cfg.folder)
             # Servers announce MOVE/IDLE only after login; imap-tools decides from pre-login capabilities.
             typ, data = box.client.capability()
             if typ == "OK" and data and data[-1]:

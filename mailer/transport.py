@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import smtplib
 import ssl
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from config.oauth import OAuthError, xoauth2_string
 from config.settings import SmtpSettings
 from mailer.errors import DeliveryError
 
@@ -47,8 +49,10 @@ def _is_permanent(code: int, message: bytes | str) -> bool:
 class SmtpTransport:
     """One SMTP connection per batch; errors become DeliveryError with `permanent` set."""
 
-    def __init__(self, cfg: SmtpSettings, timeout: float = 30, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(self, cfg: SmtpSettings, timeout: float = 30, ssl_context: ssl.SSLContext | None = None,
+                 token: Callable[[], str] | None = None) -> None:
         self.cfg = cfg
+        self.token = token  # XOAUTH2 instead of a password
         self.timeout = timeout
         self.ssl_context = ssl_context or ssl.create_default_context()
         self.conn: smtplib.SMTP | None = None
@@ -62,12 +66,16 @@ class SmtpTransport:
                 conn = smtplib.SMTP(self.cfg.host, self.cfg.port, timeout=self.timeout)
                 if self.cfg.scheme == "smtp+starttls":
                     conn.starttls(context=self.ssl_context)
-            if self.cfg.user:
+            if self.token is not None:
+                bearer = xoauth2_string(self.cfg.user, self.token())
+                conn.ehlo()
+                conn.auth("XOAUTH2", lambda challenge=None: bearer)
+            elif self.cfg.user:
                 conn.login(self.cfg.user, self.cfg.password)
         except smtplib.SMTPAuthenticationError as exc:
             # Not the recipient's fault: keep the message and retry once the administrator fixes it.
             raise DeliveryError(f"SMTP login refused ({exc.smtp_code})", permanent=False, code=exc.smtp_code) from None
-        except (smtplib.SMTPException, OSError) as exc:
+        except (smtplib.SMTPException, OSError, OAuthError) as exc:
             raise DeliveryError(f"SMTP connection failed: {type(exc).__name__}: {exc}", permanent=False) from None
         self.conn = conn
 
@@ -102,8 +110,9 @@ class SmtpTransport:
         self.conn = None
 
 
-def make_transport(cfg: SmtpSettings, ssl_context: ssl.SSLContext | None = None) -> Transport:
+def make_transport(cfg: SmtpSettings, ssl_context: ssl.SSLContext | None = None,
+                   token: Callable[[], str] | None = None) -> Transport:
     if cfg.scheme == "file":
         assert cfg.path is not None
         return FileTransport(cfg.path)
-    return SmtpTransport(cfg, ssl_context=ssl_context)
+    return SmtpTransport(cfg, ssl_context=ssl_context, token=token)

@@ -157,7 +157,8 @@ class Dovecot:
                 return
 
 
-def start_dovecot() -> Dovecot:
+def start_dovecot(oauth_introspection_url: str | None = None) -> Dovecot:
+    """A Dovecot from a generated config; with an introspection URL it also accepts XOAUTH2 bearer tokens."""
     root = Path(tempfile.mkdtemp(prefix="cb-dovecot-"))
     root.chmod(0o755)  # every folder above the config must be traversable by dovecot's users
     port, tls_port = free_port(), free_port()
@@ -174,13 +175,20 @@ def start_dovecot() -> Dovecot:
         f"base_dir = {root}/run", f"state_dir = {root}/state", f"log_path = {root}/dovecot.log",
         f"info_log_path = {root}/dovecot.log", "protocols = imap", "listen = 127.0.0.1", "ssl = yes",
         f"ssl_cert = <{cert}", f"ssl_key = <{key}",
-        "disable_plaintext_auth = no", "auth_mechanisms = plain login",
+        "disable_plaintext_auth = no",
+        "auth_mechanisms = plain login" + (" xoauth2 oauthbearer" if oauth_introspection_url else ""),
         f"mail_location = maildir:{mail}/%u/Maildir", "imap_capability = +MOVE UIDPLUS IDLE",
         f"passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {users}\n}}",
         f"userdb {{\n  driver = static\n  args = home={mail}/%u\n}}",
         f"service imap-login {{\n  inet_listener imap {{\n    port = {port}\n  }}\n"
         f"  inet_listener imaps {{\n    port = {tls_port}\n    ssl = yes\n  }}\n{'' if as_root else '  chroot =' + chr(10)}}}",
     ]
+    if oauth_introspection_url:
+        oauth_conf = root / "dovecot-oauth2.conf.ext"
+        oauth_conf.write_text(f"introspection_mode = post\nintrospection_url = {oauth_introspection_url}\n"
+                              "username_attribute = username\nactive_attribute = active\nactive_value = true\n")
+        # First, so that bearer tokens are never looked up in the password file.
+        lines.insert(0, f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {oauth_conf}\n}}")
     if as_root:
         lines += ["default_internal_user = dovecot", "default_login_user = dovenull", "mail_uid = dovecot",
                   "mail_gid = dovecot", "first_valid_uid = 1"]
