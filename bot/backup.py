@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -21,6 +20,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine, make_url
 
 from config.db import current_revision, make_engine
+from config.settings import child_environment
 
 TABLES = ("inbound_messages", "submissions", "case_rows", "outbox", "exemptions", "actions", "contact_status",
           "digest_snapshots")
@@ -38,7 +38,7 @@ def _counts(engine: Engine) -> dict[str, int]:
 
 def _pg_env(url: str) -> tuple[list[str], dict[str, str]]:
     u = make_url(url)
-    env = {**os.environ, **({"PGPASSWORD": u.password} if u.password else {})}
+    env = child_environment({"PGPASSWORD": u.password} if u.password else {})
     args = ["-h", u.host or "localhost", "-p", str(u.port or 5432), "-U", u.username or "postgres", "-d", u.database or ""]
     return args, env
 

@@ -334,3 +334,9 @@ def load_settings(env_file: Path | None = None) -> Settings:
     merged: dict[str, str] = {k: v for k, v in dotenv_values(path).items() if v is not None} if path.exists() else {}
     merged.update(os.environ)
     return settings_from_mapping(merged, base_dir=path.parent)
+
+
+def child_environment(extra: Mapping[str, str]) -> dict[str, str]:
+    """The environment for a helper program (pg_dump, pg_restore) with a few additions such as
+    PGPASSWORD: passed this way, a password never shows in the process list."""
+    return {**os.environ, **extra}

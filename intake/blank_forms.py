@@ -68,16 +68,23 @@ def _save(wb: Workbook) -> bytes:
     return buf.getvalue()
 
 
+def _form_sheet(wb: Workbook, name: str, title: str, unit_name: str, period: Period | None,
+                headers: Sequence[tuple[str, int]]):  # type: ignore[no-untyped-def]
+    """The form's sheet with its three title rows (form, unit, month: where readers find them) and header."""
+    ws = wb.active
+    ws.title = name
+    _title(ws, f"{title} ({name})", 1, len(headers))
+    _title(ws, f"หน่วยงาน {unit_name}".rstrip(), 2, len(headers), 14, False)
+    month = f"ประจำเดือน {period.thai().replace(' ', ' พ.ศ. ')}" if period else "ประจำเดือน ............ พ.ศ. ........"
+    _title(ws, month, 3, len(headers), 14, False)
+    _header(ws, 5, headers)
+    return ws
+
+
 def complaint_01(unit_name: str = "", period: Period | None = None, cases: Sequence[Case] = ()) -> bytes:
     wb = Workbook()
-    ws = wb.active
-    ws.title = "Complaint_01"
-    width = len(C01_HEADERS)
-    _title(ws, "แบบรายงานการจัดการข้อร้องเรียน ข้อเสนอแนะ ข้อคิดเห็น คำชมเชย (Complaint_01)", 1, width)
-    _title(ws, f"หน่วยงาน {unit_name}".rstrip(), 2, width, 14, False)
-    month = f"ประจำเดือน {period.thai().replace(' ', ' พ.ศ. ')}" if period else "ประจำเดือน ............ พ.ศ. ........"
-    _title(ws, month, 3, width, 14, False)
-    _header(ws, 5, C01_HEADERS)
+    ws = _form_sheet(wb, "Complaint_01", "แบบรายงานการจัดการข้อร้องเรียน ข้อเสนอแนะ ข้อคิดเห็น คำชมเชย", unit_name,
+                     period, C01_HEADERS)
     dv = DataValidation(type="list", formula1='"ข้อร้องเรียน,ข้อเสนอแนะ,ข้อคิดเห็น,คำชมเชย"', allow_blank=True)
     ws.add_data_validation(dv)
     dv.add("D6:D500")
@@ -101,14 +108,9 @@ def complaint_02(unit_name: str = "", period: Period | None = None,
                  counts: Mapping[str, tuple[int, int, int]] | None = None) -> bytes:
     """Counts per category as (received, done, in progress); None writes a blank form."""
     wb = Workbook()
-    ws = wb.active
-    ws.title = "Complaint_02"
+    ws = _form_sheet(wb, "Complaint_02", "แบบสรุปการจัดการข้อร้องเรียน ข้อเสนอแนะ ข้อคิดเห็น คำชมเชย", unit_name,
+                     period, C02_HEADERS)
     width = len(C02_HEADERS)
-    _title(ws, "แบบสรุปการจัดการข้อร้องเรียน ข้อเสนอแนะ ข้อคิดเห็น คำชมเชย (Complaint_02)", 1, width)
-    _title(ws, f"หน่วยงาน {unit_name}".rstrip(), 2, width, 14, False)
-    month = f"ประจำเดือน {period.thai().replace(' ', ' พ.ศ. ')}" if period else "ประจำเดือน ............ พ.ศ. ........"
-    _title(ws, month, 3, width, 14, False)
-    _header(ws, 5, C02_HEADERS)
     totals = [0, 0, 0]
     for i, cat in enumerate(CATEGORIES, start=6):
         values: list[object] = [THAI_CATEGORY[cat]]
