@@ -108,15 +108,29 @@ def test_dates_in_either_era_and_digit_set(day: date, be: bool, thai_digits: boo
     assert parse_date(text) == day
 
 
-@settings(max_examples=60)
-@given(st.permutations(["ลำดับ", "วันที่รับเรื่อง", "ช่องทางการรับเรื่อง", "ประเภท", "เรื่อง/รายละเอียดโดยย่อ", "หมายเหตุ"]),
-       st.integers(min_value=0, max_value=6))
-def test_header_found_whatever_the_column_order_and_title_rows(headers: list[str], title_rows: int) -> None:
-    rows: list[list[object]] = [["หัวเรื่อง"] for _ in range(title_rows)] + [list(headers)]
-    values = {"ลำดับ": 1, "วันที่รับเรื่อง": "1/11/2569", "ช่องทางการรับเรื่อง": "โทรศัพท์", "ประเภท": "คำชมเชย",
-              "เรื่อง/รายละเอียดโดยย่อ": "ชม", "หมายเหตุ": ""}
-    rows.append([values[h] for h in headers])
+# Each column may carry any of its known labels, in Thai or English, with odd spacing and line breaks.
+_LABELS = {
+    "seq": ["ลำดับ", "ลำดับที่", "No.", "#"],
+    "received": ["วันที่รับเรื่อง", "วันที่ รับเรื่อง", "Date received", "วันรับเรื่อง"],
+    "channel": ["ช่องทางการรับเรื่อง", "ช่องทาง", "Channel"],
+    "category": ["ประเภท", "ประเภท\n(ร้องเรียน/เสนอแนะ/คิดเห็น/ชมเชย)", "Category", "ประเภทเรื่อง"],
+    "subject": ["เรื่อง/รายละเอียดโดยย่อ", "รายละเอียด", "Subject", "เรื่อง"],
+    "note": ["หมายเหตุ", "Remarks", "Note"],
+}
+_VALUES = {"seq": 1, "received": "1/11/2569", "channel": "โทรศัพท์", "category": "คำชมเชย", "subject": "ชม",
+           "note": ""}
+
+
+@settings(max_examples=80)
+@given(st.permutations(list(_LABELS)), st.integers(min_value=0, max_value=6), st.data(),
+       st.lists(st.text(alphabet="กขค xyz", max_size=8), max_size=2))
+def test_header_found_whatever_the_order_labels_and_title_rows(fields: list[str], title_rows: int, data,
+                                                                extra: list[str]) -> None:  # type: ignore[no-untyped-def]
+    labels = [data.draw(st.sampled_from(_LABELS[f])) for f in fields]
+    rows: list[list[object]] = [["หัวเรื่อง"] for _ in range(title_rows)]
+    rows.append(labels + [f"คอลัมน์เพิ่ม {e}" for e in extra])  # extra columns are ignored
+    rows.append([_VALUES[f] for f in fields] + ["x" for _ in extra])
     form = read_table("f.xlsx", "s", rows)
     assert form is not None and form.form == "complaint_01"
-    assert [(r.category, r.received) for r in form.rows] == [("compliment", date(2026, 11, 1))]
-    assert set(C01_LABELS) >= {"seq", "category"}
+    assert [(r.category, r.received, r.channel) for r in form.rows] == [("compliment", date(2026, 11, 1), "โทรศัพท์")]
+    assert set(C01_LABELS) >= set(_LABELS)
