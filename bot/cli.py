@@ -81,7 +81,8 @@ def parse_as_of(value: str | None, settings: Settings) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"--as-of must be an ISO timestamp such as 2026-11-25T23:59:59, got {value!r}")
+        raise typer.BadParameter(
+            f"--as-of must be an ISO timestamp such as 2026-11-25T23:59:59, got {value!r}") from None
     if len(value) <= 10:  # a bare date means the end of that day
         moment = datetime.combine(moment.date(), time(23, 59, 59))
     return moment if moment.tzinfo else moment.replace(tzinfo=settings.tz)

@@ -19,7 +19,9 @@ def env_text(values: dict[str, str]) -> str:
     for key, value in values.items():
         line = f"{key}={value}"
         pattern = re.compile(rf"^#?{re.escape(key)}=.*$", re.MULTILINE)
-        text = pattern.sub(lambda _: line, text, count=1) if pattern.search(text) else text + f"\n{line}\n"
+        found = pattern.search(text)
+        # Replaced by position, not with re.sub: a password may hold backslashes re.sub would interpret.
+        text = text[:found.start()] + line + text[found.end():] if found else text + f"\n{line}\n"
     return text
 
 

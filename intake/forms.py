@@ -16,7 +16,7 @@ from python_calamine import CalamineWorkbook
 from intake.dates import BadDate, parse_date
 from intake.encodings import decode_bytes
 from intake.errors import DocumentError
-from intake.problems import ERROR, WARNING, Problem, where
+from intake.problems import WARNING, Problem, where
 from scoring.periods import Period, find_periods, thai_digits_to_arabic
 from scoring.status import CATEGORIES
 

@@ -13,8 +13,6 @@ from collections.abc import Callable
 from datetime import datetime
 from email.header import Header
 from email.message import EmailMessage
-from email.mime.application import MIMEApplication
-from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime
 from pathlib import Path

@@ -6,7 +6,6 @@ import io
 import json
 import zipfile
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import time_machine

@@ -17,13 +17,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
 from bot.samples import make_mail
 from config.db import current_revision, make_engine, migrate
-from intake.models import InboundMessage
 from mailer.models import OutboxMessage
 from tests import servers
 from tests.conftest import DOMAIN, SECRETARIAT, UNITS, bkk
