@@ -256,8 +256,6 @@ def purge(as_of: AsOf = None,
                   f"from before {cutoff.next().thai()} (RETENTION_MONTHS={a.settings.retention_months})")
 
 
-__all__ = ["Period"]
-
 
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

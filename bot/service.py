@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.app import App
 from bot.cycle import queue_digest
-from intake.errors import SourceError
 from intake.lease import acquire
 from intake.mailbox import MailSource
 from intake.models import InboundMessage
@@ -173,5 +172,3 @@ def flush_outbox(app: App) -> SendReport:
     return send_due(app.sessions, app.transport(), app.settings.secretariat_email,
                     lease=timedelta(seconds=app.settings.send_lease_seconds))
 
-
-__all__ = ["PollReport", "SourceError", "flush_outbox", "poll_once", "process_one", "receipt_for"]

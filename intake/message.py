@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from email.header import Header, decode_header
 from email.message import Message
-from email.utils import getaddresses, parseaddr
+from email.utils import parseaddr
 
 from intake.encodings import decode_bytes, register_thai_codecs
 from intake.text import html_to_text
@@ -178,7 +178,3 @@ def parse_message(raw: bytes) -> ParsedMail:
     _collect(msg, out, texts, htmls, 0)
     out.text = "\n".join(t for t in texts if t.strip()) or "\n".join(html_to_text(h) for h in htmls)
     return out
-
-
-def recipients(headers: dict[str, str]) -> list[str]:
-    return [a.lower() for _, a in getaddresses([headers.get("to", ""), headers.get("cc", "")]) if a]

@@ -21,14 +21,6 @@ def record_bounce(session: Session, address: str, status: str, permanent: bool, 
     row.unreachable = row.unreachable or permanent
 
 
-def record_delivery(session: Session, addresses: list[str], now: datetime) -> None:
-    """A later successful delivery makes an address reachable again."""
-    for address in addresses:
-        row = session.get(ContactStatus, address)
-        if row is not None and row.unreachable:
-            row.unreachable, row.updated_at = False, now
-
-
 def unreachable(session: Session) -> list[ContactStatus]:
     return list(session.scalars(select(ContactStatus).where(ContactStatus.unreachable.is_(True))
                                 .order_by(ContactStatus.address)))

@@ -13,7 +13,6 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -241,7 +240,3 @@ def drop_pg_database(name: str) -> None:
 
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def header(msg: Message, name: str) -> str:
-    return str(msg.get(name, ""))
