@@ -189,8 +189,12 @@ def run() -> None:
     from bot.runner import StopFlag, install_signal_handlers, run_forever
 
     a = _app()
-    a.source()  # fail now, with a clear message, if MAIL_SOURCE is missing
-    a.settings.smtp()
+    try:  # fail now, with a clear message, if MAIL_SOURCE or SMTP_URL is missing
+        a.source()
+        a.settings.smtp()
+    except ConfigError as exc:
+        err_console.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
     stop = StopFlag()
     install_signal_handlers(stop)
     run_forever(a, stop)
@@ -250,7 +254,11 @@ def demo(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except ConfigError as exc:  # a setting any command needs: name it, no traceback
+        err_console.print(f"[red]Configuration error:[/red] {exc}")
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":
