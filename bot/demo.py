@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -133,6 +134,7 @@ def run_demo(folder: Path, console: Console, table: Callable[[dict, Any], Any]) 
         f"{poll.seen} messages read: {poll.processed} stored, {poll.duplicates} duplicate; "
         f"outcomes {poll.outcomes}\n{sent.sent} receipts written to {folder / 'outbox'} (.eml files)\n"
         f"database: {settings.database_url}\n"
-        f"try: cd {folder} && DATA_DIR=data UNITS_FILE=units.csv complaint-bot status --period {period} --json\n"
+        f"try: cd {folder} && DATA_DIR=data UNITS_FILE=units.csv {Path(sys.argv[0]).resolve()} status "
+        f"--period {period} --json\n"
         f"finished in {time.monotonic() - started:.1f} s"
     )
