@@ -93,6 +93,15 @@ class App:
     def now(self) -> datetime:
         return datetime.now(self.settings.tz)
 
+    def period_in_focus(self, moment: datetime) -> Period:
+        """The month people mean by "now": last month for two weeks after its deadline (on 2 December
+        the secretariat asks about November), otherwise the current month."""
+        current = Period.of(moment.astimezone(self.settings.tz))
+        previous = current.prev()
+        if timedelta(0) < moment - self.deadline(previous) <= timedelta(days=14):
+            return previous
+        return current
+
     @property
     def rubric(self) -> Rubric:
         path = self.settings.rubric_file

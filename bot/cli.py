@@ -88,9 +88,10 @@ def parse_as_of(value: str | None, settings: Settings) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=settings.tz)
 
 
-def parse_period(value: str | None, as_of: datetime) -> Period:
+def parse_period(value: str | None, as_of: datetime, app_: App | None = None) -> Period:
+    """YYYY-MM in either era; without one, the month in focus at `as_of` (see App.period_in_focus)."""
     if not value:
-        return Period.of(as_of)
+        return app_.period_in_focus(as_of) if app_ is not None else Period.of(as_of)
     try:
         return Period.parse(value)
     except ValueError as exc:
@@ -125,7 +126,8 @@ def status_table(report: dict, app_: App) -> Table:
 
 @app.command()
 def status(
-    period: Annotated[Optional[str], typer.Option(help="YYYY-MM (CE or BE); default: the month of --as-of")] = None,
+    period: Annotated[Optional[str], typer.Option(
+        help="YYYY-MM (CE or BE); default: last month for two weeks after its deadline, else this month")] = None,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Answer as of this moment (ISO; local time)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON contract instead of a table")] = False,
 ) -> None:
@@ -134,7 +136,7 @@ def status(
 
     a = _app()
     moment = parse_as_of(as_of, a.settings)
-    report = status_report(a, parse_period(period, moment), moment)
+    report = status_report(a, parse_period(period, moment, a), moment)
     if as_json:
         print(json.dumps(report, ensure_ascii=False))
     else:

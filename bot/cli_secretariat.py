@@ -59,7 +59,8 @@ def remind(as_of: AsOf = None,
 
 
 @app.command()
-def digest(period: Annotated[Optional[str], typer.Option(help="YYYY-MM; default: the month of --as-of")] = None,
+def digest(period: Annotated[Optional[str], typer.Option(
+               help="YYYY-MM; default: last month for two weeks after its deadline, else this month")] = None,
            as_of: AsOf = None,
            send: Annotated[bool, typer.Option("--send", help="Mail it to DIGEST_TO now")] = False,
            out: Annotated[Optional[Path], typer.Option("--out", help="Write the workbook here")] = None,
@@ -72,7 +73,7 @@ def digest(period: Annotated[Optional[str], typer.Option(help="YYYY-MM; default:
 
     a = _app()
     moment = parse_as_of(as_of, a.settings)
-    p = parse_period(period, moment)
+    p = parse_period(period, moment, a)
     if out is None and not send:
         raise typer.BadParameter("give --out F.xlsx, --send, or both")
     if out is not None:

@@ -19,7 +19,6 @@ from intake.pipeline import Fetched, IngestResult, ingest, is_duplicate, quarant
 from mailer.contacts import record_bounce
 from mailer.outbox import SendReport, recent_count, send_due
 from mailer.receipts import ReceiptInfo, enqueue_receipt
-from scoring.periods import Period
 from scoring.status import unit_status
 
 log = logging.getLogger("complaint_bot.intake")
@@ -108,7 +107,7 @@ def _process(app: App, fetched: Fetched) -> IngestResult | None:
         for bounce in result.bounces:  # our mail did not arrive: note the address for the digest
             record_bounce(s, bounce.address, bounce.status, bounce.permanent, "delivery status notification", now)
         if result.command == "digest" and result.reply_to:
-            period = result.period or Period.of(fetched.arrived_at.astimezone(app.settings.tz))
+            period = result.period or app.period_in_focus(fetched.arrived_at)
             queue_digest(app, s, period, fetched.arrived_at, f"digest-request:{result.inbound_id}",
                          [result.reply_to], result.original_message_id)
         info = receipt_for(app, result)

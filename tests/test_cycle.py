@@ -257,3 +257,14 @@ def test_scheduler_job_uses_the_clock(db_url, make_app) -> None:  # type: ignore
         _cycle(app)
         _cycle(app)
     assert len(_outbox(app, "reminder")) == 5
+
+
+@pytest.mark.parametrize("moment,expected", [
+    (bkk(2026, 11, 20, 9), "2026-11"),  # before this month's deadline
+    (bkk(2026, 11, 26, 9), "2026-11"),  # just after it: still November
+    (bkk(2026, 12, 2, 9), "2026-11"),  # "how did November go?"
+    (bkk(2026, 12, 9, 23, 59), "2026-11"),
+    (bkk(2026, 12, 10, 9), "2026-12"),  # two weeks on: December
+])
+def test_the_month_in_focus(db_url, make_app, moment: datetime, expected: str) -> None:  # type: ignore[no-untyped-def]
+    assert str(make_app(db_url).period_in_focus(moment)) == expected
