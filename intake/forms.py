@@ -93,17 +93,18 @@ def _is_total(value: object) -> bool:
     return any(text.startswith(w) for w in _TOTAL_WORDS)
 
 
-@functools.lru_cache(maxsize=4)
-def _normalized_labels(labels_id: int, labels: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[tuple[str, str], ...]:
+def _sorted_labels(labels: dict[str, tuple[str, ...]]) -> tuple[tuple[str, str], ...]:
     """(normalized label, field), longest first: the first match is the best one."""
-    pairs = [(norm(label), name) for name, options in labels for label in options]
+    pairs = [(norm(label), name) for name, options in labels.items() for label in options]
     return tuple(sorted(pairs, key=lambda p: -len(p[0])))
+
+
+_SORTED_LABELS = {"c01": _sorted_labels(C01_LABELS), "c02": _sorted_labels(C02_LABELS)}
 
 
 @functools.lru_cache(maxsize=16384)
 def _match_normalized(text: str, which: str) -> str | None:
-    labels = C01_LABELS if which == "c01" else C02_LABELS
-    for lab, name in _normalized_labels(id(labels), tuple(labels.items())):
+    for lab, name in _SORTED_LABELS[which]:
         if text == lab or (len(lab) >= 2 and text.startswith(lab)):
             return name
     return None

@@ -48,14 +48,14 @@ class PeriodState:
 
 
 def _kind_now(c01_rows: int | None, c02_total: int | None, nil: bool) -> str | None:
-    """Is the report complete with what is known now, and of which kind?"""
-    if c01_rows and c02_total is not None:
-        return "complaints"
-    if c01_rows is None or c01_rows == 0:
-        if nil and not (c02_total or 0):
-            return "nil"
-        if c02_total == 0 and not c01_rows:
-            return "nil"
+    """Is the report complete with what is known now, and of which kind?
+
+    Cases need their rows (Complaint_01) and the summary (Complaint_02); "none" needs a zero summary
+    or a statement, and no rows and no counts that say otherwise."""
+    if c01_rows:
+        return "complaints" if c02_total is not None else None
+    if c02_total == 0 or (nil and not c02_total):
+        return "nil"
     return None
 
 
