@@ -99,7 +99,9 @@ def run_forever(app: App, stop: StopFlag) -> None:
                 while not stop() and time.monotonic() - last_sweep < app.settings.sweep_seconds:
                     if source.wait(min(app.settings.idle_seconds, app.settings.sweep_seconds)):
                         break
-            except SourceError as exc:
+            except Exception as exc:  # noqa: BLE001 - the worker must outlive any one failure
+                if not isinstance(exc, SourceError):
+                    log.exception("unexpected error in the intake loop; reconnecting")
                 failures += 1
                 delay = min(2.0 ** min(failures, 9), MAX_BACKOFF)
                 log.warning("mailbox unavailable (%s); attempt %d, retrying in %.0f s", exc, failures, delay)

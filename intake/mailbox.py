@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from imap_tools import BaseMailBox, MailBox, MailBoxUnencrypted
+from imap_tools.errors import ImapToolsError
 
 from config.settings import ImapSettings
 from intake.errors import SourceError
@@ -28,7 +29,9 @@ KnownFn = Callable[[str, int | None, list[str]], set[str]]
 FETCH_BATCH = 100
 _FETCH_ITEM = re.compile(rb"UID (\d+)")
 _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
-NETWORK_ERRORS = (imaplib.IMAP4.error, imaplib.IMAP4.abort, OSError, socket.timeout, ssl.SSLError, EOFError)
+# imap-tools raises its own errors too (e.g. a tagged BYE when the server shuts down during IDLE).
+NETWORK_ERRORS = (imaplib.IMAP4.error, imaplib.IMAP4.abort, OSError, socket.timeout, ssl.SSLError, EOFError,
+                  ImapToolsError)
 
 
 class MailSource(Protocol):
