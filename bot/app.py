@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from config.settings import Settings
 from config.units import UnitRegistry, load_registry
 from intake.mailbox import ImapSource, MaildirSource, MailSource
 from intake.pipeline import IntakeContext
+from intake.sandbox import Limits, Sandbox
 from mailer.receipts import MailContext
 from mailer.transport import Transport, make_transport
 from scoring.deadlines import deadline
@@ -58,6 +60,7 @@ class App:
             secret=s.secret_key,
             trusted_domains=s.trusted_domains,
             deadline_for=self.deadline,
+            sandbox=self.parsers,
             max_message_bytes=s.max_message_bytes,
             command_senders=tuple(a for a in s.digest_to if a != s.secretariat_email),
             authserv_id=s.trusted_authserv_id,
@@ -68,6 +71,27 @@ class App:
         s = self.settings
         return MailContext(from_addr=s.secretariat_email, from_name="สำนักงานเลขานุการกรม (ระบบรับรายงานอัตโนมัติ)",
                            secret=s.secret_key, domain=s.message_id_domain, tz=s.tz)
+
+    @functools.cached_property
+    def parsers(self) -> Sandbox:
+        """The pool of sandboxed attachment parsers (its workers start on first use)."""
+        s = self.settings
+        return Sandbox(Limits(memory_mb=s.parser_memory_mb, cpu_seconds=max(2, s.parser_seconds * 2 // 3),
+                              wall_seconds=float(s.parser_seconds), workers=s.parser_workers))
+
+    @functools.cached_property
+    def ocr(self) -> Sandbox:
+        """One worker for OCR, apart from the parsers: a scan never holds another unit's forms."""
+        s = self.settings
+        return Sandbox(Limits(memory_mb=max(s.parser_memory_mb, 2048), cpu_seconds=s.ocr_seconds,
+                              wall_seconds=float(s.ocr_seconds), workers=1))
+
+    def close(self) -> None:
+        """Stop the parser workers and the database pool."""
+        for name in ("parsers", "ocr"):
+            if name in self.__dict__:
+                self.__dict__[name].close()
+        self.engine.dispose()
 
     def source(self) -> MailSource:
         s = self.settings

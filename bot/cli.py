@@ -146,7 +146,7 @@ def status(
 @app.command()
 def poll(once: Annotated[bool, typer.Option("--once", help="Process what is waiting, then exit")] = True) -> None:
     """Read new messages from MAIL_SOURCE once, store them and queue receipts."""
-    from bot.service import poll_once
+    from bot.service import poll_once, read_pending_scans
 
     a = _app()
     source = a.source()
@@ -169,6 +169,9 @@ def poll(once: Annotated[bool, typer.Option("--once", help="Process what is wait
         return
     console.print(f"{report.seen} message(s): {report.processed} stored, {report.duplicates} already stored, "
                   f"{report.failed} failed; outcomes {report.outcomes}")
+    scanned = read_pending_scans(a)  # after the mailbox: no unit's plain e-mail waits behind a scan
+    if scanned:
+        console.print(f"{len(scanned)} message(s) with scanned memos read (OCR)")
 
 
 @app.command()

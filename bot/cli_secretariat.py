@@ -138,15 +138,17 @@ def record(unit: Annotated[str, typer.Option("--unit")], period: Annotated[str, 
            reason: Annotated[str, typer.Option("--reason")] = "", by: By = "") -> None:
     """Record a report that came on paper; on time or late by --received."""
     from intake.admin import record_paper
+    from intake.documents import read_documents
 
     a = _app()
     if not nil and not file:
         raise typer.BadParameter("give --nil or --file")
     files = [Attachment(f.name, "application/octet-stream", f.read_bytes()) for f in file or []]
+    doc = read_documents(files, a.parsers)
     try:
         with a.sessions.begin() as s:
             sub, problems = record_paper(s, _unit(a, unit), parse_period(period, a.now()),
-                                         parse_as_of(received, a.settings), nil=nil, files=files, actor=_who(by),
+                                         parse_as_of(received, a.settings), nil=nil, doc=doc, actor=_who(by),
                                          reason=reason, now=datetime.now(UTC))
     except IntakeError as exc:
         err_console.print(f"[red]{exc}[/red]")

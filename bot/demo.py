@@ -14,7 +14,7 @@ from rich.console import Console
 
 from bot.app import build_app
 from bot.samples import forms, make_mail, sample_cases
-from bot.service import flush_outbox, poll_once
+from bot.service import flush_outbox, poll_once, read_pending_scans
 from bot.status import status_report
 from config.msgid import make_message_id
 from config.settings import settings_from_mapping
@@ -127,6 +127,7 @@ def run_demo(folder: Path, console: Console, table: Callable[[dict, Any], Any]) 
 
     app = build_app(settings)
     poll = poll_once(app, app.source())
+    read_pending_scans(app)
     sent = flush_outbox(app)
     report = status_report(app, period, now)
     console.print(table(report, app))

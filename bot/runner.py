@@ -16,12 +16,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot.app import App
 from bot.cycle import run_cycle
 from bot.health import Health
-from bot.service import flush_outbox, poll_once
+from bot.service import flush_outbox, poll_once, read_pending_scans
 from intake.errors import SourceError
 from intake.lease import release
 
 log = logging.getLogger("complaint_bot.run")
 MAX_BACKOFF = 300.0
+SCAN_SECONDS = 10  # how often the OCR queue looks for scanned memos (its own thread and worker process)
 
 
 class StopFlag:
@@ -56,6 +57,14 @@ def _send(app: App) -> None:
         log.exception("outbox flush failed; it will run again")
 
 
+def _scans(app: App, stop: StopFlag) -> None:
+    try:
+        if read_pending_scans(app, stop):
+            _send(app)
+    except Exception:
+        log.exception("reading scanned memos failed; it will run again")
+
+
 def _cycle(app: App) -> None:
     try:
         report = run_cycle(app, app.now())
@@ -66,12 +75,13 @@ def _cycle(app: App) -> None:
         log.exception("monthly cycle failed; it will run again")
 
 
-def make_scheduler(app: App) -> BackgroundScheduler:
+def make_scheduler(app: App, stop: StopFlag) -> BackgroundScheduler:
     """Jobs beside the intake loop. coalesce: a run missed while down happens once, not once per miss;
     the cycle job also runs at start, and its due-slot logic sends a missed notice once on return."""
     sched = BackgroundScheduler(timezone=app.settings.tz, job_defaults={"coalesce": True, "max_instances": 1,
                                                                        "misfire_grace_time": 3600})
     sched.add_job(_send, "interval", seconds=app.settings.send_interval_seconds, args=[app], id="outbox")
+    sched.add_job(_scans, "interval", seconds=SCAN_SECONDS, args=[app, stop], id="scans")
     sched.add_job(_cycle, "interval", seconds=app.settings.cycle_seconds, args=[app], id="cycle",
                   next_run_time=app.now())
     return sched
@@ -79,7 +89,7 @@ def make_scheduler(app: App) -> BackgroundScheduler:
 
 def run_forever(app: App, stop: StopFlag) -> None:
     """Poll, deliver receipts, wait in IDLE; reconnect with backoff; a full sweep every SWEEP_SECONDS."""
-    scheduler = make_scheduler(app)
+    scheduler = make_scheduler(app, stop)
     scheduler.start()
     source = app.source()
     health = Health()
@@ -114,4 +124,5 @@ def run_forever(app: App, stop: StopFlag) -> None:
         with app.sessions.begin() as s:
             release(s, source.name, app.worker_id)  # a standby worker may take over at once
         scheduler.shutdown(wait=True)
+        app.close()
         log.info("stopped")

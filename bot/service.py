@@ -7,15 +7,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from bot.app import App
 from bot.cycle import queue_digest
 from intake.lease import acquire
 from intake.mailbox import MailSource
-from intake.models import InboundMessage
+from intake.documents import ocr_attachments
+from intake.message import parse_message
+from intake.models import InboundMessage, ProcessingAttempt
 from intake.pipeline import Fetched, IngestResult, ingest, is_duplicate, quarantine
+from intake.sandbox import SandboxFailure
 from mailer.contacts import record_bounce
 from mailer.outbox import SendReport, recent_count, send_due
 from mailer.receipts import ReceiptInfo, enqueue_receipt
@@ -81,42 +85,134 @@ def receipt_for(app: App, result: IngestResult) -> ReceiptInfo | None:
     )
 
 
+MAX_ATTEMPTS = 2  # a message that failed this often (a crash included) is quarantined unread
+
+
+def begin_attempt(app: App, fetched: Fetched) -> ProcessingAttempt | None:
+    """Note (committed) that this message is being processed; the earlier attempts, if any.
+
+    The row is deleted in the transaction that stores the message, so one that survives means the
+    attempt died with its worker (a native abort, SIGKILL, the OOM killer) or failed outside ingest.
+    """
+    now = datetime.now(UTC)
+    try:
+        with app.sessions.begin() as s:
+            if s.get_bind().dialect.name == "postgresql":  # a marker, not data: skip the WAL flush
+                s.execute(text("SET LOCAL synchronous_commit = off"))
+            row = s.get(ProcessingAttempt, fetched.sha256)
+            if row is None:
+                s.add(ProcessingAttempt(sha256=fetched.sha256, attempts=1, last_error="", updated_at=now))
+                return None
+            earlier = ProcessingAttempt(sha256=row.sha256, attempts=row.attempts, last_error=row.last_error,
+                                        updated_at=row.updated_at)
+            row.attempts, row.updated_at = row.attempts + 1, now
+            return earlier
+    except IntegrityError:  # another worker noted it at the same moment
+        return None
+
+
+def note_failure(app: App, fetched: Fetched, error: str) -> None:
+    """Keep why an attempt failed, for the quarantine reason if it fails again (best effort)."""
+    try:
+        with app.sessions.begin() as s:
+            row = s.get(ProcessingAttempt, fetched.sha256)
+            if row is not None:
+                row.last_error = error[:2000]
+    except SQLAlchemyError:
+        pass
+
+
 def process_one(app: App, fetched: Fetched) -> IngestResult | None:
     """Store one message and queue its receipt in one transaction; None for a message seen before."""
     try:
-        return _process(app, fetched)
+        earlier = begin_attempt(app, fetched)
+        return _process(app, fetched, earlier)
     except IntegrityError:
         # Another worker stored the same message between our check and our insert: it is theirs.
         return None
 
 
-def _process(app: App, fetched: Fetched) -> IngestResult | None:
+def _process(app: App, fetched: Fetched, earlier: ProcessingAttempt | None = None) -> IngestResult | None:
     now = datetime.now(UTC)
     with app.sessions.begin() as s:
         if is_duplicate(s, fetched):
+            s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
             return None
-        try:
-            with s.begin_nested():
-                result = ingest(s, fetched, app.intake)
-        except Exception as exc:  # a bug or hostile input: keep the original, answer, move on
-            log.exception("message from %s quarantined", fetched.source)
-            result = quarantine(s, fetched, f"{type(exc).__name__}: {exc}")
-            sender = s.get(InboundMessage, result.inbound_id)
-            if sender is not None and app.registry.for_sender(sender.from_addr):
-                result.reply_to = sender.from_addr
+        if earlier is not None and earlier.attempts >= MAX_ATTEMPTS:
+            # It stopped the worker (or failed) twice: keep it for a person, unread, and go on.
+            reason = (f"processing failed {earlier.attempts} times (the worker crashed or the message could not be "
+                      f"stored): {earlier.last_error or 'the worker stopped while reading it'}")
+            log.error("message uid=%s quarantined unread: %s", fetched.uid, reason)
+            result = quarantine(s, fetched, reason, read_body=False)
+            _answer_unit(app, s, result)
+        else:
+            try:
+                with s.begin_nested():
+                    result = ingest(s, fetched, app.intake)
+            except Exception as exc:  # a bug or hostile input: keep the original, answer, move on
+                log.exception("message from %s quarantined", fetched.source)
+                result = quarantine(s, fetched, f"{type(exc).__name__}: {exc}")
+                _answer_unit(app, s, result)
+        s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
         for bounce in result.bounces:  # our mail did not arrive: note the address for the digest
             record_bounce(s, bounce.address, bounce.status, bounce.permanent, "delivery status notification", now)
         if result.command == "digest" and result.reply_to:
             period = result.period or app.period_in_focus(fetched.arrived_at)
             queue_digest(app, s, period, fetched.arrived_at, f"digest-request:{result.inbound_id}",
                          [result.reply_to], result.original_message_id)
-        info = receipt_for(app, result)
-        if info is not None:
-            if recent_count(s, info.to, "receipt", now - timedelta(hours=1)) >= app.settings.receipts_per_sender_per_hour:
-                log.warning("receipt to unit %s not sent: hourly limit reached", info.unit_code or "-")
-            else:
-                enqueue_receipt(s, info, app.mail, now)
+        if not result.scans_pending:  # otherwise the OCR queue answers once the scans are read
+            _enqueue_receipt(app, s, result, now)
     return result
+
+
+def _answer_unit(app: App, session: Session, result: IngestResult) -> None:
+    """A quarantined message is answered only when its sender is a registered unit address."""
+    stored = session.get(InboundMessage, result.inbound_id)
+    if stored is not None and app.registry.for_sender(stored.from_addr):
+        result.reply_to = stored.from_addr
+
+
+def _enqueue_receipt(app: App, session: Session, result: IngestResult, now: datetime) -> None:
+    info = receipt_for(app, result)
+    if info is None:
+        return
+    if recent_count(session, info.to, "receipt", now - timedelta(hours=1)) >= app.settings.receipts_per_sender_per_hour:
+        log.warning("receipt to unit %s not sent: hourly limit reached", info.unit_code or "-")
+    else:
+        enqueue_receipt(session, info, app.mail, now)
+
+
+def read_pending_scans(app: App, stop: Callable[[], bool] = lambda: False, limit: int = 50) -> list[IngestResult]:
+    """The OCR queue: read the scanned memos of stored messages, oldest first, each message within its
+    time budget in the OCR sandbox; read the message again with that text and answer its sender.
+    Off the intake path, so a unit's plain e-mail never waits behind another unit's scan."""
+    with app.sessions() as s:
+        ids = list(s.scalars(select(InboundMessage.id).where(InboundMessage.scans_pending.is_(True))
+                             .order_by(InboundMessage.arrived_at).limit(limit)))
+    done: list[IngestResult] = []
+    for inbound_id in ids:
+        if stop():
+            break
+        with app.sessions() as s:
+            raw = s.scalar(select(InboundMessage.raw).where(InboundMessage.id == inbound_id))
+        if raw is None:
+            continue
+        try:
+            texts = app.ocr.run(ocr_attachments, parse_message(raw).attachments)
+        except SandboxFailure as exc:
+            log.warning("OCR of message #%d stopped (%s); a person will read its scans", inbound_id, exc)
+            texts = {}  # every scan then needs a person
+        now = datetime.now(UTC)
+        with app.sessions.begin() as s:
+            msg = s.get(InboundMessage, inbound_id)
+            if msg is None or not msg.scans_pending:
+                continue
+            fetched = Fetched(raw=msg.raw, arrived_at=msg.arrived_at, source=msg.source,
+                              uidvalidity=msg.uidvalidity, uid=msg.uid)
+            result = ingest(s, fetched, app.intake, existing=msg, scans=texts)
+            _enqueue_receipt(app, s, result, now)
+        done.append(result)
+    return done
 
 
 def _log_line(fetched: Fetched, result: IngestResult | None) -> str:
@@ -152,6 +248,7 @@ def poll_once(app: App, source: MailSource, stop: Callable[[], bool] = lambda: F
         except Exception as exc:  # the database is unavailable: leave the message for the next poll
             report.failed += 1
             log.error("could not store message uid=%s (%s); it will be retried", fetched.uid, type(exc).__name__)
+            note_failure(app, fetched, f"{type(exc).__name__}: {exc}")
             continue
         source.mark_done(fetched)
         if result is None:

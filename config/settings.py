@@ -78,6 +78,10 @@ class Settings:
     retention_months: int = 24
     heartbeat_url: str | None = None
     mailbox_alert_minutes: int = 60
+    parser_memory_mb: int = 1024  # address space of each attachment-parser worker
+    parser_seconds: int = 30  # wall-clock limit per attachment (CPU limit: two thirds of it)
+    parser_workers: int = 2
+    ocr_seconds: int = 180  # OCR budget per message (its scanned memos together)
     oauth: OAuthSettings | None = None  # set when MAIL_AUTH=xoauth2
 
     def ssl_context(self) -> ssl.SSLContext:
@@ -308,6 +312,10 @@ def settings_from_mapping(env: Mapping[str, str], base_dir: Path | None = None) 
         retention_months=_int(env, "RETENTION_MONTHS", 24, 1, 240),
         heartbeat_url=env.get("HEARTBEAT_URL", "").strip() or None,
         mailbox_alert_minutes=_int(env, "MAILBOX_ALERT_MINUTES", 60, 1, 10080),
+        parser_memory_mb=_int(env, "PARSER_MEMORY_MB", 1024, 256, 65536),
+        parser_seconds=_int(env, "PARSER_SECONDS", 30, 3, 3600),
+        parser_workers=_int(env, "PARSER_WORKERS", 2, 1, 64),
+        ocr_seconds=_int(env, "OCR_SECONDS", 180, 10, 3600),
         oauth=_oauth(env, data_dir),
     )
 

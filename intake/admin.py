@@ -9,9 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.units import Unit
-from intake.documents import read_documents
+from intake.documents import Documents
 from intake.errors import IntakeError
-from intake.message import Attachment
 from intake.models import Action, CaseRecord, Exemption, InboundMessage, Submission
 from intake.pipeline import Fetched, build_submission, store_submission
 from intake.problems import Problem
@@ -46,9 +45,9 @@ def exempt_units(session: Session, period: str) -> set[str]:
 
 
 def record_paper(session: Session, unit: Unit, period: Period, received_at: datetime, *, nil: bool,
-                 files: list[Attachment], actor: str, reason: str, now: datetime) -> tuple[Submission, list[Problem]]:
-    """A report that came on paper (or by hand): stored like an e-mailed one, received at `received_at`."""
-    doc = read_documents(files)
+                 doc: Documents, actor: str, reason: str, now: datetime) -> tuple[Submission, list[Problem]]:
+    """A report that came on paper (or by hand): stored like an e-mailed one, received at `received_at`.
+    `doc` is what `read_documents` found in the files typed from the paper (read before the transaction)."""
     fetched = Fetched(raw=b"", arrived_at=received_at, source="paper")
     sub = build_submission(unit, period, "secretariat", fetched, doc, nil, list(doc.problems))
     if sub is None:

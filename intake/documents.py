@@ -6,6 +6,7 @@ matching reader; a file that cannot be read becomes a problem, and the others ar
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import zipfile
@@ -19,13 +20,24 @@ from intake.forms import FormReading, read_forms
 from intake.message import Attachment, parse_message
 from intake.ocr import OcrUnavailable, ocr_image, ocr_pdf
 from intake.problems import ERROR, WARNING, Problem
+from intake.sandbox import Sandbox, SandboxFailure
 from intake.text import nil_statement
 
-MAX_ZIP_MEMBERS = 200
+# OCR text per scan (by content hash); None where OCR could not run and a person must read it.
+ScanTexts = dict[str, str | None]
+
+# Zip containers (.zip, and the .xlsx/.xlsm/.ods/.docx/.odt packages, which are zips too) are checked
+# from their central directory before a byte is inflated.
+MAX_ZIP_MEMBERS = 200  # files in a .zip a unit sends
+MAX_PACKAGE_PARTS = 2000  # parts of an Office/ODF package (a workbook of many sheets has hundreds)
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 MAX_ZIP_RATIO = 200
 MAX_ZIP_DEPTH = 3
 MAX_FILES = 100  # attachments after unpacking
+# A sheet's declared range is checked before it is materialised (a form has tens of thousands of rows
+# and about twenty columns at most; these limits are far above that).
+MAX_SHEET_ROWS = 200_000
+MAX_SHEET_CELLS = 5_000_000
 IGNORED_EXTENSIONS = (".p7s", ".vcf", ".ics", ".asc", ".sig")
 WORKBOOK_NAMES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -35,15 +47,69 @@ def _utf16(text: str) -> bytes:
     return text.encode("utf-16-le")
 
 
+def open_zip(filename: str, data: bytes, max_members: int = MAX_PACKAGE_PARTS) -> zipfile.ZipFile:
+    """A zip whose central directory promises a sane unpacked size; DocumentError otherwise.
+
+    Member count, total declared size and the total ratio are checked before anything is inflated.
+    A member that lies about its size is caught by the sandbox's memory and time limits instead.
+    """
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except Exception as exc:  # zipfile raises many types for damaged archives (even NotImplementedError)
+        raise DocumentError(filename, "unreadable_attachment", f"bad zip: {exc}") from exc
+    if len(infos) > max_members:
+        raise DocumentError(filename, "archive_too_large", f"{len(infos)} members")
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNPACKED_BYTES or total > MAX_ZIP_RATIO * max(len(data), 1) + 1024 * 1024:
+        raise DocumentError(filename, "archive_too_large", f"unpacks to {total} bytes")
+    return zf
+
+
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"\$?([A-Z]{1,3})\$?(\d{1,7})(?::\$?([A-Z]{1,3})\$?(\d{1,7}))?\"")
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def check_sheet_ranges(filename: str, zf: zipfile.ZipFile) -> None:
+    """Refuse a workbook whose worksheets declare a range too large to materialise (read from the first
+    few KB of each sheet, inflated as a stream)."""
+    for info in zf.infolist():
+        name = info.filename.replace("\\", "/").lower()
+        if "worksheets/" not in name or not name.endswith(".xml"):
+            continue
+        with zf.open(info) as member:
+            head = member.read(8192)
+        m = _DIMENSION.search(head)
+        if not m:
+            continue  # no declared range: the sandbox's memory limit still holds
+        col, row = (m.group(3), m.group(4)) if m.group(3) else (m.group(1), m.group(2))
+        rows, cells = int(row), int(row) * _column_number(col)
+        if rows > MAX_SHEET_ROWS or cells > MAX_SHEET_CELLS:
+            raise DocumentError(filename, "sheet_too_large", f"{info.filename} declares {rows} rows, {cells} cells")
+
+
 def sniff(filename: str, data: bytes) -> str:
-    """What a file really is: workbook, csv, docx, odt, doc, pdf, image, zip, eml, encrypted, corrupt, other."""
+    """What a file really is: workbook, csv, docx, odt, doc, pdf, image, zip, eml, encrypted, corrupt, other.
+
+    A zip container that fails its size checks raises DocumentError (nothing is inflated to sniff it).
+    """
     lower = filename.lower()
     head = data[:8]
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         try:
-            archive = zipfile.ZipFile(io.BytesIO(data))
+            archive = open_zip(filename, data)
             names = set(archive.namelist())
             mime = archive.read("mimetype")[:100] if "mimetype" in names else b""
+        except DocumentError as exc:
+            if exc.code == "archive_too_large":
+                raise
+            return "corrupt"
         except Exception:  # zipfile raises many types for damaged archives (even NotImplementedError)
             return "corrupt"
         if any(n.startswith("xl/") for n in names):
@@ -88,6 +154,12 @@ class Documents:
     files: list[FileNote] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     review_reasons: list[str] = field(default_factory=list)
+    scans: list[str] = field(default_factory=list)  # keys of scans the OCR queue has not read yet
+
+    def merge(self, other: Documents) -> None:
+        for name in ("forms", "memo_nil", "memo_text", "forwarded_text", "files", "problems", "review_reasons",
+                     "scans"):
+            getattr(self, name).extend(getattr(other, name))
 
 
 def _zip_name(info: zipfile.ZipInfo) -> str:
@@ -104,18 +176,10 @@ def expand(att: Attachment, depth: int = 0) -> list[Attachment]:
     """Attachments with zip archives replaced by their members (bounded against zip bombs)."""
     if depth >= MAX_ZIP_DEPTH or sniff(att.filename, att.data) != "zip":
         return [att]
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(att.data))
-        infos = [i for i in zf.infolist() if not i.is_dir()]
-    except Exception as exc:
-        raise DocumentError(att.filename, "unreadable_attachment", f"bad zip: {exc}") from exc
+    zf = open_zip(att.filename, att.data, MAX_ZIP_MEMBERS)
+    infos = [i for i in zf.infolist() if not i.is_dir()]
     if not infos:
         raise DocumentError(att.filename, "empty_attachment", "empty archive")
-    if len(infos) > MAX_ZIP_MEMBERS:
-        raise DocumentError(att.filename, "archive_too_large", f"{len(infos)} members")
-    total = sum(i.file_size for i in infos)
-    if total > MAX_UNPACKED_BYTES or total > MAX_ZIP_RATIO * max(len(att.data), 1) + 1024 * 1024:
-        raise DocumentError(att.filename, "archive_too_large", f"unpacks to {total} bytes")
     out: list[Attachment] = []
     for info in infos:
         # Only the last path component: "../../x.xlsx" is just "x.xlsx" (nothing is written to disk anyway).
@@ -140,13 +204,13 @@ def _xml_text(xml: bytes, paragraph_tag: str, text_tag: str) -> str:
 def docx_text(data: bytes) -> str:
     """Paragraph text of a .docx memo (its XML is parsed with defusedxml)."""
     ns = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+    with open_zip("", data) as zf:
         return _xml_text(zf.read("word/document.xml"), f"{ns}p", f"{ns}t")
 
 
 def odt_text(data: bytes) -> str:
     ns = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+    with open_zip("", data) as zf:
         root = SafeET.fromstring(zf.read("content.xml"))
     return "\n".join("".join(p.itertext()) for p in root.iter(f"{ns}p"))
 
@@ -164,7 +228,13 @@ def pdf_text(data: bytes) -> str:
 _THAI_PROBLEM = {
     "unreadable_attachment": "เปิดไฟล์ไม่ได้ (ไฟล์อาจเสียหายหรือไม่ใช่ไฟล์ตามนามสกุล) กรุณาบันทึกไฟล์ใหม่แล้วส่งอีกครั้ง",
     "encrypted_attachment": "ไฟล์มีการตั้งรหัสผ่าน ระบบจึงเปิดอ่านไม่ได้ กรุณายกเลิกรหัสผ่านแล้วส่งอีกครั้ง",
-    "archive_too_large": "ไฟล์บีบอัดมีขนาดหรือจำนวนไฟล์เกินกำหนด กรุณาแนบแบบฟอร์มโดยตรงโดยไม่ต้องบีบอัด",
+    "archive_too_large": (f"ไฟล์บีบอัดหรือไฟล์ Office มีขนาดเมื่อขยายหรือจำนวนไฟล์ภายในเกินกำหนด "
+                          f"(ไม่เกิน {MAX_UNPACKED_BYTES // (1024 * 1024)} MB และ {MAX_ZIP_MEMBERS} ไฟล์) "
+                          "กรุณาแนบแบบฟอร์มโดยตรงโดยไม่ต้องบีบอัด หรือลบข้อมูลที่ไม่เกี่ยวข้องออก"),
+    "sheet_too_large": (f"แผ่นงานในไฟล์มีขนาดเกินกำหนด (ไม่เกิน {MAX_SHEET_ROWS:,} แถว และ {MAX_SHEET_CELLS:,} ช่อง) "
+                        "กรุณาลบแถวหรือคอลัมน์ว่างที่ไม่ใช้ออก หรือคัดลอกเฉพาะตารางลงแบบฟอร์มใหม่แล้วส่งอีกครั้ง"),
+    "parser_limit": ("ไฟล์ใช้เวลาหรือหน่วยความจำในการอ่านเกินกำหนด ระบบจึงอ่านไม่ได้ "
+                     "กรุณาบันทึกเป็นแบบฟอร์มใหม่ที่มีเฉพาะตารางรายงานแล้วส่งอีกครั้ง"),
     "empty_attachment": "ไฟล์แนบว่างเปล่า (ขนาด 0 ไบต์) กรุณาแนบไฟล์ใหม่อีกครั้ง",
     "unsupported_format": "ระบบอ่านไฟล์ Word รุ่นเก่า (.doc) ไม่ได้ กรุณาบันทึกเป็น .docx หรือ .pdf แล้วส่งอีกครั้ง",
     "too_many_files": "มีไฟล์แนบมากเกินกำหนด ระบบอ่านเฉพาะไฟล์แรก ๆ กรุณาส่งเฉพาะแบบฟอร์มที่เกี่ยวข้อง",
@@ -178,6 +248,8 @@ def _failed(doc: Documents, err: DocumentError) -> None:
 
 
 def _read_workbook(doc: Documents, name: str, data: bytes) -> None:
+    if data[:4] == b"PK\x03\x04":
+        check_sheet_ranges(name, open_zip(name, data))
     forms = read_forms(name, data)
     if not forms:
         doc.files.append(FileNote(name, "unknown", "ไม่พบตารางของแบบฟอร์ม Complaint_01 หรือ Complaint_02"))
@@ -208,21 +280,31 @@ def _memo(doc: Documents, name: str, text: str, how: str) -> None:
         doc.files.append(FileNote(name, "memo", f"{how} (ไม่พบข้อความแจ้งว่าไม่มีข้อร้องเรียน)"))
 
 
-def _scan(doc: Documents, name: str, data: bytes, is_pdf: bool) -> None:
-    try:
-        text = ocr_pdf(data) if is_pdf else ocr_image(data, "." + (name.rsplit(".", 1)[-1] or "png"))
-    except OcrUnavailable as exc:
-        doc.files.append(FileNote(name, "memo", "เอกสารสแกน รอเจ้าหน้าที่อ่าน"))
-        doc.review_reasons.append(f"{name}: เอกสารสแกนต้องให้เจ้าหน้าที่อ่าน ({exc})")
+def scan_key(data: bytes) -> str:
+    """A scan is known by its content: the OCR queue's text for it is found again by this key."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _scan(doc: Documents, name: str, data: bytes, scans: ScanTexts | None) -> None:
+    """A scanned memo: read from the OCR queue's text when it has run (`scans` not None), otherwise left
+    for it (OCR never runs on the intake path: one unit's scan must not hold another unit's plain e-mail)."""
+    key = scan_key(data)
+    if scans is None:
+        doc.scans.append(key)
+        doc.files.append(FileNote(name, "scan", "เอกสารสแกน อยู่ระหว่างอ่านข้อความ (OCR)"))
         return
-    if not text.strip():
+    text = scans.get(key)
+    if text is None:
+        doc.files.append(FileNote(name, "memo", "เอกสารสแกน รอเจ้าหน้าที่อ่าน"))
+        doc.review_reasons.append(f"{name}: เอกสารสแกนต้องให้เจ้าหน้าที่อ่าน")
+    elif not text.strip():
         doc.files.append(FileNote(name, "memo", "เอกสารสแกนที่อ่านข้อความไม่ได้ รอเจ้าหน้าที่ตรวจสอบ"))
         doc.review_reasons.append(f"{name}: อ่านข้อความจากเอกสารสแกนไม่ได้")
-        return
-    _memo(doc, name, text, "เอกสารสแกน (อ่านด้วย OCR) ")
+    else:
+        _memo(doc, name, text, "เอกสารสแกน (อ่านด้วย OCR) ")
 
 
-def _read_one(doc: Documents, att: Attachment, depth: int) -> None:
+def _read_one(doc: Documents, att: Attachment, depth: int, scans: ScanTexts | None) -> None:
     name = att.filename
     if not att.data:
         raise DocumentError(name, "empty_attachment", "empty")
@@ -242,53 +324,103 @@ def _read_one(doc: Documents, att: Attachment, depth: int) -> None:
         if text.strip():
             _memo(doc, name, text, "บันทึกข้อความ (PDF) ")
         else:
-            _scan(doc, name, att.data, is_pdf=True)
+            _scan(doc, name, att.data, scans)
     elif kind == "image":
         if len(att.data) < 20_000:  # logos and signatures in e-mail footers, not scans
             return
-        _scan(doc, name, att.data, is_pdf=False)
+        _scan(doc, name, att.data, scans)
     elif kind == "doc":
         doc.review_reasons.append(f"{name}: ไฟล์ Word รุ่นเก่า (.doc)")
         raise DocumentError(name, "unsupported_format", "old .doc")
     elif kind == "eml" and depth < 3:
         inner = parse_message(att.data)
         doc.forwarded_text.append(inner.text)
-        _read_all(doc, inner.attachments, depth + 1)
+        for inner_att in inner.attachments:
+            _read_expanded(doc, inner_att, depth + 1, scans)
     elif not name.lower().endswith(IGNORED_EXTENSIONS):
         doc.files.append(FileNote(name, "unknown", "ไม่ใช่ไฟล์แบบฟอร์ม"))
 
 
-def _read_all(doc: Documents, attachments: list[Attachment], depth: int) -> None:
-    count = 0
+def _read_expanded(doc: Documents, att: Attachment, depth: int, scans: ScanTexts | None) -> None:
+    """One attachment, a zip replaced by its members; each broken member is a problem of its own."""
+    try:
+        members = expand(att)
+    except DocumentError as err:
+        _failed(doc, err)
+        return
+    except Exception as exc:  # never let a hostile archive escape
+        _failed(doc, DocumentError(att.filename, "unreadable_attachment", repr(exc)))
+        return
+    for member in members:
+        if len(doc.files) >= MAX_FILES:
+            _failed(doc, DocumentError(member.filename, "too_many_files", "too many files"))
+            return
+        try:
+            _read_one(doc, member, depth, scans)
+        except DocumentError as err:
+            _failed(doc, DocumentError(err.filename or member.filename, err.code, str(err)))
+        except Exception as exc:  # a reader bug or a hostile file must not lose the rest of the message
+            _failed(doc, DocumentError(member.filename, "unreadable_attachment", repr(exc)))
+
+
+def read_attachment(att: Attachment, scans: ScanTexts | None) -> Documents:
+    """Everything in one attachment. Runs inside a sandbox worker: the bytes are a stranger's."""
+    doc = Documents()
+    _read_expanded(doc, att, 0, scans)
+    return doc
+
+
+def read_documents(attachments: list[Attachment], sandbox: Sandbox, scans: ScanTexts | None = None) -> Documents:
+    """Read every attachment in the sandbox; a file that crashes or overruns its reader is a problem of
+    its own, and the others are still read. `scans` is the OCR queue's text of the message's scans once
+    it has run (a scan it could not read needs a person); None before, when scans are left for it."""
+    futures = [sandbox.submit(read_attachment, att, scans) for att in attachments[:MAX_FILES]]
+    doc = Documents()
+    for att, future in zip(attachments, futures):
+        try:
+            part = sandbox.result(future)
+        except SandboxFailure as exc:
+            _failed(doc, DocumentError(att.filename, "parser_limit", str(exc)))
+            doc.review_reasons.append(f"{att.filename}: {exc}")
+            continue
+        doc.merge(part)
+    if len(attachments) > MAX_FILES:
+        _failed(doc, DocumentError(attachments[MAX_FILES].filename, "too_many_files", "too many files"))
+    return doc
+
+
+def _scans_in(att: Attachment, depth: int = 0) -> list[tuple[str, bytes]]:
+    """(filename, bytes) of every scanned page image or text-less PDF in an attachment."""
+    found: list[tuple[str, bytes]] = []
+    for member in expand(att):
+        kind = sniff(member.filename, member.data)
+        if kind == "image" and len(member.data) >= 20_000:
+            found.append((member.filename, member.data))
+        elif kind == "pdf" and not pdf_text(member.data).strip():
+            found.append((member.filename, member.data))
+        elif kind == "eml" and depth < 3:
+            for inner in parse_message(member.data).attachments:
+                found.extend(_scans_in(inner, depth + 1))
+    return found
+
+
+def ocr_attachments(attachments: list[Attachment]) -> ScanTexts:
+    """OCR text of every scan in the attachments (None where OCR is not installed). Runs sandboxed."""
+    out: ScanTexts = {}
     for att in attachments:
         try:
-            members = expand(att)
-        except DocumentError as err:
-            _failed(doc, err)
+            scans = _scans_in(att)
+        except Exception:  # an unreadable file was reported when the message was read
             continue
-        except Exception as exc:  # never let a hostile archive escape
-            _failed(doc, DocumentError(att.filename, "unreadable_attachment", repr(exc)))
-            continue
-        for member in members:
-            count += 1
-            if count > MAX_FILES:
-                _failed(doc, DocumentError(member.filename, "too_many_files", "too many files"))
-                return
+        for name, data in scans:
             try:
-                _read_one(doc, member, depth)
-            except DocumentError as err:
-                _failed(doc, DocumentError(err.filename or member.filename, err.code, str(err)))
-            except Exception as exc:  # a reader bug or a hostile file must not lose the rest of the message
-                _failed(doc, DocumentError(member.filename, "unreadable_attachment", repr(exc)))
-
-
-def read_documents(attachments: list[Attachment]) -> Documents:
-    """Read every attachment; one broken file is a problem and the others are still read."""
-    doc = Documents()
-    _read_all(doc, attachments, 0)
-    return doc
+                out[scan_key(data)] = ocr_pdf(data) if data[:4] == b"%PDF" else ocr_image(
+                    data, "." + (name.rsplit(".", 1)[-1] or "png"))
+            except OcrUnavailable:
+                out[scan_key(data)] = None
+    return out
 
 
 def filename_periods_text(attachments: list[Attachment]) -> str:
     """Filenames such as `Complaint_01_ต.ค.69.xlsx` also carry a period."""
-    return " ".join(re.sub(r"[_]+", " ", a.filename.rsplit(".", 1)[0]) for a in attachments)
+    return " ".join(re.sub(r"[_]+", " ", a.filename[:200].rsplit(".", 1)[0]) for a in attachments)

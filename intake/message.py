@@ -144,10 +144,13 @@ def _headers_only(raw: bytes) -> Message:
     return email.message_from_bytes(head + b"\r\n\r\n", policy=email.policy.compat32)
 
 
-def parse_message(raw: bytes) -> ParsedMail:
-    """Parse raw bytes; never raises for malformed input (defects are recorded instead)."""
+def parse_message(raw: bytes, *, body: bool = True) -> ParsedMail:
+    """Parse raw bytes; never raises for malformed input (defects are recorded instead).
+
+    `body=False` reads the header block only (for a message that broke the worker before).
+    """
     try:
-        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+        msg = email.message_from_bytes(raw, policy=email.policy.compat32) if body else _headers_only(raw)
     except RecursionError:  # thousands of nested parts: the stdlib parser recurses; keep the headers
         msg = _headers_only(raw)
         msg.defects.append(email.errors.MessageDefect("MIME nesting too deep to parse"))
@@ -173,6 +176,8 @@ def parse_message(raw: bytes) -> ParsedMail:
         return_path=return_path,
         defects=[type(d).__name__ for d in msg.defects],
     )
+    if not body:
+        return out
     texts: list[str] = []
     htmls: list[str] = []
     _collect(msg, out, texts, htmls, 0)

@@ -35,12 +35,28 @@ class InboundMessage(Base):
     problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # After the retention period the original bytes are dropped; sha256 stays as the evidence of what was.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Scanned memos wait for the OCR queue (off the intake path); the receipt is sent once they are read.
+    scans_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     __table_args__ = (
         Index("ix_inbound_source_uid", "source", "uidvalidity", "uid"),
         Index("ix_inbound_unit_period", "unit_code", "period"),
         Index("ix_inbound_outcome", "outcome"),
+        Index("ix_inbound_scans_pending", "scans_pending"),
     )
+
+
+class ProcessingAttempt(Base):
+    """A message being processed, written (and committed) before its parsers run and deleted with its
+    result: a row that outlives its worker means the message crashed it; the second time, it is
+    quarantined unread instead of stopping intake for ever."""
+
+    __tablename__ = "processing_attempts"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Submission(Base):

@@ -19,10 +19,11 @@ from config.msgid import read_message_ids
 from config.units import Unit, UnitRegistry
 from intake.authres import dmarc_verdict
 from intake.bounces import Bounce, parse_bounce
-from intake.documents import Documents, FileNote, filename_periods_text, read_documents
+from intake.documents import Documents, FileNote, ScanTexts, filename_periods_text, read_documents
 from intake.message import ParsedMail, parse_message
 from intake.models import CaseRecord, InboundMessage, Submission
 from intake.problems import ERROR, WARNING, Problem
+from intake.sandbox import Sandbox
 from intake.state import UnitReport, period_reports
 from intake.text import nil_statement, strip_quoted
 from intake.triage import Triage, Verdict, triage
@@ -37,6 +38,7 @@ class IntakeContext:
     secret: str
     trusted_domains: tuple[str, ...]
     deadline_for: Callable[[Period], datetime]
+    sandbox: Sandbox  # where attachment parsers run
     max_message_bytes: int = 30 * 1024 * 1024
     command_senders: tuple[str, ...] = ()  # secretariat addresses that may ask for a digest by mail
     authserv_id: str | None = None  # our receiving server's Authentication-Results id, when trusted
@@ -76,28 +78,34 @@ class IngestResult:
     rows: int = 0
     bounces: list[Bounce] = field(default_factory=list)
     command: str | None = None
+    scans_pending: bool = False  # scanned memos wait for the OCR queue; answer once they are read
 
 
 def is_duplicate(session: Session, fetched: Fetched) -> bool:
     return session.scalar(select(InboundMessage.id).where(InboundMessage.sha256 == fetched.sha256)) is not None
 
 
-# Step: which unit --------------------------------------------------------------------------------
+# Step: who sent it (before any attachment is read) ----------------------------------------------
 
-def decide_unit(mail: ParsedMail, doc: Documents, ctx: IntakeContext) -> tuple[Unit | None, list[Unit], list[Problem]]:
-    """The unit from the sender; where an address serves several units, the unit the form names.
+def sender_candidates(mail: ParsedMail, ctx: IntakeContext) -> list[Unit]:
+    """The units the From address may speak for; empty for a stranger, whose files are never read.
 
     A unit's contact address (where reminders go) also counts when it replies to the bot's own
     message for that unit (the signed Message-ID says which).
     """
-    registry = ctx.registry
-    candidates = registry.for_sender(mail.from_addr)
+    candidates = ctx.registry.for_sender(mail.from_addr)
     if not candidates:
         for ref in read_message_ids(ctx.secret, [mail.in_reply_to, *mail.references]):
-            contact_of = registry.get(ref.unit) if ref.unit else None
+            contact_of = ctx.registry.get(ref.unit) if ref.unit else None
             if contact_of and contact_of.active and mail.from_addr in contact_of.contacts:
-                candidates = [contact_of]
-                break
+                return [contact_of]
+    return candidates
+
+
+# Step: which unit --------------------------------------------------------------------------------
+
+def decide_unit(candidates: list[Unit], doc: Documents, registry: UnitRegistry) -> tuple[Unit | None, list[Problem]]:
+    """The unit from the sender; where an address serves several units, the unit the form names."""
     named = [u for f in doc.forms if (u := registry.find_by_name(f.header_text))]
     problems: list[Problem] = []
     if len(candidates) == 1:
@@ -107,11 +115,11 @@ def decide_unit(mail: ParsedMail, doc: Documents, ctx: IntakeContext) -> tuple[U
                 "unit_conflict", WARNING,
                 f"แบบฟอร์มระบุหน่วยงาน \"{other.name}\" แต่ส่งจากที่อยู่อีเมลของ \"{unit.name}\" "
                 f"ระบบบันทึกเป็นของ {unit.name} หากไม่ถูกต้อง กรุณาแจ้งสำนักงานเลขานุการกรม"))
-        return unit, candidates, problems
+        return unit, problems
     chosen = {u.code for u in named} & {u.code for u in candidates}
     if len(chosen) == 1:
-        return registry.get(chosen.pop()), candidates, problems
-    return None, candidates, problems
+        return registry.get(chosen.pop()), problems
+    return None, problems
 
 
 # Step: which period ------------------------------------------------------------------------------
@@ -235,14 +243,16 @@ class Overrides:
 
 
 def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: InboundMessage | None = None,
-           overrides: Overrides = Overrides()) -> IngestResult:
+           overrides: Overrides = Overrides(), scans: ScanTexts | None = None) -> IngestResult:
     """Read, decide and store one message inside the caller's transaction.
 
     1. Parse the MIME; set aside what must never be answered; note bounces and secretariat commands.
-    2. Read the documents and the reply text; find the unit from the sender (the form, for shared addresses).
-    3. Decide the period; build the submission with its problems.
-    4. Store everything and fold the unit's report for the receipt.
-    `existing` re-reads a stored message (after a registry fix or a person's decision) in place.
+    2. Decide who sent it; a stranger's message is stored unread.
+    3. Read the documents (in the sandbox) and find the unit (the form decides for shared addresses).
+    4. Decide the period; build the submission with its problems.
+    5. Store everything and fold the unit's report for the receipt.
+    `existing` re-reads a stored message (after a registry fix or a person's decision) in place;
+    `scans` gives the OCR queue's text of its scanned memos.
     """
     mail = parse_message(fetched.raw)
     result = IngestResult(inbound_id=0, outcome="set_aside", reason="", arrived_at=fetched.arrived_at,
@@ -254,7 +264,8 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: 
 
     def store(inbound: InboundMessage) -> IngestResult:
         if existing is not None:
-            for name in ("outcome", "reason", "unit_code", "period", "candidates", "problems", "processed_at"):
+            for name in ("outcome", "reason", "unit_code", "period", "candidates", "problems", "processed_at",
+                         "scans_pending"):
                 setattr(existing, name, getattr(inbound, name))
             inbound = existing
         else:
@@ -288,20 +299,23 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: 
                                        "กรุณาส่งแบบฟอร์มเป็นไฟล์ Excel ที่มีขนาดเล็กลง"))
         return store(_inbound(fetched, mail, "needs_review", "message too large"))
 
-    # 2. Documents and unit.
-    doc = read_documents(mail.attachments)
-    unit: Unit | None
-    candidates: list[Unit]
-    unit_problems: list[Problem] = []
-    if overrides.unit is not None:
-        unit, candidates = overrides.unit, [overrides.unit]
-    else:
-        unit, candidates, unit_problems = decide_unit(mail, doc, ctx)
-    result.files, result.problems = doc.files, list(doc.problems) + unit_problems
+    # 2. Who sent it, before any file is read: a stranger's files are kept as bytes, never parsed.
+    candidates = [overrides.unit] if overrides.unit is not None else sender_candidates(mail, ctx)
     if not candidates:
         domain = mail.from_addr.rpartition("@")[2]
         result.reply_to = mail.from_addr if domain in ctx.trusted_domains else None
         return store(_inbound(fetched, mail, "set_aside", "unknown sender"))
+
+    # 3. Documents (sandboxed; scans wait for the OCR queue) and the unit.
+    doc = read_documents(mail.attachments, ctx.sandbox, scans)
+    unit: Unit | None
+    unit_problems: list[Problem] = []
+    if overrides.unit is not None:
+        unit = overrides.unit
+    else:
+        unit, unit_problems = decide_unit(candidates, doc, ctx.registry)
+    result.files, result.problems = doc.files, list(doc.problems) + unit_problems
+    result.scans_pending = bool(doc.scans)
     result.reply_to = mail.from_addr
     nil = nil_statement(mail.text) or bool(doc.memo_nil) or any(
         nil_statement(f.text) for f in mail.forwarded
@@ -312,13 +326,14 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: 
     if unit is None:
         inbound = _inbound(fetched, mail, "needs_review", "sender serves several units; the form names none")
         inbound.candidates = [u.code for u in candidates]
+        inbound.scans_pending = result.scans_pending
         period, rule, _ = decide_period(mail, doc, candidates[0], fetched, ctx, lambda p: False)
         inbound.period, result.period, result.period_rule = str(period), period, rule
         return store(inbound)
     result.unit = unit
     the_unit = unit
 
-    # 3. Period and submission.
+    # 4. Period and submission.
     def completed(p: Period) -> bool:
         report = period_reports(session, str(p), fetched.arrived_at, [the_unit.code])[the_unit.code]
         return report.state.completed_at is not None
@@ -332,6 +347,7 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: 
     result.problems += period_problems + _date_problems(doc, period)
     inbound = _inbound(fetched, mail, "report", "")
     inbound.unit_code, inbound.period = unit.code, str(period)
+    inbound.scans_pending = result.scans_pending
     sub = build_submission(unit, period, rule, fetched, doc, nil, result.problems)
     if sub is None:
         inbound.outcome = "needs_review" if doc.review_reasons else "no_report"
@@ -339,7 +355,7 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: 
     inbound.problems = [p.to_dict() for p in result.problems]
     store(inbound)
 
-    # 4. Store the submission and fold the unit's report for the receipt.
+    # 5. Store the submission and fold the unit's report for the receipt.
     if sub is not None:
         sub.inbound_id = result.inbound_id
         store_submission(session, sub, doc)
@@ -348,10 +364,11 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: 
     return result
 
 
-def quarantine(session: Session, fetched: Fetched, error: str) -> IngestResult:
-    """Keep a message that broke the pipeline, with its error, so the loop can move on."""
+def quarantine(session: Session, fetched: Fetched, error: str, *, read_body: bool = True) -> IngestResult:
+    """Keep a message that broke the pipeline, with its error, so the loop can move on.
+    `read_body=False` for one that crashed the worker: only its header block is read."""
     try:
-        mail: ParsedMail | None = parse_message(fetched.raw)
+        mail: ParsedMail | None = parse_message(fetched.raw, body=read_body)
     except Exception:
         mail = None
     inbound = _inbound(fetched, mail, "quarantined", error[:4000])

@@ -17,6 +17,7 @@ from aiosmtpd.smtp import SMTP as SMTPServer, Envelope, Session
 
 from bot.app import App, build_app
 from config.settings import settings_from_mapping
+from intake.sandbox import Limits, Sandbox
 from tests import servers
 
 BKK = ZoneInfo("Asia/Bangkok")
@@ -108,6 +109,18 @@ def imap_user(dovecot: servers.Dovecot) -> str:
     return dovecot.new_user()
 
 
+# --- Sandboxed parsers -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def parsers() -> Iterator[Sandbox]:
+    """A real parser pool (worker processes with limits), shared by the tests that read files directly."""
+    sandbox = Sandbox(Limits(memory_mb=1024, cpu_seconds=10, wall_seconds=15.0, workers=2))
+    try:
+        yield sandbox
+    finally:
+        sandbox.close()
+
+
 # --- Databases ------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
@@ -157,7 +170,7 @@ def make_app(tmp_path: Path) -> MakeApp:
 
     yield factory  # type: ignore[misc]
     for app in apps:
-        app.engine.dispose()
+        app.close()
 
 
 @pytest.fixture(autouse=True)

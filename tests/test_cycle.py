@@ -21,6 +21,8 @@ from bot.samples import forms, make_mail, sample_cases
 from bot.service import process_one
 from bot.status import scores, status_report
 from intake.admin import AdminError, dismiss, exempt, record_paper, review_items
+from intake.documents import Documents, read_documents
+from intake.message import Attachment
 from intake.models import Action, InboundMessage
 from intake.pipeline import Fetched
 from mailer.models import OutboxMessage
@@ -144,12 +146,11 @@ def test_exemption_and_paper_report(db_url, make_app) -> None:  # type: ignore[n
         exempt(s, app.registry.get("HPC02"), NOV, "น้ำท่วมสำนักงาน", "สลก.", now)
         with pytest.raises(AdminError):
             exempt(s, app.registry.get("HPC03"), NOV, "  ", "สลก.", now)
-        record_paper(s, app.registry.get("HPC03"), NOV, bkk(2026, 11, 25, 16), nil=True, files=[], actor="สลก.",
-                     reason="หนังสือเลขที่ 123", now=now)
+        record_paper(s, app.registry.get("HPC03"), NOV, bkk(2026, 11, 25, 16), nil=True, doc=Documents(),
+                     actor="สลก.", reason="หนังสือเลขที่ 123", now=now)
+        files = [Attachment(n, "", d) for n, d in forms("กองการเจ้าหน้าที่", NOV, sample_cases(NOV, 2))]
         sub, _ = record_paper(s, app.registry.get("DIV01"), NOV, bkk(2026, 11, 27, 9), nil=False,
-                              files=[__import__("intake.message", fromlist=["Attachment"]).Attachment(n, "", d)
-                                     for n, d in forms("กองการเจ้าหน้าที่", NOV, sample_cases(NOV, 2))],
-                              actor="สลก.", reason="", now=now)
+                              doc=read_documents(files, app.parsers), actor="สลก.", reason="", now=now)
         assert sub.channel == "paper" and sub.c01_rows == 2
     status = {u["unit"]: u["status"] for u in status_report(app, NOV, bkk(2026, 11, 30))["units"]}
     assert (status["HPC02"], status["HPC03"], status["DIV01"]) == ("exempt", "on_time", "late")

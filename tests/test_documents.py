@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from intake import ocr
 from intake.blank_forms import complaint_02
-from intake.documents import read_documents, sniff
+from intake.documents import ocr_attachments, read_documents, scan_key, sniff
 from intake.message import Attachment, parse_message
 from scoring.periods import Period
 
@@ -32,16 +32,22 @@ def test_a_file_that_lies_about_its_name() -> None:
     assert sniff("Complaint_01.xlsx", (FILES / "memo_nil.pdf").read_bytes()) == "pdf"
 
 
-def test_without_ocr_a_scan_needs_a_person(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scans_wait_for_the_ocr_queue_and_without_ocr_need_a_person(monkeypatch: pytest.MonkeyPatch, parsers) -> None:
+    scan = [Attachment("scan.png", "image/png", (FILES / "memo_scan.png").read_bytes())]
+    waiting = read_documents(scan, parsers)  # on the intake path: no OCR, the scan is queued
+    assert waiting.scans == [scan_key(scan[0].data)] and [f.kind for f in waiting.files] == ["scan"]
+    assert waiting.memo_nil == [] and waiting.review_reasons == []
     monkeypatch.setattr(ocr, "ocr_languages", lambda: frozenset())
-    doc = read_documents([Attachment("scan.png", "image/png", (FILES / "memo_scan.png").read_bytes())])
-    assert doc.memo_nil == [] and doc.review_reasons and "tesseract" in doc.review_reasons[0]
+    texts = ocr_attachments(scan)
+    assert texts == {scan_key(scan[0].data): None}
+    doc = read_documents(scan, parsers, texts)
+    assert doc.scans == [] and doc.memo_nil == [] and doc.review_reasons
 
 
-def test_a_good_file_is_read_beside_a_broken_one() -> None:
+def test_a_good_file_is_read_beside_a_broken_one(parsers) -> None:
     good = complaint_02("ศูนย์อนามัยที่ 1", Period(2026, 11), {})
     doc = read_documents([Attachment("a.xlsx", "", b"PK\x03\x04broken"), Attachment("b.xlsx", "", good),
-                          Attachment("c.zip", "", b"PK\x05\x06" + b"\x00" * 18)])
+                          Attachment("c.zip", "", b"PK\x05\x06" + b"\x00" * 18)], parsers)
     assert [f.form for f in doc.forms] == ["complaint_02"]
     assert sorted(p.code for p in doc.problems) == ["empty_attachment", "unreadable_attachment"]
 
@@ -57,19 +63,19 @@ SEEDS = _seed_attachments()
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(SEEDS), st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 255)), max_size=20),
        st.sampled_from(["x.xlsx", "x.xls", "x.ods", "x.pdf", "x.csv", "x.zip", "x.docx", "x.bin"]))
-def test_mutated_files_never_raise(seed: bytes, flips: list[tuple[int, int]], name: str) -> None:
+def test_mutated_files_never_raise(parsers, seed: bytes, flips: list[tuple[int, int]], name: str) -> None:
     data = bytearray(seed)
     for pos, value in flips:
         data[pos % len(data)] = value
-    doc = read_documents([Attachment(name, "application/octet-stream", bytes(data))])
+    doc = read_documents([Attachment(name, "application/octet-stream", bytes(data))], parsers)
     assert all(p.code and p.message for p in doc.problems)
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=4000))
-def test_random_bytes_as_a_message_never_raise(raw: bytes) -> None:
+def test_random_bytes_as_a_message_never_raise(parsers, raw: bytes) -> None:
     mail = parse_message(raw)
-    read_documents(mail.attachments)
+    read_documents(mail.attachments, parsers)
 
 
 RAW_MESSAGES = [p.read_bytes() for p in sorted(DATA.glob("*.eml"))[:20]]
@@ -77,10 +83,10 @@ RAW_MESSAGES = [p.read_bytes() for p in sorted(DATA.glob("*.eml"))[:20]]
 
 @settings(max_examples=150, deadline=None)
 @given(st.sampled_from(RAW_MESSAGES), st.integers(min_value=0), st.binary(min_size=1, max_size=64))
-def test_corrupted_real_messages_never_raise(raw: bytes, pos: int, junk: bytes) -> None:
+def test_corrupted_real_messages_never_raise(parsers, raw: bytes, pos: int, junk: bytes) -> None:
     at = pos % len(raw)
     mail = parse_message(raw[:at] + junk + raw[at + len(junk):])
-    read_documents(mail.attachments)
+    read_documents(mail.attachments, parsers)
 
 
 def cp874_zip(members: list[tuple[str, bytes]]) -> bytes:
@@ -99,7 +105,7 @@ def cp874_zip(members: list[tuple[str, bytes]]) -> bytes:
     return out
 
 
-def test_zip_member_names_in_cp874_are_decoded() -> None:
+def test_zip_member_names_in_cp874_are_decoded(parsers) -> None:
     data = cp874_zip([("แบบ02.xlsx", complaint_02("x", Period(2026, 11), {}))])
-    doc = read_documents([Attachment("r.zip", "application/zip", data)])
+    doc = read_documents([Attachment("r.zip", "application/zip", data)], parsers)
     assert [f.filename for f in doc.files] == ["แบบ02.xlsx"]

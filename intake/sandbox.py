@@ -1,0 +1,113 @@
+"""Parsers of untrusted files run in child processes with hard limits, so a file costs only itself.
+
+A native library fed a hostile file can abort the process (python-calamine asks for 512 GB for a
+5 KB sheet), exhaust memory or loop for ever; no `try` contains that. Every reader of attachment
+bytes therefore runs in a small pool of reused worker processes (pebble: a dead or timed-out worker
+fails only its own task and is replaced, unlike the stdlib pool, which breaks for everyone):
+
+- address space (RLIMIT_AS) set once per worker, so an allocation beyond it fails inside the child;
+- CPU seconds per task (the worker's soft RLIMIT_CPU is moved to "used so far + budget" before each
+  task; SIGXCPU ends that worker only);
+- a wall-clock timeout per task (pebble kills the worker);
+- no core files.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import resource
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pebble import ProcessExpired, ProcessPool
+
+from intake.errors import IntakeError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-task limits of a parser worker (generous for a real form of tens of thousands of rows)."""
+
+    memory_mb: int = 1024
+    cpu_seconds: int = 20
+    wall_seconds: float = 30.0
+    workers: int = 2
+
+
+class SandboxFailure(IntakeError):
+    """A sandboxed task died (abort, out of memory, CPU limit) or ran past its wall-clock limit."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(f"parser {kind}: {detail}")
+        self.kind = kind  # crashed | timeout | memory
+
+
+def _init_worker(memory_bytes: int) -> None:
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+
+
+def _call(fn: Callable[..., T], cpu_seconds: int, args: tuple[Any, ...]) -> T:
+    """Run `fn` in the worker with `cpu_seconds` more CPU time than it has used so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = int(usage.ru_utime + usage.ru_stime) + 1
+    _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = used + cpu_seconds
+    resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
+    try:
+        return fn(*args)
+    except MemoryError:
+        raise SandboxFailure("memory", "the file needs more memory than a parser may use") from None
+
+
+class Sandbox:
+    """A lazily started pool of parser workers; `submit` many, then `result` each."""
+
+    def __init__(self, limits: Limits = Limits()) -> None:
+        self.limits = limits
+        self._pool: ProcessPool | None = None
+        self._lock = threading.Lock()
+
+    def _started(self) -> ProcessPool:
+        with self._lock:
+            if self._pool is None or not self._pool.active:
+                # forkserver: workers start from a clean, single-threaded process, not from a copy of the
+                # worker with its scheduler threads and database connections.
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["intake.documents"])
+                self._pool = ProcessPool(max_workers=self.limits.workers, initializer=_init_worker,
+                                         initargs=(self.limits.memory_mb * 1024 * 1024,), context=context)
+                atexit.register(self.close)
+            return self._pool
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        return self._started().schedule(_call, args=(fn, self.limits.cpu_seconds, args),
+                                        timeout=self.limits.wall_seconds)
+
+    @staticmethod
+    def result(future: Future[T]) -> T:
+        """The task's value; SandboxFailure when its worker died or overran (other exceptions pass through)."""
+        try:
+            return future.result()
+        except FutureTimeout:
+            raise SandboxFailure("timeout", "the file took too long to read") from None
+        except ProcessExpired as exc:
+            # A failed allocation aborts (SIGABRT); SIGXCPU is the CPU limit.
+            kind = {-6: "memory", -24: "timeout"}.get(exc.exitcode or 0, "crashed")
+            raise SandboxFailure(kind, f"worker exit code {exc.exitcode}") from None
+
+    def run(self, fn: Callable[..., T], *args: Any) -> T:
+        return self.result(self.submit(fn, *args))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.stop()
+                self._pool.join()
+                self._pool = None
