@@ -46,7 +46,7 @@ def parse_bounce(raw: bytes) -> list[Bounce]:
             if isinstance(inner, list) and inner and isinstance(inner[0], Message):
                 original = str(inner[0].get("Message-ID", "")).strip()
             elif isinstance(inner, str):
-                m = re.search(r"^Message-ID:\s*(<[^>]+>)", inner, re.I | re.M)
+                m = re.search(r"^Message-ID:[ \t]{0,20}(<[^<>\s]{1,998}>)", inner, re.I | re.M)
                 original = m.group(1) if m else ""
     out = []
     for block in blocks:

@@ -1,0 +1,119 @@
+"""Every text function of intake and privacy runs in linear time on hostile text (SPEC.md, "Trust").
+
+Sender text drives these functions; a quadratic pattern there holds the GIL for seconds and stalls
+the worker, its scheduler and its outbox. Each function gets 100 KB strings built to make
+backtracking patterns explode (long runs of spaces after a keyword, repeated month names, digits,
+dots, unclosed brackets) and must answer within 50 ms (best of three, so a busy CI core does not
+decide the result; the quadratic versions took 11-20 s on such strings).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+
+from config.privacy import mask_name, mask_text
+from config.units import Unit, UnitRegistry
+from intake.bounces import parse_bounce
+from intake.dates import BadDate, parse_date
+from intake.documents import filename_periods_text
+from intake.forms import category_of, norm, result_of
+from intake.message import Attachment, decode_header_value, parse_message
+from intake.text import html_to_text, nil_statement, strip_quoted
+from scoring.periods import find_periods, find_tag_period
+
+SIZE = 100_000
+LIMIT = 0.050
+
+
+def _fill(prefix: str, unit: str, suffix: str = "x") -> str:
+    body = unit * ((SIZE - len(prefix) - len(suffix)) // len(unit))
+    return prefix + body + suffix
+
+
+ADVERSARIAL = {
+    "spaces": _fill("", " "),
+    "month then spaces": _fill("Nov.", " "),
+    "thai month then spaces": _fill("พฤศจิกายน", " "),
+    "repeated months": _fill("", "Nov. พ.ย. "),
+    "repeated thai months": _fill("", "ประจำเดือนพฤศจิกายน "),
+    "dots": _fill("", "."),
+    "digits": _fill("", "1"),
+    "digits and spaces": _fill("", "1 "),
+    "digit slash": _fill("", "1/"),
+    "on then spaces": _fill("On x", " "),
+    "thai on then spaces": _fill("เมื่อ x", " "),
+    "wrote then spaces": _fill("On x wrote", " "),
+    "newline spaces": _fill("\n", " \n "),
+    "open brackets": _fill("", "<"),
+    "encoded word starts": _fill("", "=?utf-8?q?"),
+    "letters": _fill("", "a"),
+    "at signs": _fill("", "a@b."),
+    "word chars then at": _fill("", "a.") + "@",
+    "thai has then spaces": _fill("มีข้อเสนอแนะ", " "),
+    "nil then spaces": _fill("ไม่มีข้อร้องเรียน แต่", " "),
+    "honorifics": _fill("", "นาย "),
+    "dashes": _fill("", "-"),
+    "message ids": _fill("Message-ID: ", "<"),
+}
+
+
+def _registry() -> UnitRegistry:
+    return UnitRegistry([Unit("HPC01", "ศูนย์อนามัยที่ 1 เชียงใหม่", ("a@x.example",), ("a@x.example",), True)])
+
+
+def _dates(text: str) -> object:
+    try:
+        return parse_date(text)
+    except BadDate:
+        return None
+
+
+def _mail_with(text: str) -> bytes:
+    return (f"From: a@x.example\r\nSubject: {text[:5000]}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+            f"{text}\r\n").encode()
+
+
+REGISTRY = _registry()
+FUNCTIONS: dict[str, Callable[[str], object]] = {
+    "find_periods": find_periods,
+    "find_tag_period": find_tag_period,
+    "strip_quoted": strip_quoted,
+    "nil_statement": nil_statement,
+    "html_to_text": html_to_text,
+    "html_to_text(pre)": lambda t: html_to_text(f"<pre>{t}</pre>"),
+    "decode_header_value": decode_header_value,
+    "parse_date": _dates,
+    "norm": norm,
+    "category_of": category_of,
+    "result_of": result_of,
+    "filename_periods_text": lambda t: filename_periods_text([Attachment(t, "", b"")]),
+    "parse_message": lambda t: parse_message(_mail_with(t)),
+    "parse_bounce": lambda t: parse_bounce(
+        b"From: mailer-daemon@x\r\nContent-Type: multipart/report; boundary=b\r\n\r\n--b\r\n"
+        b"Content-Type: text/rfc822-headers\r\n\r\n" + t.encode() + b"\r\n--b--\r\n"),
+    "mask_text": mask_text,
+    "mask_name": mask_name,
+    "find_by_name": REGISTRY.find_by_name,
+}
+
+
+def _best_of_three(fn: Callable[[str], object], text: str) -> float:
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        fn(text)
+        best = min(best, time.perf_counter() - started)
+        if best < LIMIT:
+            break
+    return best
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_text_function_is_linear_on_hostile_text(name: str) -> None:
+    fn = FUNCTIONS[name]
+    slow = {label: round(t * 1000) for label, text in ADVERSARIAL.items()
+            if (t := _best_of_three(fn, text)) >= LIMIT}
+    assert slow == {}, f"{name} took (ms) {slow}"
