@@ -86,6 +86,11 @@ class Sandbox:
                 atexit.register(self.close)
             return self._pool
 
+    @property
+    def started(self) -> bool:
+        """Whether any worker has been started (a stranger's message never starts one)."""
+        return self._pool is not None
+
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         return self._started().schedule(_call, args=(fn, self.limits.cpu_seconds, args),
                                         timeout=self.limits.wall_seconds)

@@ -1,6 +1,7 @@
 """The real command line, killed with SIGKILL at a chosen step (for tests/test_reliability.py).
 
-    CRASH_AT=after_fetch|after_commit|after_mark|during_send python tests/crash_worker.py poll --once
+    CRASH_AT=after_fetch|after_commit|after_mark|during_send|during_ingest_of_poison \
+        python tests/crash_worker.py poll --once
 
 The product has no test hooks: this wrapper patches the step's function to kill its own process.
 """
@@ -45,6 +46,15 @@ elif step == "during_send":  # the SMTP server took the message, the outbox row 
         die()
 
     SmtpTransport.send = send_then_die  # type: ignore[method-assign]
+elif step == "during_ingest_of_poison":  # a message that kills whoever reads it (as a native abort would)
+    original_ingest = bot.service.ingest
+
+    def ingest_or_die(session: object, fetched: object, *args: object, **kwargs: object) -> object:
+        if b"POISON" in fetched.raw:  # type: ignore[attr-defined]
+            die()
+        return original_ingest(session, fetched, *args, **kwargs)  # type: ignore[arg-type]
+
+    bot.service.ingest = ingest_or_die  # type: ignore[assignment]
 else:
     raise SystemExit(f"unknown CRASH_AT {step}")
 

@@ -1,0 +1,63 @@
+"""Files nobody here would write, as an attacker (or a broken generator) would: for the isolation tests."""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+import zipfile
+from pathlib import Path
+
+from openpyxl import Workbook
+
+FILES = Path(__file__).parent / "data" / "files"
+
+
+def far_cell_xlsx(*, dimension: bool) -> bytes:
+    """5 KB: cells A1 and XFD1048576. calamine materialises the whole range (512 GB) and aborts.
+    Without its <dimension> element only the sandbox's memory limit stands between it and the worker."""
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"], ws["XFD1048576"] = "ลำดับ", "x"
+    buf = io.BytesIO()
+    wb.save(buf)
+    if dimension:
+        return buf.getvalue()
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if "worksheets/" in item.filename:
+                data = re.sub(rb"<dimension[^>]*/>", b"", data)
+            dst.writestr(item, data)
+    return out.getvalue()
+
+
+def _inflating(member: str, others: dict[str, bytes], size: int) -> bytes:
+    """A package whose `member` inflates to `size` bytes of XML from a few hundred KB."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name, data in others.items():
+            zf.writestr(name, data)
+        with zf.open(member, "w", force_zip64=True) as sink:
+            chunk = b"<row><c><v>1</v></c></row>" * 40_000
+            for _ in range(size // len(chunk) + 1):
+                sink.write(chunk)
+    return out.getvalue()
+
+
+@functools.cache
+def inflating_xlsx() -> bytes:
+    """An .xlsx whose sheet XML inflates to 200 MB (the issue measured 1.27 GB RSS on a larger one)."""
+    return _inflating("xl/worksheets/sheet1.xml", {"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<w/>"},
+                      200 * 1024 * 1024)
+
+
+@functools.cache
+def inflating_docx() -> bytes:
+    """A .docx whose document.xml inflates to 200 MB (a 408 KB one took 1.2 GB and 186 s)."""
+    return _inflating("word/document.xml", {"[Content_Types].xml": b"<Types/>"}, 200 * 1024 * 1024)
+
+
+def scanned_pdf() -> bytes:
+    return (FILES / "memo_scan.pdf").read_bytes()
