@@ -8,6 +8,7 @@ import mimetypes
 import re
 from dataclasses import dataclass, field
 from email.header import Header, decode_header
+from email.headerregistry import HeaderRegistry
 from email.message import Message
 from email.utils import parseaddr
 
@@ -43,6 +44,7 @@ class ParsedMail:
     return_path: str | None = None
     defects: list[str] = field(default_factory=list)
     forwarded: list[Forwarded] = field(default_factory=list)
+    sender_problem: str | None = None  # why the From header cannot name a unit (several, unparseable, disguised)
 
 
 def decode_header_value(value: object) -> str:
@@ -67,6 +69,47 @@ def decode_header_value(value: object) -> str:
         text = decode_bytes(text.encode("utf-8", errors="surrogateescape"))
     # Folded lines joined with one space (split/strip rather than a pattern: linear on any input).
     return " ".join(line.strip() for line in text[:MAX_HEADER_CHARS].splitlines() if line.strip())
+
+
+def raw_header_text(value: str) -> str:
+    """A header value as the sender wrote it (encoded words left encoded), with raw 8-bit bytes
+    (RFC 6532 UTF-8, or cp874 from old clients) recovered instead of left as surrogates."""
+    if any("\udc80" <= ch <= "\udcff" for ch in value):
+        return decode_bytes(value.encode("ascii", "surrogateescape"))
+    return value
+
+
+_ADDRESS_HEADER = HeaderRegistry()
+
+
+def sender_identity(values: list[str]) -> tuple[str, str, str | None]:
+    """(address, display name, problem) from the From header(s), strictly (RFC 5322, email.headerregistry).
+
+    The address is taken from the header as written, before any encoded word is decoded: a display
+    name decoded first can pose as an address (`=?utf-8?q?unit=40x?= <attacker@y>`). Several From
+    headers or addresses, a value the parser repairs (defects), or a display name that holds another
+    address: a problem, no address (so the message can speak for no unit), and the reason for review.
+    """
+    if not values:
+        return "", "", None
+    if len(values) > 1:
+        return "", "", f"{len(values)} From headers"
+    text = raw_header_text(values[0])[:MAX_HEADER_CHARS]
+    try:
+        header = _ADDRESS_HEADER("from", text)
+        addresses = list(header.addresses)  # type: ignore[attr-defined]
+        defects = [d for d in header.defects if not isinstance(d, email.errors.NonASCIILocalPartDefect)]
+    except Exception as exc:  # the parser is strict; anything it cannot take is not a unit's From
+        return "", "", f"unparseable From ({type(exc).__name__})"
+    if len(addresses) != 1:
+        return "", "", f"{len(addresses)} addresses in From"
+    address, name = addresses[0].addr_spec.strip().lower(), addresses[0].display_name
+    if defects or not address or "@" not in address:
+        return "", name, "unparseable From: " + ", ".join(type(d).__name__ for d in defects[:3])
+    for token in re.split(r"[\s<>()\"',;:\[\]]+", name.lower()):
+        if "@" in token and "." in token.rpartition("@")[2] and token != address:
+            return "", name, f"display name holds another address ({token[:100]} <{address[:100]}>)"
+    return address, name, None
 
 
 def _filename(part: Message) -> str:
@@ -129,7 +172,7 @@ def _collect_part(part: Message, out: ParsedMail, texts: list[str], htmls: list[
                 inner_htmls: list[str] = []
                 _collect(inner, out, inner_texts, inner_htmls, depth + 1)
                 text = "\n".join(t for t in inner_texts if t.strip()) or "\n".join(html_to_text(h) for h in inner_htmls)
-                out.forwarded.append(Forwarded(parseaddr(decode_header_value(inner.get("From", "")))[1].lower(),
+                out.forwarded.append(Forwarded(sender_identity([str(inner.get("From", ""))])[0],
                                                str(inner.get("Message-ID", "")).strip(), text))
         return
     if part.is_multipart():
@@ -161,14 +204,15 @@ def parse_message(raw: bytes, *, body: bool = True) -> ParsedMail:
     headers: dict[str, str] = {}
     for key, value in msg.items():
         headers.setdefault(key.lower(), str(value))
-    from_name, from_addr = parseaddr(decode_header_value(headers.get("from", "")))
+    from_addr, from_name, sender_problem = sender_identity([str(v) for v in msg.get_all("From") or []])
     refs = re.findall(r"<[^<>\s]+>", headers.get("references", ""))
     return_path = None
     if "return-path" in headers:
         return_path = parseaddr(headers["return-path"])[1]
     out = ParsedMail(
-        from_addr=from_addr.strip().lower(),
+        from_addr=from_addr,
         from_name=from_name,
+        sender_problem=sender_problem,
         subject=decode_header_value(headers.get("subject")),
         message_id=headers.get("message-id", "").strip(),
         in_reply_to=headers.get("in-reply-to", "").strip(),

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from config.msgid import read_message_ids
 from config.units import Unit, UnitRegistry
-from intake.authres import dmarc_verdict
+from intake.authentication import authenticate
 from intake.bounces import Bounce, parse_bounce
 from intake.documents import Documents, FileNote, ScanTexts, filename_periods_text, read_documents
 from intake.message import ParsedMail, parse_message
@@ -86,6 +86,18 @@ def is_duplicate(session: Session, fetched: Fetched) -> bool:
 
 
 # Step: who sent it (before any attachment is read) ----------------------------------------------
+
+def _sender_doubt(mail: ParsedMail, ctx: IntakeContext) -> str | None:
+    """Why this message may not speak for anyone: a From header that cannot name one sender, or (with
+    TRUSTED_AUTHSERV_ID set) no vouching result from our own server; None when neither."""
+    if mail.sender_problem:
+        return f"sender: {mail.sender_problem}"
+    if ctx.authserv_id:
+        verdict = authenticate(mail.all_headers, mail.from_addr, ctx.authserv_id)
+        if not verdict.ok:
+            return f"authentication: {verdict.reason}"
+    return None
+
 
 def sender_candidates(mail: ParsedMail, ctx: IntakeContext) -> list[Unit]:
     """The units the From address may speak for; empty for a stranger, whose files are never read.
@@ -279,13 +291,14 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: 
     verdict: Triage = triage(mail, ctx.own_addresses, ctx.msgid_domain)
     if verdict.verdict == Verdict.BOUNCE:
         result.bounces = parse_bounce(fetched.raw)
-    if not verdict.answerable and not forced:
+    if not verdict.answerable and not forced and not (verdict.verdict == Verdict.NO_SENDER and mail.sender_problem):
         return store(_inbound(fetched, mail, "set_aside", f"{verdict.verdict}: {verdict.reason}"))
-    if ctx.authserv_id and not forced and dmarc_verdict(mail.all_headers, ctx.authserv_id) == "fail":
-        # Someone may be posing as a unit or the secretariat: hold it for a person, answer nobody.
-        result.problems.append(Problem("authentication_failed", ERROR,
-                                       "อีเมลไม่ผ่านการตรวจสอบตัวตนผู้ส่ง (DMARC) เจ้าหน้าที่จะตรวจสอบ"))
-        return store(_inbound(fetched, mail, "needs_review", "DMARC failed: the sender may be forged"))
+    if not forced and (problem := _sender_doubt(mail, ctx)):
+        # The From header cannot name a unit, or our server did not vouch for its domain: someone may be
+        # posing as a unit or the secretariat. Nothing counts, nobody is answered; a person decides.
+        result.problems.append(Problem("sender_not_verified", ERROR,
+                                       "ไม่สามารถยืนยันตัวตนผู้ส่งอีเมลได้ เจ้าหน้าที่จะตรวจสอบ"))
+        return store(_inbound(fetched, mail, "needs_review", problem))
     result.command = command_of(mail, ctx)
     if result.command and not forced:
         result.reply_to = mail.from_addr

@@ -58,6 +58,11 @@ def aside(reply: str | None = None, unit: str | None = None) -> dict:
     return {"outcome": "set_aside", "unit": unit, "reply": reply}
 
 
+def held() -> dict:
+    """Not from any unit (its From cannot be trusted): nothing read or counted, nobody answered, a person looks."""
+    return {"outcome": "needs_review", "unit": None, "reply": None, "held": True}
+
+
 # --- Complete reports ------------------------------------------------------------------------------
 
 case("canonical_c01_c02", report("HPC01", "2026-11", "form", c01=3, c02=3, status="on_time", kind="complaints"))(
@@ -256,7 +261,26 @@ case("unknown_sender_outside", aside())(lambda: mail("someone@gmail.com", "ส�
 case("unknown_sender_trusted_domain", aside(reply="unknown_sender"))(
     lambda: mail(f"newclerk@{DOMAIN}", SUBJ, "ไม่มีข้อร้องเรียนครับ"))
 case("inactive_unit_sender", aside(reply="unknown_sender"))(lambda: mail(f"old01@{DOMAIN}", SUBJ, "ไม่มีข้อร้องเรียน"))
-case("display_name_trick", aside())(lambda: mail(f'"{U1}" <attacker@evil.example>', SUBJ, "ไม่มีข้อร้องเรียน"))
+case("display_name_trick", held())(lambda: mail(f'"{U1}" <attacker@evil.example>', SUBJ, "ไม่มีข้อร้องเรียน"))
+
+
+def _raw_from(from_lines: str) -> bytes:
+    """A message with From header(s) written exactly as given (EmailMessage would repair them)."""
+    return (f"{from_lines}To: {SECRETARIAT}\r\nSubject: =?utf-8?b?{__import__('base64').b64encode(SUBJ.encode()).decode()}?=\r\n"
+            f"Date: {format_datetime(ARRIVE)}\r\nMessage-ID: <forged.{len(from_lines)}@evil.example>\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+            "ไม่มีข้อร้องเรียนครับ\r\n").encode()
+
+
+# Python 3.11's parseaddr returns the display part here (CVE-2023-27043): the unit's address.
+case("from_unquoted_address_as_display_name", held())(
+    lambda: _raw_from(f"From: {U1} <attacker@evil.example>\r\n"))
+# Decoding encoded words before parsing the address turned the display name into the unit's address.
+case("from_encoded_word_display_name", held())(
+    lambda: _raw_from("From: =?utf-8?q?hpc01=40anamai.example.go.th?= <attacker@evil.example>\r\n"))
+case("from_two_headers", held())(lambda: _raw_from(f"From: {U1}\r\nFrom: attacker@evil.example\r\n"))
+case("from_two_addresses", held())(lambda: _raw_from(f"From: {U1}, attacker@evil.example\r\n"))
+case("from_unparseable", held())(lambda: _raw_from(f"From: {U1} <<attacker@evil.example\r\n"))
 
 
 @case("bounce_report", aside())

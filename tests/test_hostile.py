@@ -110,30 +110,40 @@ def test_html_from_units_is_escaped_in_receipts(db_url, make_app) -> None:  # ty
 def test_look_alike_senders_do_not_count_and_get_no_answer(sender: str, db_url, make_app) -> None:  # type: ignore[no-untyped-def]
     app = make_app(db_url)
     result = _send(app, _mail(sender=sender))
-    assert result.outcome == "set_aside" and result.unit is None and _receipts(app) == []
+    disguised = sender.startswith('"') or sender.endswith(".")  # disguised or unparseable: a person looks
+    assert result.outcome == ("needs_review" if disguised else "set_aside")
+    assert result.unit is None and _receipts(app) == []
+
+
+def delivered(raw: bytes, results: str, authserv_id: str = "mx.anamai.example.go.th") -> bytes:
+    """The message as our receiving server stores it: its Authentication-Results and Received on top."""
+    return (f"Authentication-Results: {authserv_id}; {results}\r\n"
+            f"Received: from sender.example by {authserv_id}; Tue, 10 Nov 2026 10:00:00 +0700\r\n").encode() + raw
 
 
 def test_dmarc_failure_from_our_server_holds_the_message(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
     app = make_app(db_url, TRUSTED_AUTHSERV_ID="mx.anamai.example.go.th")
-    forged = _mail(headers={"Authentication-Results": "mx.anamai.example.go.th; spf=fail smtp.mailfrom=evil.example;"
-                                                      " dkim=none; dmarc=fail (p=none) header.from=anamai.example.go.th"})
+    forged = delivered(_mail(), "spf=fail smtp.mailfrom=evil.example; dkim=none; dmarc=fail (p=none) "
+                                "header.from=anamai.example.go.th")
     result = _send(app, forged)
-    assert result.outcome == "needs_review" and "DMARC" in result.reason and _receipts(app) == []
-    # A header written by someone else's server (or the sender) is not believed either way.
-    planted = _mail("ไม่มีข้อร้องเรียนค่ะ", headers={"Authentication-Results": "mx.evil.example; dmarc=pass"})
-    assert _send(app, planted).outcome == "report"
-    passed = _mail("ไม่มีข้อร้องเรียน", sender=f"hpc02@{DOMAIN}",
-                   headers={"Authentication-Results": "mx.anamai.example.go.th; dkim=pass; dmarc=pass"})
+    assert result.outcome == "needs_review" and "dmarc=fail" in result.reason and _receipts(app) == []
+    # A header written by someone else's server (or the sender) is not believed: no verdict, a person decides.
+    planted = _mail("ไม่มีข้อร้องเรียนค่ะ", headers={"Authentication-Results": "mx.anamai.example.go.th; dmarc=pass "
+                                                                            "header.from=anamai.example.go.th"})
+    assert _send(app, planted).outcome == "needs_review"
+    passed = delivered(_mail("ไม่มีข้อร้องเรียน", sender=f"hpc02@{DOMAIN}"),
+                       "dkim=pass header.d=anamai.example.go.th; dmarc=pass header.from=anamai.example.go.th")
     assert _send(app, passed).outcome == "report"
 
 
 def test_secretariat_commands_need_a_configured_address_that_passes_dmarc(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
     app = make_app(db_url, DIGEST_TO=f"chief@{DOMAIN}", TRUSTED_AUTHSERV_ID="mx.anamai.example.go.th")
-    assert _send(app, _mail("x", sender=f"other@{DOMAIN}", subject="สถานะ")).outcome == "set_aside"
-    forged = _mail("x", sender=f"chief@{DOMAIN}", subject="digest",
-                   headers={"Authentication-Results": "mx.anamai.example.go.th; dmarc=fail"})
+    ok = "dmarc=pass header.from=anamai.example.go.th"
+    assert _send(app, delivered(_mail("x", sender=f"other@{DOMAIN}", subject="สถานะ"), ok)).outcome == "set_aside"
+    forged = delivered(_mail("x", sender=f"chief@{DOMAIN}", subject="digest"), "dmarc=fail header.from=anamai.example.go.th")
     assert _send(app, forged).outcome == "needs_review"
-    assert _send(app, _mail("x", sender=f"chief@{DOMAIN}", subject="สถานะ")).outcome == "command"
+    assert _send(app, _mail("x", sender=f"chief@{DOMAIN}", subject="digest")).outcome == "needs_review"  # unverified
+    assert _send(app, delivered(_mail("x", sender=f"chief@{DOMAIN}", subject="สถานะ"), ok)).outcome == "command"
     with app.sessions() as s:
         sent = [(o.kind, o.recipients) for o in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
     # The unregistered colleague is told the address is not registered; only the chief gets the digest.
