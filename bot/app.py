@@ -24,6 +24,7 @@ from config.units import UnitRegistry, load_registry
 from intake.mailbox import ImapSource, MaildirSource, MailSource
 from intake.pipeline import IntakeContext
 from intake.sandbox import Limits, Sandbox
+from mailer.outbox import RateLimits
 from mailer.receipts import MailContext
 from mailer.transport import Transport, make_transport
 from scoring.deadlines import deadline
@@ -70,7 +71,9 @@ class App:
     def mail(self) -> MailContext:
         s = self.settings
         return MailContext(from_addr=s.secretariat_email, from_name="สำนักงานเลขานุการกรม (ระบบรับรายงานอัตโนมัติ)",
-                           secret=s.secret_key, domain=s.message_id_domain, tz=s.tz)
+                           secret=s.secret_key, domain=s.message_id_domain, tz=s.tz,
+                           limits=RateLimits(receipt=s.receipts_per_sender_per_hour,
+                                             digest=s.digests_per_recipient_per_hour, total=s.mail_per_hour))
 
     @functools.cached_property
     def parsers(self) -> Sandbox:

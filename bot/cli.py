@@ -165,8 +165,14 @@ def poll(once: Annotated[bool, typer.Option("--once", help="Process what is wait
         with a.sessions.begin() as s:
             release(s, source.name, a.worker_id)
     if report.skipped:
-        console.print("another worker is reading this mailbox now (its lease has not expired); nothing done")
-        return
+        if report.db_unavailable:
+            err_console.print("the database is unavailable; nothing done, the mailbox is left as it is")
+        else:
+            until = report.lease_expires.astimezone(a.settings.tz).isoformat(timespec="seconds") \
+                if report.lease_expires else "?"
+            err_console.print(f"another worker ({report.lease_holder}) is reading this mailbox; its lease runs "
+                              f"until {until}. Nothing done.")
+        raise typer.Exit(75)  # EX_TEMPFAIL: try again later
     console.print(f"{report.seen} message(s): {report.processed} stored, {report.duplicates} already stored, "
                   f"{report.failed} failed; outcomes {report.outcomes}")
     scanned = read_pending_scans(a)  # after the mailbox: no unit's plain e-mail waits behind a scan

@@ -20,8 +20,8 @@ from intake.message import parse_message
 from intake.models import InboundMessage, ProcessingAttempt
 from intake.pipeline import Fetched, IngestResult, ingest, is_duplicate, quarantine
 from intake.sandbox import SandboxFailure
-from mailer.contacts import record_bounce
-from mailer.outbox import SendReport, recent_count, send_due
+from mailer.contacts import bounced_message_was_ours, clear_unreachable, record_bounce
+from mailer.outbox import SendReport, over_limit, send_due
 from mailer.receipts import ReceiptInfo, enqueue_receipt
 from scoring.status import unit_status
 
@@ -32,6 +32,8 @@ log = logging.getLogger("complaint_bot.intake")
 class PollReport:
     skipped: bool = False  # another worker holds this mailbox's lease, or the database is unavailable
     db_unavailable: bool = False
+    lease_holder: str = ""  # who holds the mailbox when we were skipped
+    lease_expires: datetime | None = None
     seen: int = 0
     processed: int = 0
     duplicates: int = 0
@@ -111,13 +113,16 @@ def begin_attempt(app: App, fetched: Fetched) -> ProcessingAttempt | None:
         return None
 
 
-def note_failure(app: App, fetched: Fetched, error: str) -> None:
-    """Keep why an attempt failed, for the quarantine reason if it fails again (best effort)."""
+def note_failure(app: App, fetched: Fetched, exc: Exception) -> None:
+    """Keep why an attempt failed, for the quarantine reason if it fails again (best effort). A
+    database that is unavailable is not the message's fault: that attempt does not count."""
     try:
         with app.sessions.begin() as s:
             row = s.get(ProcessingAttempt, fetched.sha256)
             if row is not None:
-                row.last_error = error[:2000]
+                row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                if isinstance(exc, SQLAlchemyError):
+                    row.attempts = max(row.attempts - 1, 0)
     except SQLAlchemyError:
         pass
 
@@ -155,11 +160,18 @@ def _process(app: App, fetched: Fetched, earlier: ProcessingAttempt | None = Non
                 _answer_unit(app, s, result)
         s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
         for bounce in result.bounces:  # our mail did not arrive: note the address for the digest
-            record_bounce(s, bounce.address, bounce.status, bounce.permanent, "delivery status notification", now)
+            if bounced_message_was_ours(s, bounce.original_message_id, bounce.address):
+                record_bounce(s, bounce.address, bounce.status, bounce.permanent, "delivery status notification", now)
+        if result.unit is not None and result.reply_to:  # a unit's address that writes to us works
+            clear_unreachable(s, [result.reply_to], "the address wrote to the bot", now)
         if result.command == "digest" and result.reply_to:
-            period = result.period or app.period_in_focus(fetched.arrived_at)
-            queue_digest(app, s, period, fetched.arrived_at, f"digest-request:{result.inbound_id}",
-                         [result.reply_to], result.original_message_id)
+            # Checked before the digest is built: building one is the expensive part of a request flood.
+            if limit := over_limit(s, "digest", result.reply_to, now, app.mail.limits):
+                log.warning("digest request #%d not answered: rate limit (%s)", result.inbound_id, limit)
+            else:
+                period = result.period or app.period_in_focus(fetched.arrived_at)
+                queue_digest(app, s, period, fetched.arrived_at, f"digest-request:{result.inbound_id}",
+                             [result.reply_to], result.original_message_id)
         if not result.scans_pending:  # otherwise the OCR queue answers once the scans are read
             _enqueue_receipt(app, s, result, now)
     return result
@@ -174,12 +186,8 @@ def _answer_unit(app: App, session: Session, result: IngestResult) -> None:
 
 def _enqueue_receipt(app: App, session: Session, result: IngestResult, now: datetime) -> None:
     info = receipt_for(app, result)
-    if info is None:
-        return
-    if recent_count(session, info.to, "receipt", now - timedelta(hours=1)) >= app.settings.receipts_per_sender_per_hour:
-        log.warning("receipt to unit %s not sent: hourly limit reached", info.unit_code or "-")
-    else:
-        enqueue_receipt(session, info, app.mail, now)
+    if info is not None:
+        enqueue_receipt(session, info, app.mail, now)  # rate-limited per sender in the outbox
 
 
 def read_pending_scans(app: App, stop: Callable[[], bool] = lambda: False, limit: int = 50) -> list[IngestResult]:
@@ -231,13 +239,14 @@ def poll_once(app: App, source: MailSource, stop: Callable[[], bool] = lambda: F
     """Process every new message in the source, then return. The commit comes before the server mark."""
     report = PollReport()
     try:
-        held = acquire(app.sessions, source.name, app.worker_id, datetime.now(UTC), app.lease_ttl)
+        lease = acquire(app.sessions, source.name, app.worker_id, datetime.now(UTC), app.lease_ttl)
     except SQLAlchemyError as exc:  # the database is locked or gone: touch nothing, try again later
         log.error("database unavailable (%s); the mailbox is left as it is", type(exc).__name__)
         report.skipped = report.db_unavailable = True
         return report
-    if not held:
+    if not lease.held:
         report.skipped = True
+        report.lease_holder, report.lease_expires = lease.holder, lease.expires_at
         return report
     for fetched in source.fetch_new(known_uids(app)):
         report.seen += 1
@@ -248,7 +257,7 @@ def poll_once(app: App, source: MailSource, stop: Callable[[], bool] = lambda: F
         except Exception as exc:  # the database is unavailable: leave the message for the next poll
             report.failed += 1
             log.error("could not store message uid=%s (%s); it will be retried", fetched.uid, type(exc).__name__)
-            note_failure(app, fetched, f"{type(exc).__name__}: {exc}")
+            note_failure(app, fetched, exc)
             continue
         source.mark_done(fetched)
         if result is None:

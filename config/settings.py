@@ -59,6 +59,8 @@ class Settings:
     idle_seconds: int = 20
     send_interval_seconds: int = 30
     receipts_per_sender_per_hour: int = 20
+    digests_per_recipient_per_hour: int = 4
+    mail_per_hour: int = 5000  # all automatic mail together
     max_message_bytes: int = 30 * 1024 * 1024
     secret_key: str = field(default="", repr=False)
     log_format: str = "text"
@@ -293,6 +295,8 @@ def settings_from_mapping(env: Mapping[str, str], base_dir: Path | None = None) 
         idle_seconds=_int(env, "IDLE_SECONDS", 20, 1, 1500),
         send_interval_seconds=_int(env, "SEND_INTERVAL_SECONDS", 30, 1, 3600),
         receipts_per_sender_per_hour=_int(env, "RECEIPTS_PER_SENDER_PER_HOUR", 20, 1, 10000),
+        digests_per_recipient_per_hour=_int(env, "DIGESTS_PER_RECIPIENT_PER_HOUR", 4, 1, 1000),
+        mail_per_hour=_int(env, "MAIL_PER_HOUR", 5000, 10, 1_000_000),
         max_message_bytes=_int(env, "MAX_MESSAGE_MB", 30, 1, 1024) * 1024 * 1024,
         secret_key=_secret_key(env, data_dir),
         log_format=log_format,

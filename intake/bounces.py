@@ -46,8 +46,11 @@ def parse_bounce(raw: bytes) -> list[Bounce]:
             if isinstance(inner, list) and inner and isinstance(inner[0], Message):
                 original = str(inner[0].get("Message-ID", "")).strip()
             elif isinstance(inner, str):
+                decoded = part.get_payload(decode=True)  # often quoted-printable (long Message-ID lines)
+                inner = decoded.decode("utf-8", "replace") if isinstance(decoded, bytes) else inner
                 m = re.search(r"^Message-ID:[ \t]{0,20}(<[^<>\s]{1,998}>)", inner, re.I | re.M)
                 original = m.group(1) if m else ""
+    original = original or str(msg.get("In-Reply-To", "")).strip()[:998]
     out = []
     for block in blocks:
         fields = _fields(block)

@@ -204,7 +204,8 @@ def parse_message(raw: bytes, *, body: bool = True) -> ParsedMail:
     headers: dict[str, str] = {}
     for key, value in msg.items():
         headers.setdefault(key.lower(), str(value))
-    from_addr, from_name, sender_problem = sender_identity([str(v) for v in msg.get_all("From") or []])
+    # Raw values (surrogate-escaped 8-bit kept): compat32 would turn raw UTF-8 or cp874 into U+FFFD.
+    from_addr, from_name, sender_problem = sender_identity([v for k, v in msg.raw_items() if k.lower() == "from"])
     refs = re.findall(r"<[^<>\s]+>", headers.get("references", ""))
     return_path = None
     if "return-path" in headers:

@@ -290,7 +290,8 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: 
     forced = overrides.unit is not None
     verdict: Triage = triage(mail, ctx.own_addresses, ctx.msgid_domain)
     if verdict.verdict == Verdict.BOUNCE:
-        result.bounces = parse_bounce(fetched.raw)
+        # Only bounces naming a message the bot signed count (anyone can send a DSN about anything).
+        result.bounces = [b for b in parse_bounce(fetched.raw) if read_message_ids(ctx.secret, [b.original_message_id])]
     if not verdict.answerable and not forced and not (verdict.verdict == Verdict.NO_SENDER and mail.sender_problem):
         return store(_inbound(fetched, mail, "set_aside", f"{verdict.verdict}: {verdict.reason}"))
     if not forced and (problem := _sender_doubt(mail, ctx)):

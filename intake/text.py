@@ -67,11 +67,12 @@ def _without_comments(html: str) -> str:
 def html_to_text(html: str) -> str:
     parser = _TextExtractor()
     try:
-        parser.feed(_STRAY_LT.sub("&lt;", _without_comments(html)))
+        # A stray "<" travels as NUL (plain data to the parser; an entity would cost an unescape each).
+        parser.feed(_STRAY_LT.sub("\x00", _without_comments(html)))
         parser.close()
     except Exception:  # malformed HTML: fall back to stripping tags (`[^<>]`: a run of "<" stays linear)
         return re.sub(r"<[^<>]*>", " ", html)
-    text = "".join(parser.parts).replace("\xa0", " ")
+    text = "".join(parser.parts).replace("\xa0", " ").replace("\x00", "<")
     return _collapse_blank_lines(text)
 
 
@@ -123,6 +124,10 @@ def strip_quoted(text: str) -> str:
     lines = text.replace("\r\n", "\n").split("\n")
     kept: list[str] = []
     for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:  # most lines of a long body; none starts a quote
+            kept.append(line)
+            continue
         if _quote_header(line):
             break
         # Outlook's quoted header block: "From: …" followed by "Sent:/To:/ส่ง:" lines.
@@ -132,7 +137,7 @@ def strip_quoted(text: str) -> str:
         if i + 1 < len(lines) and _starts_reply(line.strip()[:MAX_QUOTE_LINE]) and _ends_wrote(
                 lines[i + 1][:MAX_QUOTE_LINE]):
             break
-        if line.lstrip().startswith(">"):
+        if stripped.startswith(">"):
             continue
         kept.append(line)
     return "\n".join(kept).strip()

@@ -140,7 +140,8 @@ def enqueue_digest(session: Session, data: DigestData, workbook: bytes, to: list
                         text=rendered.text, html=rendered.html, message_id=message_id, date=now,
                         in_reply_to=in_reply_to, auto_submitted="auto-generated", attachments=[attachment])
     queued = enqueue(session, Envelope(key=key, kind="digest", recipients=to, subject=rendered.subject,
-                                       message_id=message_id, raw=raw, period=str(data.period)), now) is not None
+                                       message_id=message_id, raw=raw, period=str(data.period)), now,
+                     ctx.limits) is not None
     if queued:
         session.add(DigestSnapshot(period=str(data.period), created_at=now,
                                    statuses={u.code: u.status for u in data.units}))

@@ -49,4 +49,4 @@ def enqueue_notice(session: Session, notice: Notice, ctx: MailContext, now: date
                         date=now, auto_submitted="auto-generated")
     env = Envelope(key=notice.key, kind=notice.kind, recipients=list(notice.to), subject=rendered.subject,
                    message_id=message_id, raw=raw, unit_code=notice.unit_code, period=str(notice.period))
-    return enqueue(session, env, now) is not None
+    return enqueue(session, env, now, ctx.limits) is not None

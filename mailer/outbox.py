@@ -33,6 +33,38 @@ class Envelope:
     period: str | None = None
 
 
+@dataclass(frozen=True)
+class RateLimits:
+    """Automatic mail allowed per hour: per recipient for each kind of message, and in all.
+
+    A mail loop, a flood of digest requests or a bug in a job cannot turn the bot into a spammer.
+    Reminders and notices are once per unit and slot already; the limits are the backstop.
+    """
+
+    receipt: int = 20
+    reminder: int = 3
+    overdue: int = 3
+    digest: int = 4
+    alert: int = 6
+    other: int = 20
+    total: int = 5000
+
+    def per_recipient(self, kind: str) -> int:
+        return int(getattr(self, kind, self.other)) if kind in ("receipt", "reminder", "overdue", "digest",
+                                                                  "alert") else self.other
+
+
+def over_limit(session: Session, kind: str, recipient: str, now: datetime, limits: RateLimits) -> str | None:
+    """Why one more `kind` message to `recipient` now would break a limit; None when it may go."""
+    since = now - timedelta(hours=1)
+    if recent_count(session, recipient, kind, since) >= limits.per_recipient(kind):
+        return f"{kind} to this recipient: {limits.per_recipient(kind)} per hour"
+    total = session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.created_at >= since))
+    if (total or 0) >= limits.total:
+        return f"all automatic mail: {limits.total} per hour"
+    return None
+
+
 @dataclass
 class SendReport:
     sent: int = 0
@@ -40,9 +72,13 @@ class SendReport:
     failed: int = 0
 
 
-def enqueue(session: Session, env: Envelope, now: datetime) -> OutboxMessage | None:
-    """Add the message unless its idempotency key is already there (then nothing happens)."""
+def enqueue(session: Session, env: Envelope, now: datetime, limits: RateLimits = RateLimits()) -> OutboxMessage | None:
+    """Add the message unless its idempotency key is already there or a rate limit is reached (then
+    nothing happens, and the limit is logged)."""
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == env.key)) is not None:
+        return None
+    if env.recipients and (reason := over_limit(session, env.kind, env.recipients[0], now, limits)):
+        log.warning("%s %s not queued: rate limit (%s)", env.kind, env.key, reason)
         return None
     row = OutboxMessage(
         idempotency_key=env.key, kind=env.kind, unit_code=env.unit_code, period=env.period,
@@ -86,6 +122,13 @@ def _claim(session_factory: sessionmaker, now: datetime, limit: int, lease: time
     return claimed
 
 
+def _unexpected(exc: Exception) -> DeliveryError:
+    """A failure the transport did not classify: this message's own (an address or header the
+    server or the library cannot carry) is permanent; anything else is retried with backoff."""
+    permanent = isinstance(exc, (UnicodeError, ValueError, TypeError))
+    return DeliveryError(f"{type(exc).__name__}: {exc}", permanent=permanent)
+
+
 def send_due(session_factory: sessionmaker, transport: Transport, sender: str,
              now: Callable[[], datetime] = lambda: datetime.now(UTC), limit: int = 200,
              lease: timedelta = LEASE) -> SendReport:
@@ -119,6 +162,9 @@ def send_due(session_factory: sessionmaker, transport: Transport, sender: str,
                 transport.send(raw, sender, recipients, name)
             except DeliveryError as exc:
                 error = exc
+            except Exception as exc:  # noqa: BLE001 - no message may stall the queue, whatever it raises
+                error = _unexpected(exc)
+                log.exception("sending %s raised %s", name, type(exc).__name__)
         with session_factory.begin() as s:
             row = s.get(OutboxMessage, row_id)
             assert row is not None

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from config.msgid import make_message_id
 from mailer.compose import build_message
-from mailer.outbox import Envelope, enqueue
+from mailer.outbox import Envelope, RateLimits, enqueue
 from mailer.render import render
 from scoring.periods import Period, thai_datetime
 from scoring.status import CATEGORIES
@@ -48,6 +48,7 @@ class MailContext:
     domain: str
     tz: ZoneInfo
     templates_dir: Path | None = None
+    limits: RateLimits = RateLimits()
 
 
 @dataclass(frozen=True)
@@ -110,4 +111,4 @@ def enqueue_receipt(session: Session, info: ReceiptInfo, ctx: MailContext, now: 
     )
     env = Envelope(key=info.key, kind="receipt", recipients=[info.to], subject=rendered.subject,
                    message_id=message_id, raw=raw, unit_code=info.unit_code, period=period)
-    return enqueue(session, env, now) is not None
+    return enqueue(session, env, now, ctx.limits) is not None

@@ -83,8 +83,20 @@ class SmtpTransport:
         if self.conn is None:
             self.open()
         assert self.conn is not None
+        options: list[str] = []
+        if not all(a.isascii() for a in (sender, *recipients)):
+            # An internationalised address (RFC 6531) can go only where the server offers SMTPUTF8.
+            try:
+                self.conn.ehlo_or_helo_if_needed()
+            except (smtplib.SMTPException, OSError) as exc:
+                self.conn = None
+                raise DeliveryError(f"SMTP failed: {type(exc).__name__}: {exc}", permanent=False) from None
+            if not self.conn.has_extn("smtputf8"):
+                raise DeliveryError("the address is not ASCII and the SMTP server does not offer SMTPUTF8",
+                                    permanent=True)
+            options = ["SMTPUTF8"]
         try:
-            refused = self.conn.sendmail(sender, recipients, raw)
+            refused = self.conn.sendmail(sender, recipients, raw, mail_options=options)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = list(exc.recipients.values())
             permanent = all(_is_permanent(code, msg) for code, msg in codes)

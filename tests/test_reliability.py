@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from bot.samples import make_mail
 from bot.service import poll_once
+from intake.lease import LeaseState
 from intake.models import InboundMessage, Submission
 from mailer.models import OutboxMessage
 from tests.conftest import DOMAIN, SECRETARIAT, bkk
@@ -174,7 +175,7 @@ def test_without_the_lease_unique_keys_still_store_each_message_once(dovecot, im
                                                                       make_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import bot.service
 
-    monkeypatch.setattr(bot.service, "acquire", lambda *a, **k: True)  # both workers think they hold it
+    monkeypatch.setattr(bot.service, "acquire", lambda *a, **k: LeaseState(True))  # both workers think they hold it
     test_two_workers_on_one_mailbox_process_each_message_once(dovecot, imap_user, smtp, db_url, make_app)
 
 
