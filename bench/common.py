@@ -44,7 +44,7 @@ def units_csv(n: int) -> str:
 def make_bench_app(folder: Path, units: int, **env: str) -> App:
     (folder / "units.csv").write_text(units_csv(units), encoding="utf-8")
     mapping = {"DATA_DIR": str(folder / "data"), "UNITS_FILE": str(folder / "units.csv"),
-               "SECRETARIAT_EMAIL": SECRETARIAT, "SECRET_KEY": "bench", "SMTP_URL": f"file:{folder / 'sent'}", **env}
+               "SECRETARIAT_EMAIL": SECRETARIAT, "SECRET_KEY": "bench-secret-7d2f9b1c4e8a6035f2c9e1b7a4d8", "SMTP_URL": f"file:{folder / 'sent'}", **env}
     return build_app(settings_from_mapping(mapping, base_dir=folder))
 
 

@@ -19,7 +19,7 @@ import mailer.models  # noqa: F401  (registers the outbox table)
 from config.db import make_engine, make_sessionmaker, migrate
 from config.errors import ConfigError
 from config.oauth import access_token
-from config.settings import Settings
+from config.settings import Settings, require_secret_key
 from config.units import UnitRegistry, load_registry
 from intake.mailbox import ImapSource, MaildirSource, MailSource
 from intake.pipeline import IntakeContext
@@ -141,7 +141,8 @@ class App:
 
 
 def build_app(settings: Settings, *, need_registry: bool = True) -> App:
-    """Open the database (migrating it to the newest schema) and load the unit registry."""
+    """Check the secret key, open the database (migrating it to the newest schema), load the unit registry."""
+    require_secret_key(settings)  # refused at start, not in the middle of a message
     engine = make_engine(settings.database_url)
     migrate(engine)
     registry = load_registry(settings.units_file) if need_registry else UnitRegistry([])

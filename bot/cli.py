@@ -18,6 +18,7 @@ from bot.app import App, build_app
 from intake.lease import release
 from config.errors import ConfigError
 from config.settings import Settings, load_settings
+from config.units import UnitRegistry, load_registry
 from scoring.periods import Period, thai_short_datetime
 
 app = typer.Typer(help="Complaint report intake bot: reads the secretariat mailbox, stores reports, answers units.",
@@ -229,14 +230,24 @@ def template(
     console.print(f"wrote {out}")
 
 
+def _registry() -> tuple[Settings, UnitRegistry]:
+    """The registry alone: no database is opened (or created) to read a CSV file."""
+    settings = _settings()
+    try:
+        return settings, load_registry(settings.units_file)
+    except ConfigError as exc:
+        err_console.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
 @units_app.command("list")
 def units_list() -> None:
     """Show the registered units."""
-    a = _app()
-    table = Table(title=f"Units ({a.settings.units_file})")
+    settings, registry = _registry()
+    table = Table(title=f"Units ({settings.units_file})")
     for col in ("Code", "Name", "Senders", "Contacts", "Active"):
         table.add_column(col)
-    for u in a.registry.units:
+    for u in registry.units:
         table.add_row(u.code, u.name, "\n".join(u.senders), "\n".join(u.contacts), "yes" if u.active else "no")
     console.print(table)
 
@@ -244,13 +255,13 @@ def units_list() -> None:
 @units_app.command("check")
 def units_check() -> None:
     """Find registry mistakes: bad or duplicate addresses, units without senders. Exit 1 if any."""
-    a = _app()
-    problems = a.registry.check()
+    _, registry = _registry()
+    problems = registry.check()
     for p in problems:
         console.print(f"[yellow]•[/yellow] {p}")
     if problems:
         raise typer.Exit(1)
-    console.print(f"[green]{len(a.registry.units)} units, no problems[/green]")
+    console.print(f"[green]{len(registry.units)} units, no problems[/green]")
 
 
 @app.command()

@@ -339,13 +339,15 @@ def init(
 ) -> None:
     """Write a commented .env and a unit registry to fill in, asking only what it must. Never overwrites."""
     from bot.init import InitError, imap_url, smtp_url, write_files
+    from config.settings import new_secret_key
 
     email = secretariat_email or typer.prompt("Secretariat mailbox address (e.g. saraban@anamai.go.th)")
     host = imap_host or typer.prompt("IMAP server host", default=f"mail.{email.partition('@')[2]}")
     secret = password or typer.prompt("Mailbox password", hide_input=True)
     values = {"SECRETARIAT_EMAIL": email, "DIGEST_TO": email, "TRUSTED_DOMAINS": email.partition("@")[2],
               "MAIL_SOURCE": imap_url(host, email, secret),
-              "SMTP_URL": smtp_url(smtp_host or host, email, secret, smtp_port), "UNITS_FILE": "units.csv"}
+              "SMTP_URL": smtp_url(smtp_host or host, email, secret, smtp_port), "UNITS_FILE": "units.csv",
+              "SECRET_KEY": new_secret_key()}
     try:
         written = write_files(folder, values)
     except InitError as exc:

@@ -17,7 +17,7 @@ from bot.samples import forms, make_mail, sample_cases
 from bot.service import flush_outbox, poll_once, read_pending_scans
 from bot.status import status_report
 from config.msgid import make_message_id
-from config.settings import settings_from_mapping
+from config.settings import new_secret_key, settings_from_mapping
 from scoring.deadlines import deadline
 from scoring.periods import Period
 
@@ -115,10 +115,14 @@ def run_demo(folder: Path, console: Console, table: Callable[[dict, Any], Any]) 
     folder.mkdir(parents=True)
     (folder / MARKER).write_text("created by complaint-bot demo\n")
     (folder / "units.csv").write_text(UNITS_CSV, encoding="utf-8")
-    settings = settings_from_mapping({
-        "DATA_DIR": "data", "UNITS_FILE": "units.csv", "MAIL_SOURCE": f"maildir:{folder / 'Maildir'}",
-        "SMTP_URL": f"file:{folder / 'outbox'}", "SECRETARIAT_EMAIL": SECRETARIAT, "TRUSTED_DOMAINS": DOMAIN,
-    }, base_dir=folder)
+    values = {"DATA_DIR": "data", "UNITS_FILE": "units.csv", "MAIL_SOURCE": f"maildir:{folder.resolve() / 'Maildir'}",
+              "SMTP_URL": f"file:{folder.resolve() / 'outbox'}", "SECRETARIAT_EMAIL": SECRETARIAT,
+              "TRUSTED_DOMAINS": DOMAIN, "SECRET_KEY": new_secret_key()}
+    # A .env of its own (0600: it holds the key), so the follow-up commands work from the demo folder.
+    env_file = folder / ".env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()), encoding="utf-8")
+    env_file.chmod(0o600)
+    settings = settings_from_mapping(values, base_dir=folder)
     now = datetime.now(settings.tz)
     period = demo_period(now)
     mails = build_messages(period, now, settings.secret_key)
@@ -135,7 +139,6 @@ def run_demo(folder: Path, console: Console, table: Callable[[dict, Any], Any]) 
         f"{poll.seen} messages read: {poll.processed} stored, {poll.duplicates} duplicate; "
         f"outcomes {poll.outcomes}\n{sent.sent} receipts written to {folder / 'outbox'} (.eml files)\n"
         f"database: {settings.database_url}\n"
-        f"try: cd {folder} && DATA_DIR=data UNITS_FILE=units.csv {Path(sys.argv[0]).resolve()} status "
-        f"--period {period} --json\n"
+        f"try: cd {folder} && {Path(sys.argv[0]).resolve()} status --period {period} --json\n"
         f"finished in {time.monotonic() - started:.1f} s"
     )

@@ -224,19 +224,41 @@ def _emails(env: Mapping[str, str], key: str) -> tuple[str, ...]:
     return values
 
 
+MIN_SECRET_CHARS = 32
+
+
 def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
-    """The HMAC key for Message-IDs: from SECRET_KEY, else generated once into the data folder."""
-    if env.get("SECRET_KEY"):
-        return env["SECRET_KEY"]
-    path = data_dir / "secret.key"
-    if path.exists():
-        return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key + "\n")
+    """The HMAC key that signs the bot's Message-IDs (and backups): SECRET_KEY, else DATA_DIR/secret.key,
+    which `complaint-bot init` writes (32 random bytes). Reading settings never writes it; a missing,
+    empty or short key is refused (a guessable key lets anyone forge replies to the bot)."""
+    if "SECRET_KEY" in env:
+        key, where = env["SECRET_KEY"].strip(), "SECRET_KEY"
+    else:
+        path = data_dir / "secret.key"
+        try:
+            key, where = path.read_text(encoding="utf-8").strip(), str(path)
+        except FileNotFoundError:
+            return ""  # commands that sign nothing (units, template) still work; build_app refuses it
+
+    if len(key) < MIN_SECRET_CHARS:
+        raise ConfigError("SECRET_KEY", f"the secret key in {where} is {'empty' if not key else 'too short'}: "
+                                        f"at least {MIN_SECRET_CHARS} characters (`complaint-bot init` writes "
+                                        "32 random bytes)")
     return key
+
+
+def require_secret_key(settings: Settings) -> str:
+    """The key, or a ConfigError saying how to make one (for every command that reads or sends mail)."""
+    if not settings.secret_key:
+        raise ConfigError("SECRET_KEY", f"no secret key: SECRET_KEY is not set and {settings.data_dir / 'secret.key'} "
+                                        "does not exist; run `complaint-bot init` (it writes one into .env) or set "
+                                        f"SECRET_KEY (at least {MIN_SECRET_CHARS} random characters)")
+    return settings.secret_key
+
+
+def new_secret_key() -> str:
+    """32 random bytes, hex: what init writes."""
+    return secrets.token_hex(32)
 
 
 def settings_from_mapping(env: Mapping[str, str], base_dir: Path | None = None) -> Settings:

@@ -21,6 +21,7 @@ from intake.sandbox import Limits, Sandbox
 from tests import servers
 
 BKK = ZoneInfo("Asia/Bangkok")
+SECRET = "test-secret-4f1c9a7e2b6d8035c1e9a4f7b2d6"  # SECRET_KEY of the tests' apps (the corpus signs with it)
 DOMAIN = "anamai.example.go.th"
 SECRETARIAT = f"saraban@{DOMAIN}"
 UNITS = f"""code,name,senders,contacts,active
@@ -162,7 +163,7 @@ def make_app(tmp_path: Path) -> MakeApp:
         if not units.exists():
             units.write_text(UNITS, encoding="utf-8")
         mapping = {"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path / "data"), "UNITS_FILE": str(units),
-                   "SECRETARIAT_EMAIL": SECRETARIAT, "TRUSTED_DOMAINS": DOMAIN, "SECRET_KEY": "test-secret",
+                   "SECRETARIAT_EMAIL": SECRETARIAT, "TRUSTED_DOMAINS": DOMAIN, "SECRET_KEY": "test-secret-4f1c9a7e2b6d8035c1e9a4f7b2d6",
                    "SMTP_URL": f"file:{tmp_path / 'sent'}", **env}
         app = build_app(settings_from_mapping(mapping, base_dir=tmp_path))
         apps.append(app)

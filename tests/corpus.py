@@ -25,7 +25,7 @@ from tests.conftest import BKK, DOMAIN, SECRETARIAT
 
 DATA = Path(__file__).parent / "data"
 NOV, OCT = Period(2026, 11), Period(2026, 10)
-SECRET = "test-secret"  # the SECRET_KEY the tests' apps use
+SECRET = "test-secret-4f1c9a7e2b6d8035c1e9a4f7b2d6"  # the SECRET_KEY the tests' apps use
 ARRIVE = datetime(2026, 11, 10, 10, 0, tzinfo=BKK)
 CASES: dict[str, tuple[bytes, dict]] = {}
 

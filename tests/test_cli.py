@@ -13,7 +13,7 @@ from bot.cli import app as cli
 from config.errors import ConfigError
 from config.settings import settings_from_mapping
 from intake.forms import read_forms
-from tests.conftest import UNITS
+from tests.conftest import SECRET, UNITS
 
 runner = CliRunner()
 
@@ -23,6 +23,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     for key in ("DATABASE_URL", "MAIL_SOURCE", "UNITS_FILE", "DATA_DIR", "SMTP_URL", "SECRETARIAT_EMAIL"):
         monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("SECRET_KEY", SECRET)  # what `init` writes into .env
     (tmp_path / "units.csv").write_text(UNITS, encoding="utf-8")
     return tmp_path
 

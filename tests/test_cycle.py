@@ -97,7 +97,7 @@ def test_cli_remind_dry_run_json_and_score_json(db_url, make_app, tmp_path, monk
     _send(app, U1, bkk(2026, 11, 27), "ไม่มีข้อร้องเรียนครับ ประจำเดือน พ.ย. 69")
     monkeypatch.chdir(tmp_path)
     env = {"DATABASE_URL": db_url, "UNITS_FILE": str(tmp_path / "units.csv"), "DATA_DIR": str(tmp_path / "data"),
-           "SECRET_KEY": "test-secret"}
+           "SECRET_KEY": "test-secret-4f1c9a7e2b6d8035c1e9a4f7b2d6"}
     out = CliRunner().invoke(cli, ["remind", "--dry-run", "--json", "--as-of", "2026-11-23T09:30"], env=env)
     data = json.loads(out.output)
     assert [r["unit"] for r in data["reminders"]] == ["HPC01", "HPC02", "HPC03", "DIV01", "DIV02"]

@@ -200,7 +200,7 @@ def test_status_json_contract_from_the_command_line(dovecot, imap_user, db_url, 
     app = make_app(db_url, MAIL_SOURCE=dovecot.url(imap_user))
     (tmp_path / ".env").write_text(
         f"DATABASE_URL={db_url}\nUNITS_FILE={tmp_path / 'units.csv'}\nDATA_DIR={tmp_path / 'data'}\n"
-        f"MAIL_SOURCE={dovecot.url(imap_user)}\nSECRETARIAT_EMAIL={SECRETARIAT}\nSECRET_KEY=test-secret\n")
+        f"MAIL_SOURCE={dovecot.url(imap_user)}\nSECRETARIAT_EMAIL={SECRETARIAT}\nSECRET_KEY=test-secret-4f1c9a7e2b6d8035c1e9a4f7b2d6\n")
     monkeypatch.chdir(tmp_path)
     for key in ("DATABASE_URL", "MAIL_SOURCE", "UNITS_FILE", "DATA_DIR"):
         monkeypatch.delenv(key, raising=False)

@@ -199,7 +199,7 @@ def _env(tmp_path: Path, db: str) -> dict[str, str]:
     (tmp_path / "units.csv").write_text(UNITS, encoding="utf-8")
     return {"DATABASE_URL": db, "UNITS_FILE": str(tmp_path / "units.csv"), "DATA_DIR": str(tmp_path / "data"),
             "MAIL_SOURCE": f"maildir:{tmp_path / 'mail'}", "SMTP_URL": f"file:{tmp_path / 'sent'}",
-            "SECRETARIAT_EMAIL": SECRETARIAT, "SECRET_KEY": "test-secret", "MAILBOX_LEASE_SECONDS": "1",
+            "SECRETARIAT_EMAIL": SECRETARIAT, "SECRET_KEY": "test-secret-4f1c9a7e2b6d8035c1e9a4f7b2d6", "MAILBOX_LEASE_SECONDS": "1",
             "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
 
 

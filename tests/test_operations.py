@@ -25,7 +25,7 @@ from bot.samples import make_mail
 from config.db import current_revision, make_engine, migrate
 from mailer.models import OutboxMessage
 from tests import servers
-from tests.conftest import DOMAIN, SECRETARIAT, UNITS, bkk
+from tests.conftest import DOMAIN, SECRET, SECRETARIAT, UNITS, bkk
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -44,7 +44,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _doctor(env: dict[str, str]):  # type: ignore[no-untyped-def]
-    result = runner.invoke(cli, ["doctor"], env={"COLUMNS": "250", "SECRET_KEY": "k", **env})
+    result = runner.invoke(cli, ["doctor"], env={"COLUMNS": "250", "SECRET_KEY": SECRET, **env})
     rows = {}
     for line in result.output.splitlines():
         cells = [c.strip() for c in line.strip("│┃ ").split("│")]
@@ -233,7 +233,8 @@ def test_run_stops_cleanly_on_sigterm(tmp_path) -> None:  # type: ignore[no-unty
     (tmp_path / "mail" / "new").mkdir(parents=True)
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "UNITS_FILE": str(tmp_path / "units.csv"),
            "DATA_DIR": str(tmp_path / "data"), "MAIL_SOURCE": f"maildir:{tmp_path / 'mail'}",
-           "SMTP_URL": f"file:{tmp_path / 'sent'}", "SECRETARIAT_EMAIL": SECRETARIAT, "IDLE_SECONDS": "1"}
+           "SMTP_URL": f"file:{tmp_path / 'sent'}", "SECRETARIAT_EMAIL": SECRETARIAT, "IDLE_SECONDS": "1",
+           "SECRET_KEY": SECRET}
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env, stderr=subprocess.PIPE,
                             text=True)
     time.sleep(4)

@@ -38,7 +38,7 @@ def _env(db: str, dovecot, user: str, smtp, tmp_path: Path) -> dict[str, str]:  
         __import__("tests.conftest", fromlist=["UNITS"]).UNITS, encoding="utf-8")
     return {"DATABASE_URL": db, "UNITS_FILE": str(tmp_path / "units.csv"), "DATA_DIR": str(tmp_path / "data"),
             "MAIL_SOURCE": dovecot.url(user), "SMTP_URL": smtp.url, "SECRETARIAT_EMAIL": SECRETARIAT,
-            "SECRET_KEY": "test-secret", "MAILBOX_LEASE_SECONDS": "1", "SEND_LEASE_SECONDS": "1",
+            "SECRET_KEY": "test-secret-4f1c9a7e2b6d8035c1e9a4f7b2d6", "MAILBOX_LEASE_SECONDS": "1", "SEND_LEASE_SECONDS": "1",
             "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
 
 

@@ -136,7 +136,7 @@ def _bounce(recipient: str, original_id: str) -> bytes:
 def test_only_bounces_of_our_own_messages_count_and_a_reply_clears_the_flag(db_url: str, make_app) -> None:  # type: ignore[no-untyped-def]
     app = make_app(db_url)
     now = datetime.now(UTC)
-    ours = make_message_id("test-secret", app.settings.message_id_domain, "reminder", "HPC01", "2026-11", "r1")
+    ours = make_message_id("test-secret-4f1c9a7e2b6d8035c1e9a4f7b2d6", app.settings.message_id_domain, "reminder", "HPC01", "2026-11", "r1")
     with app.sessions.begin() as s:
         enqueue(s, Envelope("r1", "reminder", [U1], "x", ours, b"x"), now)
     # Forged: a Message-ID we never signed, and one we signed but sent to someone else.
@@ -254,7 +254,7 @@ def test_a_dead_holders_lease_is_taken_at_once_and_a_live_one_is_named(db_url: s
     (tmp_path / "mail").mkdir()
     env = {"DATABASE_URL": db_url, "UNITS_FILE": str(tmp_path / "units.csv"), "DATA_DIR": str(tmp_path / "data"),
            "MAIL_SOURCE": f"maildir:{tmp_path / 'mail'}", "SMTP_URL": f"file:{tmp_path / 'sent'}",
-           "SECRETARIAT_EMAIL": SECRETARIAT, "SECRET_KEY": "test-secret", "PATH": "/usr/bin:/bin",
+           "SECRETARIAT_EMAIL": SECRETARIAT, "SECRET_KEY": "test-secret-4f1c9a7e2b6d8035c1e9a4f7b2d6", "PATH": "/usr/bin:/bin",
            "HOME": str(tmp_path)}
     busy = subprocess.run([sys.executable, "-m", "bot.cli", "poll", "--once"], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
