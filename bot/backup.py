@@ -1,13 +1,18 @@
 """`backup` and `restore`: the database (which holds every original message) as one verified file.
 
 SQLite: the online backup API, consistent while the worker writes. PostgreSQL: pg_dump / pg_restore.
-The backup is a zip with the dump and a manifest (row counts per table, SHA-256 of the dump); restore
-refuses a file whose hash does not match, and checks the counts after loading."""
+The backup is a zip (mode 0600) with the dump, a manifest (row counts per table, SHA-256 of the dump)
+and an HMAC of the manifest made with the secret key. Restore refuses, before loading anything:
+a signature that does not match (a checksum recomputed inside the zip is not enough), or none without
+--trust-unsigned; a dump whose hash does not match; a dump holding tables the migrations do not
+create, or any trigger or view. After loading it checks the row counts."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -19,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine, make_url
 
-from config.db import current_revision, make_engine
+from config.db import Base, current_revision, make_engine
 from config.settings import child_environment
 
 TABLES = ("inbound_messages", "submissions", "case_rows", "outbox", "exemptions", "actions", "contact_status",
@@ -43,7 +48,46 @@ def _pg_env(url: str) -> tuple[list[str], dict[str, str]]:
     return args, env
 
 
-def backup(database_url: str, out: Path) -> dict[str, object]:
+def _signature(secret: str, manifest_bytes: bytes) -> str:
+    return hmac.new(secret.encode(), b"complaint-bot backup\n" + manifest_bytes, hashlib.sha256).hexdigest()
+
+
+def _expected_tables() -> set[str]:
+    import intake.models  # noqa: F401  (their tables on the shared base)
+    import mailer.models  # noqa: F401
+
+    return set(Base.metadata.tables) | {"alembic_version"}
+
+
+def _check_dump_schema(fmt: str, dump: Path) -> None:
+    """Only the tables the migrations create; no triggers, no views (they would run or lie after restore)."""
+    if fmt == "sqlite":
+        conn = sqlite3.connect(f"file:{dump}?mode=ro", uri=True)
+        try:
+            rows = conn.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").fetchall()
+        finally:
+            conn.close()
+        kinds = [(str(t).upper(), str(n)) for t, n in rows if t != "index"]
+    else:
+        listing = subprocess.run(["pg_restore", "-l", str(dump)], check=True, capture_output=True, text=True).stdout
+        kinds = []
+        for line in listing.splitlines():
+            if line.startswith(";") or not line.strip():
+                continue
+            parts = line.split()  # "ID; OID OID TYPE [TYPE…] SCHEMA NAME OWNER"
+            if len(parts) < 7 or parts[3:5] == ["TABLE", "DATA"]:
+                continue
+            kind = "VIEW" if parts[3] == "MATERIALIZED" else parts[3]
+            if kind in ("TABLE", "VIEW", "TRIGGER", "FUNCTION", "RULE", "EVENT"):
+                kinds.append((kind, parts[-2]))
+    unknown = sorted({name for kind, name in kinds if kind == "TABLE" and name not in _expected_tables()})
+    foreign = sorted({f"{kind.lower()} {name}" for kind, name in kinds if kind != "TABLE"})
+    if unknown or foreign:
+        raise BackupError("the backup's schema is not this version's: " + ", ".join(
+            [*(f"unknown table {t}" for t in unknown), *foreign]) + "; nothing was restored")
+
+
+def backup(database_url: str, out: Path, secret: str) -> dict[str, object]:
     engine = make_engine(database_url)
     manifest: dict[str, object] = {"created_at": datetime.now(UTC).isoformat(), "revision": current_revision(engine),
                                    "counts": _counts(engine)}
@@ -64,28 +108,44 @@ def backup(database_url: str, out: Path) -> dict[str, object]:
             subprocess.run(["pg_dump", "-Fc", "-f", str(dump), *args], env=env, check=True, capture_output=True)
             manifest["format"] = "pg_dump"
         manifest["sha256"] = hashlib.sha256(dump.read_bytes()).hexdigest()
+        manifest_bytes = json.dumps(manifest, indent=1).encode()
         out.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds every original message
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
             zf.write(dump, "database.dump")
-            zf.writestr("manifest.json", json.dumps(manifest, indent=1))
+            zf.writestr("manifest.json", manifest_bytes)
+            zf.writestr("manifest.sig", _signature(secret, manifest_bytes))
     engine.dispose()
     return manifest
 
 
-def restore(database_url: str, path: Path, force: bool = False) -> dict[str, int]:
+def restore(database_url: str, path: Path, secret: str, force: bool = False,
+            trust_unsigned: bool = False) -> dict[str, int]:
     with zipfile.ZipFile(path) as zf, tempfile.TemporaryDirectory() as tmp:
-        manifest = json.loads(zf.read("manifest.json"))
+        manifest_bytes = zf.read("manifest.json")
+        manifest = json.loads(manifest_bytes)
+        # 1. We wrote it: the manifest's HMAC (a hash alone can be recomputed by whoever edits the zip).
+        names = set(zf.namelist())
+        if "manifest.sig" in names:
+            signature = zf.read("manifest.sig").decode("ascii", "replace").strip()
+            if not hmac.compare_digest(signature, _signature(secret, manifest_bytes)):
+                raise BackupError(f"{path} was not written by this installation (or was changed since): its "
+                                  "signature does not match the secret key; nothing was restored")
+        elif not trust_unsigned:
+            raise BackupError(f"{path} is not signed; give --trust-unsigned only if you know where it came from")
         dump = Path(tmp) / "database.dump"
         dump.write_bytes(zf.read("database.dump"))
-        # 1. The file is what the backup wrote.
+        # 2. The file is what the backup wrote, and holds only this version's schema.
         if hashlib.sha256(dump.read_bytes()).hexdigest() != manifest["sha256"]:
             raise BackupError(f"{path} is damaged: its database does not match the manifest's SHA-256")
+        _check_dump_schema(str(manifest["format"]), dump)
         engine = make_engine(database_url)
-        # 2. Never overwrite live data by accident.
+        # 3. Never overwrite live data by accident.
         if not force and any(_counts(engine).values()):
             raise BackupError("the target database is not empty; give --force to replace it")
         engine.dispose()
-        # 3. Load it.
+        # 4. Load it.
         if manifest["format"] == "sqlite":
             target_path = Path(make_url(database_url).database or "")
             if engine.dialect.name != "sqlite":
@@ -104,7 +164,7 @@ def restore(database_url: str, path: Path, force: bool = False) -> dict[str, int
             args, env = _pg_env(database_url)
             subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", *args, str(dump)], env=env,
                            check=True, capture_output=True)
-    # 4. Verify: the same rows as when the backup was made.
+    # 5. Verify: the same rows as when the backup was made.
     engine = make_engine(database_url)
     counts = _counts(engine)
     engine.dispose()

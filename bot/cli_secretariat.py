@@ -13,6 +13,8 @@ import typer
 from rich.table import Table
 
 from bot.cli import _app, app, console, err_console, parse_as_of, parse_period
+from config.errors import ConfigError
+from config.settings import require_secret_key
 from intake.errors import IntakeError
 from intake.message import Attachment
 from scoring.periods import Period, thai_short_datetime
@@ -288,10 +290,12 @@ def doctor() -> None:
     for col in ("Check", "Result", "Detail", "Fix"):
         table.add_column(col)
     for r in results:
-        table.add_row(r.name, "[green]pass[/green]" if r.ok else "[red]FAIL[/red]", r.detail, r.fix)
+        verdict = "[red]FAIL[/red]" if not r.ok else "[yellow]warn[/yellow]" if r.warning else "[green]pass[/green]"
+        table.add_row(r.name, verdict, r.detail, r.fix)
     console.print(table)
     failed = [r for r in results if not r.ok]
-    console.print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    warned = [r for r in results if r.ok and r.warning]
+    console.print(f"{len(results) - len(failed)} passed ({len(warned)} with a warning), {len(failed)} failed")
     if failed:
         raise typer.Exit(1)
 
@@ -302,8 +306,12 @@ def backup_cmd(out: Annotated[Path, typer.Option("--out", help="The backup file 
     from bot.backup import BackupError, backup
     from bot.cli import _settings
 
+    settings = _settings()
     try:
-        manifest = backup(_settings().database_url, out)
+        manifest = backup(settings.database_url, out, require_secret_key(settings))
+    except ConfigError as exc:
+        err_console.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
     except (BackupError, OSError, subprocess.CalledProcessError) as exc:
         err_console.print(f"[red]backup failed:[/red] {exc}")
         raise typer.Exit(1) from None
@@ -315,13 +323,21 @@ def backup_cmd(out: Annotated[Path, typer.Option("--out", help="The backup file 
 
 @app.command("restore")
 def restore_cmd(path: Annotated[Path, typer.Argument(help="A file written by `backup`")],
-                force: Annotated[bool, typer.Option("--force", help="Replace a database that has data")] = False) -> None:
-    """Load a backup into DATABASE_URL and verify it (hash and row counts). Stop `run` first."""
+                force: Annotated[bool, typer.Option("--force", help="Replace a database that has data")] = False,
+                trust_unsigned: Annotated[bool, typer.Option(
+                    "--trust-unsigned", help="Accept a backup without a signature (from an older version)")] = False,
+                ) -> None:
+    """Load a backup into DATABASE_URL and verify it (signature, hash, schema, row counts). Stop `run` first."""
     from bot.backup import BackupError, restore
     from bot.cli import _settings
 
+    settings = _settings()
     try:
-        counts = restore(_settings().database_url, path, force=force)
+        counts = restore(settings.database_url, path, require_secret_key(settings), force=force,
+                         trust_unsigned=trust_unsigned)
+    except ConfigError as exc:
+        err_console.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
     except (BackupError, OSError, subprocess.CalledProcessError, KeyError) as exc:
         err_console.print(f"[red]restore failed:[/red] {exc}")
         raise typer.Exit(1) from None

@@ -24,6 +24,7 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    warning: bool = False  # passes, but the administrator should know what it costs
 
 
 def _redact(text: str, *secrets: str) -> str:
@@ -165,6 +166,26 @@ def check_smtp(settings: Settings, timeout: float = 15) -> list[Check]:
     return out
 
 
+def check_trust(settings: Settings) -> list[Check]:
+    """What the bot can prove about senders, and who can read its secrets."""
+    out: list[Check] = []
+    if settings.trusted_authserv_id:
+        out.append(Check("sender authentication", True,
+                         f"Authentication-Results from {settings.trusted_authserv_id} decide (DMARC, aligned SPF/DKIM)"))
+    else:
+        out.append(Check("sender authentication", True,
+                         "TRUSTED_AUTHSERV_ID is not set: a forged From address of a unit is believed", warning=True,
+                         fix="set TRUSTED_AUTHSERV_ID to the authserv-id your receiving mail server writes in "
+                             "Authentication-Results (see README, 'Who may speak for a unit')"))
+    env_file = settings.env_file
+    if env_file is not None:
+        mode = env_file.stat().st_mode & 0o777
+        private = not mode & 0o077
+        out.append(Check(".env permissions", private, f"{env_file} mode {mode:04o}",
+                         "" if private else f"chmod 600 {env_file} (it holds the mailbox password and the secret key)"))
+    return out
+
+
 def check_templates(settings: Settings) -> list[Check]:
     from mailer.render import template_names
 
@@ -204,7 +225,7 @@ def _short(exc: BaseException) -> str:
 
 
 CHECKS: tuple[Callable[[Settings], list[Check]], ...] = (
-    check_database, check_registry, check_imap, check_smtp, check_templates, check_clock, check_disk)
+    check_database, check_registry, check_imap, check_smtp, check_trust, check_templates, check_clock, check_disk)
 
 
 def run_checks(settings: Settings) -> list[Check]:

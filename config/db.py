@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,9 @@ def make_engine(url: str) -> Engine:
         path = url.split("sqlite:///", 1)[-1].split("?", 1)[0]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # It holds every original message: readable by the bot's user only. SQLite gives its -wal and
+            # -shm files the database file's mode.
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         engine = create_engine(url)
         # `?timeout=SECONDS` in the URL sets how long to wait for a lock; otherwise 30 s.
         event.listen(engine, "connect", _sqlite_pragmas(None if "timeout=" in url else 30000))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import ssl
@@ -80,6 +81,7 @@ class Settings:
     retention_months: int = 24
     heartbeat_url: str | None = None
     mailbox_alert_minutes: int = 60
+    env_file: Path | None = None  # the .env these settings were read from, if any
     parser_memory_mb: int = 1024  # address space of each attachment-parser worker
     parser_seconds: int = 30  # wall-clock limit per attachment (CPU limit: two thirds of it)
     parser_workers: int = 2
@@ -367,7 +369,8 @@ def load_settings(env_file: Path | None = None) -> Settings:
     path = env_file or Path.cwd() / ".env"
     merged: dict[str, str] = {k: v for k, v in dotenv_values(path).items() if v is not None} if path.exists() else {}
     merged.update(os.environ)
-    return settings_from_mapping(merged, base_dir=path.parent)
+    settings = settings_from_mapping(merged, base_dir=path.parent)
+    return dataclasses.replace(settings, env_file=path if path.exists() else None)
 
 
 def child_environment(extra: Mapping[str, str]) -> dict[str, str]:

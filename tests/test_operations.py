@@ -48,7 +48,7 @@ def _doctor(env: dict[str, str]):  # type: ignore[no-untyped-def]
     rows = {}
     for line in result.output.splitlines():
         cells = [c.strip() for c in line.strip("│┃ ").split("│")]
-        if len(cells) >= 3 and cells[1] in ("pass", "FAIL"):
+        if len(cells) >= 3 and cells[1] in ("pass", "FAIL", "warn"):
             rows[cells[0]] = (cells[1], " ".join(cells[2:]))
     return result, rows
 
@@ -61,6 +61,32 @@ def test_doctor_all_green(workdir, dovecot, imap_user, smtp) -> None:  # type: i
         "database", "unit registry", "IMAP connection", "IMAP login", "IMAP IDLE", "IMAP folder",
         "processed-mail keyword", "SMTP connection", "mail templates", "time zone", "disk"}
     assert "0 failed" in result.output
+
+
+def test_doctor_fails_a_readable_env_and_warns_without_authentication(workdir) -> None:  # type: ignore[no-untyped-def]
+    (workdir / ".env").write_text(f"SECRETARIAT_EMAIL={SECRETARIAT}\nMAIL_SOURCE=maildir:mail\nSMTP_URL=file:sent\n")
+    (workdir / ".env").chmod(0o644)
+    (workdir / "mail").mkdir()
+    for sub in ("new", "cur", "tmp"):
+        (workdir / "mail" / sub).mkdir()
+    result, rows = _doctor({})
+    assert rows[".env permissions"][0] == "FAIL" and "chmod 600" in result.output and result.exit_code == 1
+    assert rows["sender authentication"][0] == "warn" and "TRUSTED_AUTHSERV_ID" in rows["sender authentication"][1]
+    (workdir / ".env").chmod(0o600)
+    result, rows = _doctor({"TRUSTED_AUTHSERV_ID": "mx.anamai.example.go.th"})
+    assert rows[".env permissions"][0] == "pass" and rows["sender authentication"][0] == "pass"
+
+
+def test_the_database_and_its_wal_are_private(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS probe (x INTEGER)")
+        conn.exec_driver_sql("INSERT INTO probe VALUES (1)")
+        files = sorted(p for p in tmp_path.iterdir() if p.name.startswith("db.sqlite3"))
+        assert {p.name for p in files} >= {"db.sqlite3", "db.sqlite3-wal"}
+        assert all(p.stat().st_mode & 0o077 == 0 for p in files), [(p.name, oct(p.stat().st_mode)) for p in files]
+    engine.dispose()
 
 
 @pytest.mark.parametrize("case,expect,fix", [
@@ -126,7 +152,7 @@ def test_backup_and_restore_while_the_worker_processes(workdir, dovecot, imap_us
                             body=f"ไม่มีข้อร้องเรียน {i}", date_=bkk(2026, 11, 3))
             dovecot.append(imap_user, raw, bkk(2026, 11, 3))
             if i == 10:
-                manifest = backup(db_url, workdir / "b.zip")  # taken while messages keep arriving
+                manifest = backup(db_url, workdir / "b.zip", SECRET)  # taken while messages keep arriving
     finally:
         time.sleep(1)
         stop.set()
@@ -143,18 +169,60 @@ def test_backup_and_restore_while_the_worker_processes(workdir, dovecot, imap_us
 
 
 def _check_restore(restore, BackupError, target: str, workdir: Path, counts: dict) -> None:  # type: ignore[no-untyped-def]
-    restored = restore(target, workdir / "b.zip")
-    assert restored == counts and restored["inbound_messages"] == restored["outbox"]
-    with pytest.raises(BackupError):  # the restored database now has data: no silent overwrite
-        restore(target, workdir / "b.zip")
-    damaged = workdir / "damaged.zip"
+    import hashlib
+    import json
+    import sqlite3
     import zipfile
 
+    assert (workdir / "b.zip").stat().st_mode & 0o777 == 0o600  # every original message is in it
+    if target.startswith("sqlite"):
+        _tampered_backups_are_refused(restore, BackupError, target, workdir)
+    restored = restore(target, workdir / "b.zip", SECRET)
+    assert restored == counts and restored["inbound_messages"] == restored["outbox"]
+    with pytest.raises(BackupError):  # the restored database now has data: no silent overwrite
+        restore(target, workdir / "b.zip", SECRET)
+    damaged = workdir / "damaged.zip"
     with zipfile.ZipFile(workdir / "b.zip") as src, zipfile.ZipFile(damaged, "w") as dst:
-        dst.writestr("manifest.json", src.read("manifest.json"))
+        for name in ("manifest.json", "manifest.sig"):
+            dst.writestr(name, src.read(name))
         dst.writestr("database.dump", src.read("database.dump")[:-10] + b"0123456789")
     with pytest.raises(BackupError, match="damaged"):
-        restore(target, damaged, force=True)
+        restore(target, damaged, SECRET, force=True)
+
+
+def _tampered_backups_are_refused(restore, BackupError, target: str, workdir: Path) -> None:  # type: ignore[no-untyped-def]
+    """A trigger planted in the dump, the checksum recomputed inside the same zip: refused, nothing loaded."""
+    import hashlib
+    import json
+    import sqlite3
+    import zipfile
+
+    with zipfile.ZipFile(workdir / "b.zip") as src:
+        manifest = json.loads(src.read("manifest.json"))
+        signature = src.read("manifest.sig")
+        (workdir / "t.dump").write_bytes(src.read("database.dump"))
+    conn = sqlite3.connect(workdir / "t.dump")
+    conn.execute("CREATE TRIGGER steal AFTER INSERT ON inbound_messages BEGIN DELETE FROM submissions; END")
+    conn.commit()
+    conn.close()
+    dump = (workdir / "t.dump").read_bytes()
+    manifest["sha256"] = hashlib.sha256(dump).hexdigest()
+    for name, sig in (("resigned.zip", signature), ("unsigned.zip", None)):
+        with zipfile.ZipFile(workdir / name, "w") as dst:
+            dst.writestr("database.dump", dump)
+            dst.writestr("manifest.json", json.dumps(manifest, indent=1))
+            if sig is not None:
+                dst.writestr("manifest.sig", sig)
+    with pytest.raises(BackupError, match="signature"):
+        restore(target, workdir / "resigned.zip", SECRET, force=True)
+    with pytest.raises(BackupError, match="not signed"):
+        restore(target, workdir / "unsigned.zip", SECRET, force=True)
+    with pytest.raises(BackupError, match="trigger steal"):  # trusting it anyway still refuses the trigger
+        restore(target, workdir / "unsigned.zip", SECRET, force=True, trust_unsigned=True)
+    with pytest.raises(BackupError, match="signature"):  # another installation's key
+        restore(target, workdir / "b.zip", "another-installation-secret-0123456789abcdef", force=True)
+    assert not Path(target.removeprefix("sqlite:///")).exists() or \
+        sqlite3.connect(target.removeprefix("sqlite:///")).execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
 
 
 def test_upgrade_from_the_first_schema_keeps_the_data(db_url) -> None:  # type: ignore[no-untyped-def]
