@@ -248,17 +248,20 @@ def purge(as_of: AsOf = None,
     """Remove personal data older than RETENTION_MONTHS: original messages (their SHA-256 stays) and
     complainants' names and numbers in cases. Counts, statuses and scores stay."""
     from intake.retention import purge as do_purge
+    from mailer.outbox import purge_sent
 
     a = _app()
     moment = parse_as_of(as_of, a.settings)
     cutoff = Period.of(moment)
     for _ in range(a.settings.retention_months):
         cutoff = cutoff.prev()
+    first = cutoff.next()
     with a.sessions.begin() as s:
-        report = do_purge(s, str(cutoff.next()), datetime.now(UTC), dry_run=dry_run)
+        report = do_purge(s, str(first), datetime.now(UTC), dry_run=dry_run)
+        mails = purge_sent(s, datetime(first.year, first.month, 1, tzinfo=a.settings.tz), dry_run=dry_run)
     verb = "would purge" if dry_run else "purged"
-    console.print(f"{verb} {report.messages} original message(s) and {report.cases} case row(s) "
-                  f"from before {cutoff.next().thai()} (RETENTION_MONTHS={a.settings.retention_months})")
+    console.print(f"{verb} {report.messages} original message(s), {report.cases} case row(s) and {mails} sent "
+                  f"mail(s) from before {first.thai()} (RETENTION_MONTHS={a.settings.retention_months})")
 
 
 

@@ -8,6 +8,19 @@ from __future__ import annotations
 import re
 
 _TITLES = ("นางสาว", "นาง", "นาย", "น.ส.", "ด.ช.", "ด.ญ.", "mrs.", "mr.", "ms.", "miss")
+# Honorifics and ranks that precede a person's name in Thai free text ("นายสมชาย ใจดี แจ้งว่า…").
+_HONORIFICS = ("นางสาว", "นาง", "นาย", "น.ส.", "ด.ช.", "ด.ญ.", "เด็กชาย", "เด็กหญิง", "นายแพทย์", "แพทย์หญิง",
+               "นพ.", "พญ.", "ทพ.", "ทพญ.", "ดร.", "คุณ", "พล.ต.อ.", "พล.ต.ท.", "พล.ต.ต.", "พ.ต.อ.", "พ.ต.ท.", "พ.ต.ต.",
+               "ร.ต.อ.", "ร.ต.ท.", "ร.ต.ต.", "ด.ต.", "จ.ส.ต.", "ส.ต.อ.", "ส.ต.ท.", "ส.ต.ต.", "พล.อ.", "พ.อ.", "พ.ท.",
+               "พ.ต.", "ร.อ.", "ร.ท.", "ร.ต.", "จ.ส.อ.", "ส.อ.", "พลทหาร", "ว่าที่ร้อยตรี", "ว่าที่ ร.ต.")
+# Words that start like an honorific but are offices, not names (นายก = mayor, นายอำเภอ = district chief…).
+_NOT_NAMES = ("นายก", "นายอำเภอ", "นายช่าง", "นายทะเบียน", "นายจ้าง", "นายหน้า", "นางพยาบาล", "คุณภาพ", "คุณสมบัติ",
+              "คุณค่า", "คุณประโยชน์", "คุณธรรม", "คุณลักษณะ")
+# An honorific, then the given name (Thai letters), then optionally a surname after one space: bounded
+# repeats, so the scan is linear.
+_THAI_NAME = re.compile(
+    "(" + "|".join(re.escape(h) for h in sorted(_HONORIFICS, key=len, reverse=True)) + ")"
+    r" ?([ก-๎]{2,40})(?: ([ก-๎]{2,40}))?")
 # Thai mobile/landline numbers (with or without dashes/spaces), and 13-digit citizen IDs.
 _PHONE = re.compile(r"(?<!\d)(?:\+66|0)\d(?:[\s-]?\d){7,8}(?!\d)")
 _CITIZEN_ID = re.compile(r"(?<!\d)\d(?:[\s-]?\d){12}(?!\d)")
@@ -34,8 +47,18 @@ def _mask_digits(match: re.Match[str]) -> str:
 _DIGIT_OR_AT = re.compile(r"[\d@]")
 
 
+def _mask_person(match: re.Match[str]) -> str:
+    whole = match.group(0)
+    if any(whole.startswith(word) for word in _NOT_NAMES):
+        return whole
+    names = [w for w in match.group(2, 3) if w]
+    return match.group(1) + " ".join(w[0] + "*" * max(len(w) - 1, 2) for w in names)
+
+
 def mask_text(text: str) -> str:
-    """Free text with phone numbers, citizen IDs and e-mail addresses masked."""
+    """Free text with people's names after an honorific or rank, phone numbers, 13-digit citizen IDs and
+    e-mail addresses masked."""
+    text = _THAI_NAME.sub(_mask_person, text)
     if not _DIGIT_OR_AT.search(text):  # most case text has neither: skip the three patterns
         return text
     text = _CITIZEN_ID.sub(_mask_digits, text)

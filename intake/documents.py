@@ -17,7 +17,7 @@ from defusedxml import ElementTree as SafeET
 from intake.encodings import decode_bytes
 from intake.errors import DocumentError
 from intake.forms import FormReading, read_forms
-from intake.message import Attachment, parse_message
+from intake.message import Attachment, parse_message, short_filename
 from intake.ocr import OcrUnavailable, ocr_image, ocr_pdf
 from intake.problems import ERROR, WARNING, Problem
 from intake.sandbox import Sandbox, SandboxFailure
@@ -183,7 +183,7 @@ def expand(att: Attachment, depth: int = 0) -> list[Attachment]:
     out: list[Attachment] = []
     for info in infos:
         # Only the last path component: "../../x.xlsx" is just "x.xlsx" (nothing is written to disk anyway).
-        name = _zip_name(info).replace("\\", "/").rsplit("/", 1)[-1]
+        name = short_filename(_zip_name(info).replace("\\", "/").rsplit("/", 1)[-1])
         if not name or name.startswith("._") or "__MACOSX/" in _zip_name(info):
             continue
         try:

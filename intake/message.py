@@ -117,7 +117,20 @@ def _filename(part: Message) -> str:
     if name is None:
         ctype_name = part.get_param("name")
         name = ctype_name if isinstance(ctype_name, str) else None
-    return decode_header_value(name) if name else ""
+    return short_filename(decode_header_value(name)) if name else ""
+
+
+MAX_FILENAME = 120
+
+
+def short_filename(name: str) -> str:
+    """At most MAX_FILENAME characters, keeping the extension (it says what the file claims to be)."""
+    name = "".join(ch for ch in name if ch.isprintable())
+    if len(name) <= MAX_FILENAME:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    ext = ext[:10] if dot else ""
+    return name[:MAX_FILENAME - len(ext) - 2] + "…" + (f".{ext}" if ext else "")
 
 
 def _part_text(part: Message) -> str:

@@ -94,6 +94,17 @@ def enqueue(session: Session, env: Envelope, now: datetime, limits: RateLimits =
     return row
 
 
+def purge_sent(session: Session, before: datetime, dry_run: bool = False) -> int:
+    """Drop the bytes of settled mail queued before `before` (receipts quote senders; digests carry every
+    case): the row stays as the record that it was sent. Returns how many rows."""
+    old = (OutboxMessage.created_at < before) & OutboxMessage.status.in_(("sent", "failed")) & (
+        func.length(OutboxMessage.raw) > 0)
+    count = session.scalar(select(func.count()).select_from(OutboxMessage).where(old)) or 0
+    if not dry_run:
+        session.execute(update(OutboxMessage).where(old).values(raw=b"").execution_options(synchronize_session=False))
+    return count
+
+
 def recent_count(session: Session, address: str, kind: str, since: datetime) -> int:
     return session.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.primary_to == address, OutboxMessage.kind == kind, OutboxMessage.created_at >= since)) or 0

@@ -90,13 +90,27 @@ def receipt_context(info: ReceiptInfo, tz: ZoneInfo) -> dict[str, object]:
         "on_time": info.status == "on_time",
         "kind_thai": KIND_THAI.get(info.report_kind or "", ""),
         "completed": local(info.completed_at),
-        "files": [{"name": n, "detail": d} for n, d in info.files],
+        "files": [{"name": plain(n, 80), "detail": d} for n, d in info.files],
         "counts": [{"label": CATEGORY_THAI[c], "value": info.counts.get(c, 0)} for c in CATEGORIES],
         "has_counts": info.report_kind == "complaints",
-        "errors": [m for s, m in info.problems if s == "error"],
-        "warnings": [m for s, m in info.problems if s != "error"],
-        "original_subject": info.original_subject,
+        "errors": [plain(m, 500) for s, m in info.problems if s == "error"],
+        "warnings": [plain(m, 500) for s, m in info.problems if s != "error"],
+        "original_subject": plain(info.original_subject, 120),
     }
+
+
+_DEFANG = (("://", "[:]//"), ("www.", "www[.]"), ("WWW.", "WWW[.]"), ("@", "[at]"))
+
+
+def plain(text: str, limit: int) -> str:
+    """A sender's string quoted in our mail: one line, at most `limit` characters, and no link or address a
+    mail client would make clickable (mail from the secretariat must not relay a stranger's URL)."""
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[:limit - 1] + "…"
+    for old, new in _DEFANG:
+        text = text.replace(old, new)
+    return text
 
 
 def enqueue_receipt(session: Session, info: ReceiptInfo, ctx: MailContext, now: datetime) -> bool:

@@ -6,10 +6,10 @@ import io
 import logging
 import time
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.samples import forms, make_mail, sample_cases
 from bot.service import process_one
@@ -196,3 +196,25 @@ def test_purge_after_retention_keeps_counts_and_hashes(db_url, make_app, tmp_pat
 def old_sha(app, inbound_id: int) -> str:  # type: ignore[no-untyped-def]
     with app.sessions() as s:
         return s.get(InboundMessage, inbound_id).sha256
+
+
+def test_purge_masks_names_in_free_text_and_empties_old_mail(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace as dc_replace
+
+    from mailer.outbox import purge_sent
+
+    app = make_app(db_url)
+    october = Period(2026, 10)
+    cases = [dc_replace(c, subject=f"นายสมชาย ใจดี แจ้งว่า {c.subject} โทร 081-234-5678")
+             for c in sample_cases(october, 2)]
+    _send(app, _mail("ส่งรายงาน", subject="ประจำเดือน ต.ค. 69 นางสาวสมหญิง ดีมาก",
+                     attachments=forms("x", october, cases)), bkk(2026, 10, 20))
+    with app.sessions.begin() as s:
+        s.execute(update(OutboxMessage).values(status="sent"))
+        purge(s, "2026-11", datetime.now(UTC))
+        assert purge_sent(s, datetime.now(UTC) + timedelta(seconds=1)) == 1  # queued just now, in this test
+    with app.sessions() as s:
+        texts = [c.subject for c in s.scalars(select(CaseRecord))] + [m.subject for m in s.scalars(select(InboundMessage))]
+        raws = [o.raw for o in s.scalars(select(OutboxMessage))]
+    assert texts and not any("สมชาย" in t or "สมหญิง" in t or "081-234" in t for t in texts), texts
+    assert raws == [b""]

@@ -266,3 +266,20 @@ def test_a_dead_holders_lease_is_taken_at_once_and_a_live_one_is_named(db_url: s
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     assert signal.SIGKILL  # (the kill itself is simulated by a pid that no longer exists)
+
+
+def test_sender_strings_in_our_mail_are_short_and_never_links(db_url: str, make_app) -> None:  # type: ignore[no-untyped-def]
+    import email
+    import email.policy
+
+    app = make_app(db_url)
+    name = "https://evil.example/login.xlsx" + "x" * 300 + ".xlsx"
+    raw = make_mail(sender=U1, to=SECRETARIAT, subject="ดู www.evil.example ด่วน", body="ส่งรายงาน",
+                    date_=bkk(2026, 11, 10), attachments=[(name, b"not a workbook")])
+    process_one(app, Fetched(raw, bkk(2026, 11, 10)))
+    [receipt] = _outbox(app)
+    msg = email.message_from_bytes(receipt.raw, policy=email.policy.default)
+    for part in ("plain", "html"):
+        text = msg.get_body((part,)).get_content()  # type: ignore[union-attr]
+        assert "https://" not in text and "www.evil" not in text and "x" * 100 not in text
+        assert "https[:]//evil.example/login.xlsx" in text
