@@ -43,6 +43,10 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
         utf8: str | None = data.decode("utf-8")
     except UnicodeDecodeError:
         utf8 = None
+        # Mostly UTF-8 with a few broken bytes (a truncated line, a stray byte): keep the text, mark the damage.
+        lenient = data.decode("utf-8", errors="replace")
+        if _has_thai(lenient) and lenient.count("\ufffd") <= max(3, len(lenient) // 20):
+            return lenient
     if utf8 is not None and (utf8.isascii() or _has_thai(utf8)):
         return utf8
     thai = data.decode("cp874", errors="replace")

@@ -74,7 +74,7 @@ def decode_header_value(value: object) -> str:
 def raw_header_text(value: str) -> str:
     """A header value as the sender wrote it (encoded words left encoded), with raw 8-bit bytes
     (RFC 6532 UTF-8, or cp874 from old clients) recovered instead of left as surrogates."""
-    if any("\udc80" <= ch <= "\udcff" for ch in value):
+    if _has_raw_bytes(value):
         return decode_bytes(value.encode("ascii", "surrogateescape"))
     return value
 
@@ -158,6 +158,8 @@ def _leaf(part: Message, out: ParsedMail, texts: list[str], htmls: list[str]) ->
         return
     payload = part.get_payload(decode=True)
     if isinstance(payload, bytes):
+        if not filename and not payload.strip():
+            return  # an empty part the sender did not attach: never name it in the receipt
         if not filename:
             ext = mimetypes.guess_extension(ctype) or ".bin"
             filename = f"unnamed{ext}"
@@ -188,6 +190,12 @@ def _collect_part(part: Message, out: ParsedMail, texts: list[str], htmls: list[
                 out.forwarded.append(Forwarded(sender_identity([str(inner.get("From", ""))])[0],
                                                str(inner.get("Message-ID", "")).strip(), text))
         return
+    if part.get_content_maintype() == "multipart" and not part.is_multipart():
+        # A multipart without its boundary lines (or an empty one): its body is text, not a file.
+        text = _part_text(part)
+        if text.strip():
+            texts.append(text)
+        return
     if part.is_multipart():
         if depth >= MAX_NESTING:
             out.defects.append("MIME nesting too deep")
@@ -204,6 +212,24 @@ def _headers_only(raw: bytes) -> Message:
     return email.message_from_bytes(head + b"\r\n\r\n", policy=email.policy.compat32)
 
 
+def _has_raw_bytes(value: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in value)
+
+
+def recover_raw_headers(msg: Message) -> None:
+    """Headers written as raw 8-bit bytes (RFC 6532 UTF-8, or cp874 from old Outlook/Thunderbird setups)
+    decoded in place (UTF-8, then cp874), in every part: compat32 would otherwise turn them into U+FFFD
+    wherever they are read (subject, filenames, From). Encoded words are left as they are."""
+    for part in msg.walk():
+        items = list(part.raw_items())
+        if not any(_has_raw_bytes(v) for _, v in items if isinstance(v, str)):
+            continue
+        for name in {k for k, _ in items}:
+            del part[name]
+        for name, value in items:  # the same order (Authentication-Results above Received matters)
+            part[name] = raw_header_text(value) if isinstance(value, str) else value
+
+
 def parse_message(raw: bytes, *, body: bool = True) -> ParsedMail:
     """Parse raw bytes; never raises for malformed input (defects are recorded instead).
 
@@ -214,6 +240,10 @@ def parse_message(raw: bytes, *, body: bool = True) -> ParsedMail:
     except RecursionError:  # thousands of nested parts: the stdlib parser recurses; keep the headers
         msg = _headers_only(raw)
         msg.defects.append(email.errors.MessageDefect("MIME nesting too deep to parse"))
+    try:
+        recover_raw_headers(msg)
+    except RecursionError:  # deeply nested parts: the headers stay as they are
+        pass
     headers: dict[str, str] = {}
     for key, value in msg.items():
         headers.setdefault(key.lower(), str(value))

@@ -331,7 +331,9 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: 
     result.files, result.problems = doc.files, list(doc.problems) + unit_problems
     result.scans_pending = bool(doc.scans)
     result.reply_to = mail.from_addr
-    nil = nil_statement(mail.text) or bool(doc.memo_nil) or any(
+    # A subject can state it too ("ไม่มีข้อร้องเรียน ประจำเดือนตุลาคม 2569"), unless it quotes our own subject.
+    nil = nil_statement(mail.text) or (not find_tag_period(mail.subject) and nil_statement(mail.subject)) or bool(
+        doc.memo_nil) or any(
         nil_statement(f.text) for f in mail.forwarded
         if f.from_addr not in ctx.own_addresses and not f.message_id.startswith("<cr.")
     ) or any(nil_statement(t) for t in doc.forwarded_text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from html.parser import HTMLParser
 
 from scoring.periods import thai_digits_to_arabic
@@ -146,38 +147,75 @@ def strip_quoted(text: str) -> str:
 _NIL_PATTERNS = [
     r"ไม่มี(?:ข้อ|เรื่อง|ผู้)?ร้องเรียน",
     r"ไม่พบ(?:ข้อ|เรื่อง)?ร้องเรียน",
-    r"ไม่มี(?:ข้อ|เรื่อง)?ร้องเรียน",
     r"ไม่ได้รับ(?:ข้อ|เรื่อง)?ร้องเรียน",
-    r"ไม่มีข้อร้องเรียน(?:/|และ|,)?ข้อเสนอแนะ",
     r"\bno\s{1,3}complaints?\b",
     r"\bnil\s{1,3}report\b",
     r"\bnothing\s{1,3}to\s{1,3}report\b",
 ]
 _NIL = re.compile("|".join(_NIL_PATTERNS), re.IGNORECASE)
-# "…but there were 2 suggestions": cases reported alongside a "no complaints" sentence.
-# Bounded repeats only (the text is also whitespace-collapsed first): linear on hostile text.
-_CASES = re.compile(
-    r"(?:แต่|but)\s{0,3}(?:มี|there\s{1,3}(?:was|were)|had)"
-    r"|(?:มี|จำนวน|received)\s{0,3}(?:ข้อ|เรื่อง|ความ)?(?:ร้องเรียน|เสนอแนะ|คิดเห็น|ชมเชย|suggestion|opinion|compliment)s?"
-    r"\s{0,3}(?:จำนวน\s{0,3})?[1-9]\d{0,6}"
-    r"|[1-9]\d{0,6}\s{0,3}(?:เรื่อง|ราย|cases?|suggestions?|compliments?)",
+_CATEGORY = r"(?:ข้อ|เรื่อง|ความ)?(?:ร้องเรียน|เสนอแนะ|คิดเห็น|ชมเชย)|complaints?|suggestions?|opinions?|compliments?"
+# A count the text states, on one line (never across lines: "วันที่ 9 ตุลาคม 2569\nเรื่อง …" in a memo's
+# header is a year and a field name, not "2569 cases"). Bounded repeats only: linear on hostile text.
+_COUNT = rf"(?:{_CATEGORY})[ \t]{{0,3}}(?:จำนวน[ \t]{{0,3}})?(\d{{1,4}}|-|–)[ \t]{{0,3}}(?:เรื่อง|ราย|ครั้ง|cases?)?"
+_STATED_COUNT = re.compile(
+    rf"{_COUNT}"
+    r"|จำนวน[ \t]{0,3}(\d{1,4})[ \t]{0,3}(?:เรื่อง|ราย)"
+    r"|(\d{1,4})[ \t]{1,3}(?:cases|complaints|suggestions|compliments)",
     re.IGNORECASE,
 )
-
+# "…แต่มีข้อเสนอแนะ" / "…but there were …": cases reported alongside a "no complaints" sentence.
+_BUT_SOME = re.compile(r"(?:แต่|but)[ \t]{0,3}(?:มี(?!อย่าง)|there[ \t]{1,3}(?:was|were)|had)", re.IGNORECASE)
 
 # "หากไม่มีข้อร้องเรียน ให้ตอบกลับ…" (if there are none, reply…) is an instruction, not a statement.
 _CONDITIONAL = re.compile(r"(?:หาก|ถ้า|กรณี|ในกรณีที่|if|in\s{1,3}case)\s{0,3}(?:ท่าน|หน่วยงาน)?\s{0,3}$", re.IGNORECASE)
+
+
+def normalize_text(text: str) -> str:
+    """Text as a person reads it: NFC, control characters dropped (Thai PDF producers put U+0003 after
+    sara am), OCR's nikhahit + sara aa folded, Thai digits as Arabic."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    text = text.replace("\u0e4d\u0e32", "\u0e33").replace("\u0e4d \u0e32", "\u0e33")
+    return thai_digits_to_arabic(text)
 
 
 def _stated(text: str) -> bool:
     return any(not _CONDITIONAL.search(text[max(0, m.start() - 20):m.start()]) for m in _NIL.finditer(text))
 
 
+def _counts_in(line: str) -> tuple[bool, bool]:
+    """(a positive count is stated, a zero count for complaints is stated) on one body line."""
+    positive = zero_complaints = False
+    for m in _STATED_COUNT.finditer(line):
+        value = next((g for g in m.groups() if g is not None), "")
+        if value.isdigit() and int(value) > 0:
+            positive = True
+        elif "ร้องเรียน" in m.group(0) or "complaint" in m.group(0).lower():
+            zero_complaints = True
+    return positive, zero_complaints
+
+
 def nil_statement(text: str) -> bool:
-    """Does the sender's own text say there were no complaints (and report no cases)?"""
-    own = thai_digits_to_arabic(strip_quoted(text))
-    squashed = re.sub(r"[ \t\u200b]+", "", own)
-    spaced = re.sub(r"\s+", " ", own)
-    if not (_stated(squashed) or _stated(spaced)):
-        return False
-    return not (_CASES.search(squashed) or _CASES.search(spaced))
+    """Does the sender's own text say there were no complaints (and report no cases)?
+
+    1. Normalise, and keep the sender's own text (quoted replies removed).
+    2. Read line by line: a count is one the text states on one line, next to a category or "จำนวน" (an
+       official memo's header — "วันที่ 9 ตุลาคม 2569" above "เรื่อง …" — holds numbers that are not counts).
+    3. "No complaints" is said in words (ไม่มีข้อร้องเรียน, no complaints) or as a zero count for complaints
+       ("ข้อร้องเรียน จำนวน 0 เรื่อง", "ข้อร้องเรียน - เรื่อง"), outside an instruction ("หากไม่มี…").
+    4. It is not a nil report when any line states a positive count or "…but there were …".
+    """
+    own = normalize_text(strip_quoted(text))
+    said = positive = False
+    for raw_line in own.split("\n"):
+        line = " ".join(raw_line.split())
+        if not line:
+            continue
+        squashed = line.replace(" ", "").replace("\u200b", "")
+        said = said or _stated(squashed) or _stated(line)
+        if _BUT_SOME.search(line) or _BUT_SOME.search(squashed):
+            positive = True
+        line_positive, zero = _counts_in(line)
+        positive = positive or line_positive
+        said = said or zero
+    return said and not positive

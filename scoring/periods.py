@@ -154,6 +154,7 @@ _NAMED = re.compile(
     re.IGNORECASE,
 )
 _NUMERIC = re.compile(r"(?<![\d/.\-])(\d{1,2})\s{0,3}[/\-.]\s{0,3}(\d{4})(?![\d/.\-])")
+_DAY_BEFORE = re.compile(r"(?<!\d)(?:[1-9]|[12]\d|3[01])[ \t]{1,2}$")
 _ISO = re.compile(r"(?<![\d/.\-])(\d{4})-(\d{2})(?![\d/.\-])")
 
 
@@ -180,6 +181,8 @@ def find_periods(text: str) -> list[Period]:
             found.append((m.start(), p))
     for m in _NAMED.finditer(text):
         month = month_from_name(m.group(1))
+        if month and _DAY_BEFORE.search(text, max(0, m.start() - 6), m.start()):
+            continue  # "9 ตุลาคม 2569" is a date (a memo's วันที่), not the month reported on
         if month:
             p = _valid(normalize_year(int(m.group(2))), month)
             if p:

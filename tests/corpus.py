@@ -278,6 +278,49 @@ case("from_unquoted_address_as_display_name", held())(
 # Decoding encoded words before parsing the address turned the display name into the unit's address.
 case("from_encoded_word_display_name", held())(
     lambda: _raw_from("From: =?utf-8?q?hpc01=40anamai.example.go.th?= <attacker@evil.example>\r\n"))
+def _raw_8bit(encoding: str, filename: bool = False) -> bytes:
+    """Headers as raw 8-bit bytes (RFC 6532 UTF-8, or cp874 from old Outlook/Thunderbird setups)."""
+    subject = "รายงาน" if filename else "ไม่มีข้อร้องเรียน ประจำเดือนตุลาคม 2569"
+    body = "ตามแนบครับ" if filename else "เรียน สลก. ตามหัวเรื่องครับ"
+    head = (f"From: {U1}\r\nTo: {SECRETARIAT}\r\nSubject: {subject}\r\nDate: {format_datetime(ARRIVE)}\r\n"
+            f"Message-ID: <raw.{encoding}.{int(filename)}@{DOMAIN}>\r\nMIME-Version: 1.0\r\n")
+    if not filename:
+        return (head + "Content-Type: text/plain; charset=utf-8\r\n\r\n").encode(encoding) + body.encode() + b"\r\n"
+    form = complaint_02(NAME1, None, {})
+    import base64
+    return (head + 'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+            'Content-Type: text/plain; charset=utf-8\r\n\r\n').encode(encoding) + body.encode() + (
+        '\r\n--b\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet; '
+        'name="Complaint_02 ต.ค. 69.xlsx"\r\nContent-Disposition: attachment; filename="Complaint_02 ต.ค. 69.xlsx"\r\n'
+        "Content-Transfer-Encoding: base64\r\n\r\n").encode(encoding) + base64.encodebytes(form) + b"\r\n--b--\r\n"
+
+
+# "ไม่มีข้อร้องเรียน ประจำเดือนตุลาคม 2569" in a raw header became U+FFFD and filed under the arrival month.
+for _enc in ("utf-8", "cp874"):
+    case(f"raw_8bit_subject_{_enc.replace('-', '')}", report("HPC01", "2026-10", "text", nil=True, status="late",
+                                                              kind="nil"))(lambda e=_enc: _raw_8bit(e))
+    case(f"raw_8bit_filename_{_enc.replace('-', '')}", report("HPC01", "2026-10", "text", c02=0, status="late",
+                                                               kind="nil"))(lambda e=_enc: _raw_8bit(e, True))
+def _broken_mime(body: bytes) -> bytes:
+    return (f"From: {U1}\r\nTo: {SECRETARIAT}\r\nSubject: =?utf-8?b?4Lij4Liy4Lii4LiH4Liy4LiZ?=\r\n"
+            f"Date: {format_datetime(ARRIVE)}\r\nMessage-ID: <broken.{len(body)}@{DOMAIN}>\r\nMIME-Version: 1.0\r\n"
+            ).encode() + body
+
+
+NIL_UTF8 = "ไม่มีข้อร้องเรียนครับ".encode()
+_NIL_REPORT = report("HPC01", "2026-11", "arrival", nil=True, status="on_time", kind="nil")
+# A multipart whose boundary lines are missing: its body is the text (it was "unnamed.bin").
+case("multipart_without_boundaries", _NIL_REPORT)(lambda: _broken_mime(
+    b"Content-Type: multipart/mixed; boundary=zzz\r\n\r\n" + NIL_UTF8 + b"\r\n"))
+# Invalid UTF-8 in a nil body: the statement survives, the broken bytes are marked.
+case("nil_body_invalid_utf8", _NIL_REPORT)(lambda: _broken_mime(
+    b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + NIL_UTF8
+    + b" \xff\xfe\r\n"))
+# An empty forwarded multipart: no phantom file in the receipt.
+case("empty_forwarded_multipart", _NIL_REPORT)(lambda: _broken_mime(
+    b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'
+    + NIL_UTF8 + b'\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nContent-Type: multipart/mixed; boundary="c"\r\n'
+    b"\r\n--c--\r\n--b\r\nContent-Type: multipart/alternative; boundary=d\r\n\r\n--d--\r\n--b--\r\n"))
 case("from_two_headers", held())(lambda: _raw_from(f"From: {U1}\r\nFrom: attacker@evil.example\r\n"))
 case("from_two_addresses", held())(lambda: _raw_from(f"From: {U1}, attacker@evil.example\r\n"))
 case("from_unparseable", held())(lambda: _raw_from(f"From: {U1} <<attacker@evil.example\r\n"))

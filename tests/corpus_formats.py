@@ -185,7 +185,8 @@ def _() -> bytes:
 @case("tis620_quoted_printable_subject", report("HPC01", "2026-11", "text", nil=True, status="on_time", kind="nil"))
 def _() -> bytes:
     import quopri
-    subject = "=?TIS-620?Q?" + quopri.encodestring("รายงานประจำเดือนพฤศจิกายน 2569".encode("tis-620"), header=True).decode() + "?="
+    encoded = quopri.encodestring("รายงานประจำเดือนพฤศจิกายน 2569".encode("tis-620"), header=True).replace(b"=\n", b"")
+    subject = "=?TIS-620?Q?" + encoded.decode() + "?="
     body = "ไม่มีข้อร้องเรียนค่ะ".encode("tis-620")
     head = (f"From: {U1}\r\nTo: {SECRETARIAT}\r\nSubject: {subject}\r\nDate: {format_datetime(ARRIVE)}\r\n"
             "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=x-windows-874\r\n"

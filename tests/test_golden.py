@@ -63,6 +63,7 @@ def test_golden_message(name: str, make_app, db_url: str) -> None:  # type: igno
         assert subs == []
         return
     [sub] = subs
+    assert not any(f.filename == "unnamed.bin" for f in result.files)  # never a part the sender did not attach
     assert (sub.c01_rows if sub.has_c01 else None) == expected["c01_rows"]
     assert (sub.c02_total if sub.has_c02 else None) == expected["c02_total"]
     assert sub.nil_statement == expected["nil"]
