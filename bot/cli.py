@@ -19,7 +19,7 @@ from intake.lease import release
 from config.errors import ConfigError
 from config.settings import Settings, load_settings
 from config.units import UnitRegistry, load_registry
-from scoring.periods import Period, thai_short_datetime
+from scoring.periods import Period, thai_digits_to_arabic, thai_short_datetime, typed_year
 
 app = typer.Typer(help="Complaint report intake bot: reads the secretariat mailbox, stores reports, answers units.",
                   no_args_is_help=True, add_completion=False)
@@ -76,15 +76,19 @@ def setup_logging(fmt: str, level: int = logging.INFO) -> None:
 
 
 def parse_as_of(value: str | None, settings: Settings) -> datetime:
-    """A timestamp in ISO form; without an offset it is local time (Asia/Bangkok by default)."""
+    """A timestamp in ISO form, its year in either era (2569-11-25 is 2026-11-25); without an offset it is
+    local time (Asia/Bangkok by default)."""
     if not value:
         return datetime.now(settings.tz)
+    text = thai_digits_to_arabic(value.strip())
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
+        # The year is converted before parsing: BE 2567-02-29 exists (CE 2024) though 2567 is no leap year.
+        text = f"{typed_year(int(text[:4])):04d}{text[4:]}" if text[:4].isdigit() else text
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
         raise typer.BadParameter(
-            f"--as-of must be an ISO timestamp such as 2026-11-25T23:59:59, got {value!r}") from None
-    if len(value) <= 10:  # a bare date means the end of that day
+            f"{value!r}: give an ISO timestamp such as 2569-11-25T23:59:59 or 2026-11-25T23:59:59 ({exc})") from None
+    if len(text) <= 10:  # a bare date means the end of that day
         moment = datetime.combine(moment.date(), time(23, 59, 59))
     return moment if moment.tzinfo else moment.replace(tzinfo=settings.tz)
 
@@ -94,9 +98,18 @@ def parse_period(value: str | None, as_of: datetime, app_: App | None = None) ->
     if not value:
         return app_.period_in_focus(as_of) if app_ is not None else Period.of(as_of)
     try:
-        return Period.parse(value)
+        period = Period.parse(value)
+        typed_year(int(thai_digits_to_arabic(value.strip())[:4]))  # refuses years of neither era
+        return period
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        raise typer.BadParameter(f"{exc}; e.g. 2569-11 or 2026-11") from None
+
+
+def be_fiscal_year(value: int) -> int:
+    """--fiscal-year is always Buddhist Era (ปีงบประมาณ 2570); a Gregorian year is refused, never converted."""
+    if not 2500 <= value <= 2800:
+        raise typer.BadParameter(f"--fiscal-year is a Buddhist Era year such as 2570, got {value}")
+    return value
 
 
 def status_table(report: dict, app_: App) -> Table:

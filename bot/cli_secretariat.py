@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from bot.cli import _app, app, console, err_console, parse_as_of, parse_period
+from bot.cli import _app, app, be_fiscal_year, console, err_console, parse_as_of, parse_period
 from config.errors import ConfigError
 from config.settings import require_secret_key
 from intake.errors import IntakeError
@@ -98,9 +98,8 @@ def score(fiscal_year: Annotated[int, typer.Option("--fiscal-year", help="Buddhi
     """Fiscal-year scores per unit: months due, on time, late, missing, exempt, score and level."""
     from bot.status import scores
 
+    be_fiscal_year(fiscal_year)
     a = _app()
-    if fiscal_year < 2400:
-        raise typer.BadParameter("--fiscal-year is a Buddhist Era year, e.g. 2570")
     moment = parse_as_of(as_of, a.settings)
     with a.sessions() as s:
         _, _, results = scores(a, s, fiscal_year, moment)
@@ -237,6 +236,7 @@ def evidence(unit: Annotated[str, typer.Option("--unit")],
     """A unit's originals and receipts for a fiscal year, a summary workbook and a SHA-256 manifest."""
     from bot.evidence import build_evidence
 
+    be_fiscal_year(fiscal_year)  # before anything opens or writes
     a = _app()
     n = build_evidence(a, _unit(a, unit), fiscal_year, parse_as_of(as_of, a.settings), out)
     console.print(f"wrote {out}: {n} files (verify with: unzip -p {out} manifest-sha256.txt)")

@@ -108,12 +108,21 @@ def send_digest(app: App, period: Period, as_of: datetime, key: str, to: list[st
         return queue_digest(app, s, period, as_of, key, to)
 
 
+def blank_forms_for_mail() -> tuple[tuple[str, bytes], ...]:
+    """The blank Complaint_01 and Complaint_02 (the same files as `complaint-bot template`)."""
+    from intake.blank_forms import complaint_01, complaint_02
+
+    return (("Complaint_01.xlsx", complaint_01()), ("Complaint_02.xlsx", complaint_02()))
+
+
 def run_cycle(app: App, as_of: datetime) -> CycleReport:
     """The scheduler's job: queue what is due now. Safe to run as often as you like."""
     report = CycleReport()
     with app.sessions.begin() as s:
+        forms: tuple[tuple[str, bytes], ...] = ()
         for notice in plan_notices(app, s, as_of):
-            if enqueue_notice(s, notice, app.mail, datetime.now(UTC)):
+            forms = forms or blank_forms_for_mail()  # built once, only when a notice is due
+            if enqueue_notice(s, notice, app.mail, datetime.now(UTC), forms):
                 report.notices.append(notice)
     for slot in due_slots(app, as_of):
         if slot.kind == "digest" and send_digest(app, slot.period, as_of, f"digest:{slot.period}"):

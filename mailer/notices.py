@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from config.msgid import make_message_id
-from mailer.compose import build_message
+from mailer.compose import OutgoingAttachment, build_message
 from mailer.outbox import Envelope, enqueue
 from mailer.receipts import MailContext
 from mailer.render import render
@@ -40,13 +40,19 @@ def notice_context(notice: Notice, ctx: MailContext) -> dict[str, object]:
     }
 
 
-def enqueue_notice(session: Session, notice: Notice, ctx: MailContext, now: datetime) -> bool:
-    """Render and enqueue; False when this notice was queued before (the job ran again)."""
+XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def enqueue_notice(session: Session, notice: Notice, ctx: MailContext, now: datetime,
+                   forms: tuple[tuple[str, bytes], ...] = ()) -> bool:
+    """Render and enqueue; False when this notice was queued before (the job ran again). `forms` are the
+    blank Complaint_01 and Complaint_02 (filename, bytes), attached so a clerk can fill them in and reply."""
     message_id = make_message_id(ctx.secret, ctx.domain, notice.kind, notice.unit_code, str(notice.period), notice.key)
     rendered = render(notice.kind, notice_context(notice, ctx), ctx.templates_dir)
     raw = build_message(from_addr=ctx.from_addr, from_name=ctx.from_name, to=list(notice.to),
                         subject=rendered.subject, text=rendered.text, html=rendered.html, message_id=message_id,
-                        date=now, auto_submitted="auto-generated")
+                        date=now, auto_submitted="auto-generated",
+                        attachments=[OutgoingAttachment(name, data, *XLSX) for name, data in forms])
     env = Envelope(key=notice.key, kind=notice.kind, recipients=list(notice.to), subject=rendered.subject,
                    message_id=message_id, raw=raw, unit_code=notice.unit_code, period=str(notice.period))
     return enqueue(session, env, now, ctx.limits) is not None

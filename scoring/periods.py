@@ -56,6 +56,15 @@ def normalize_year(year: int) -> int:
     return year
 
 
+def typed_year(year: int) -> int:
+    """The Gregorian year a person meant by a four-digit year they typed: above 2400 it is Buddhist Era
+    (2569 is 2026). Anything outside 1990-2200 after that is refused (ValueError with the hint)."""
+    ce = year - BE_OFFSET if year > 2400 else year
+    if not 1990 <= ce <= 2200:
+        raise ValueError(f"year {year} is neither a Buddhist Era year (e.g. 2569) nor a Gregorian one (e.g. 2026)")
+    return ce
+
+
 @dataclass(frozen=True, order=True)
 class Period:
     year: int  # Gregorian

@@ -124,3 +124,19 @@ def test_status_table_and_maildir_poll(workdir: Path) -> None:
     assert "1 sent" in result.output and len(list((workdir / "sent").glob("*.eml"))) == 1
     result = runner.invoke(cli, ["status", "--period", "2026-11", "--as-of", "2026-11-30"], env=env)
     assert result.exit_code == 0 and "on_time" in result.output and "missing" in result.output
+
+
+def test_every_year_a_person_types_is_read_as_meant_or_refused(workdir: Path) -> None:
+    """SPEC.md, Periods: one rule for --as-of, --period, --received and --fiscal-year."""
+    be = json.loads(runner.invoke(cli, ["status", "--as-of", "2569-11-20T10:00", "--json"]).output)
+    ce = json.loads(runner.invoke(cli, ["status", "--as-of", "2026-11-20T10:00", "--json"]).output)
+    assert be == ce and be["period"] == "2026-11" and {u["status"] for u in be["units"]} == {"pending"}
+    plan = json.loads(runner.invoke(cli, ["remind", "--dry-run", "--json", "--as-of", "2569-11-26T09:30"]).output)
+    assert plan["reminders"] and {r["period"] for r in plan["reminders"]} == {"2026-11"}
+    assert runner.invoke(cli, ["status", "--as-of", "2567-02-29", "--json"]).exit_code == 0  # BE 2567 = CE 2024, leap
+    for args in (["status", "--as-of", "3112-11-20"], ["status", "--period", "3112-11"],
+                 ["evidence", "--unit", "HPC01", "--fiscal-year", "2027", "--out", "e.zip"],
+                 ["score", "--fiscal-year", "2027"]):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 2 and ("2569" in result.output or "2570" in result.output), (args, result.output)
+    assert not (workdir / "e.zip").exists()

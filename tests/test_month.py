@@ -13,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.cycle import run_cycle
+from intake.forms import read_forms
 from bot.samples import forms, make_mail, sample_cases
 from bot.service import flush_outbox, poll_once
 from bot.status import status_report
@@ -86,6 +87,10 @@ def test_a_month(dovecot, imap_user, smtp, db_url, make_app, tmp_path) -> None: 
     assert reminders["U05"]["To"] == f"c05@{DOMAIN}"
     assert "[CR-2569-11]" in reminders["U03"]["Subject"] and reminders["U03"]["Auto-Submitted"] == "auto-generated"
     assert "25 พฤศจิกายน 2569" in reminders["U03"].get_body(("plain",)).get_content()
+    # The blank forms travel with every reminder (the same files as `complaint-bot template`), readable as forms.
+    attached = {a.get_filename(): a.get_content() for a in reminders["U03"].iter_attachments()}
+    assert sorted(attached) == ["Complaint_01.xlsx", "Complaint_02.xlsx"]
+    assert [f.form for f in read_forms("Complaint_01.xlsx", attached["Complaint_01.xlsx"])] == ["complaint_01"]
     assert month.tick(bkk(2026, 11, 18, 9, 5)) == []  # the job runs again: nothing twice
 
     # Replies to reminders: nil by text (the quoted reminder says "ไม่มีข้อร้องเรียน" too), forms attached,
