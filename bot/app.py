@@ -72,6 +72,7 @@ class App:
         s = self.settings
         return MailContext(from_addr=s.secretariat_email, from_name="สำนักงานเลขานุการกรม (ระบบรับรายงานอัตโนมัติ)",
                            secret=s.secret_key, domain=s.message_id_domain, tz=s.tz,
+                           contact=s.secretariat_contact,
                            limits=RateLimits(receipt=s.receipts_per_sender_per_hour,
                                              digest=s.digests_per_recipient_per_hour, total=s.mail_per_hour))
 

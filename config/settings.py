@@ -82,6 +82,7 @@ class Settings:
     heartbeat_url: str | None = None
     mailbox_alert_minutes: int = 60
     env_file: Path | None = None  # the .env these settings were read from, if any
+    secretariat_contact: str = ""  # closes every mail a unit reads: who to call
     parser_memory_mb: int = 1024  # address space of each attachment-parser worker
     parser_seconds: int = 30  # wall-clock limit per attachment (CPU limit: two thirds of it)
     parser_workers: int = 2
@@ -340,6 +341,7 @@ def settings_from_mapping(env: Mapping[str, str], base_dir: Path | None = None) 
         retention_months=_int(env, "RETENTION_MONTHS", 24, 1, 240),
         heartbeat_url=env.get("HEARTBEAT_URL", "").strip() or None,
         mailbox_alert_minutes=_int(env, "MAILBOX_ALERT_MINUTES", 60, 1, 10080),
+        secretariat_contact=" ".join(env.get("SECRETARIAT_CONTACT", "").split())[:200],
         parser_memory_mb=_int(env, "PARSER_MEMORY_MB", 1024, 256, 65536),
         parser_seconds=_int(env, "PARSER_SECONDS", 30, 3, 3600),
         parser_workers=_int(env, "PARSER_WORKERS", 2, 1, 64),

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import base64
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.header import Header
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -23,8 +23,36 @@ class OutgoingAttachment:
 
 
 def _header(text: str) -> str:
-    """RFC 2047 words for non-ASCII header text (Thai subjects and names), folded at 76 columns."""
-    return text if text.isascii() else Header(text, "utf-8").encode(maxlinelen=76)
+    """RFC 2047 words for non-ASCII header text (Thai subjects and names), folded between words.
+
+    Each encoded word ends at a grapheme boundary (never before a Thai vowel or tone mark) and stays under
+    75 characters; adjacent words are joined by folding whitespace, which decoders drop.
+    """
+    if text.isascii():
+        return text
+    words: list[str] = []
+    chunk = ""
+    for ch in text:
+        if chunk and len((chunk + ch).encode("utf-8")) > 42 and unicodedata.category(ch) not in ("Mn", "Mc"):
+            words.append(chunk)
+            chunk = ""
+        chunk += ch
+    words.append(chunk)
+    return "\r\n ".join("=?utf-8?b?" + base64.b64encode(w.encode("utf-8")).decode("ascii") + "?=" for w in words)
+
+
+def _display_name(name: str) -> str:
+    """A Thai display name as encoded words split only after spaces (each space kept inside its word).
+
+    Not formataddr: it puts encoded words inside a quoted string, where clients show the folds as spaces
+    ("…เลขานุกา รกรม") or do not decode them. Some decoders (Python's own, some webmail) also keep the
+    whitespace between encoded words of a name: splitting only where the name has a space means that
+    costs at most a doubled space, never a word cut in two. A single long word may exceed RFC 2047's
+    75 characters; mail clients decode it whole.
+    """
+    words = [w + " " for w in name.split(" ")]
+    words[-1] = words[-1][:-1]
+    return "\r\n ".join("=?utf-8?b?" + base64.b64encode(w.encode("utf-8")).decode("ascii") + "?=" for w in words if w)
 
 
 def build_message(*, from_addr: str, from_name: str, to: Sequence[str], subject: str, text: str, html: str,
@@ -47,7 +75,8 @@ def build_message(*, from_addr: str, from_name: str, to: Sequence[str], subject:
             file_part.set_type(f"{att.maintype}/{att.subtype}")
             file_part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", att.filename))
             msg.attach(file_part)
-    msg["From"] = formataddr((_header(from_name), from_addr)) if from_name else from_addr
+    msg["From"] = f"{_display_name(from_name)} <{from_addr}>" if from_name and not from_name.isascii() else (
+        formataddr((from_name, from_addr)) if from_name else from_addr)
     msg["To"] = ", ".join(to)
     msg["Subject"] = _header(subject)
     msg["Date"] = format_datetime(date)

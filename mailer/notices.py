@@ -36,7 +36,7 @@ def notice_context(notice: Notice, ctx: MailContext) -> dict[str, object]:
         "unit_name": notice.unit_name, "unit_code": notice.unit_code, "period": notice.period.thai(),
         "tag": notice.period.tag, "deadline": thai_datetime(notice.deadline.astimezone(ctx.tz)),
         "deadline_date": thai_date(notice.deadline.astimezone(ctx.tz).date()), "days_left": notice.days_left,
-        "missing": list(notice.missing), "reply_to": ctx.from_addr,
+        "missing": list(notice.missing), "reply_to": ctx.from_addr, "contact": ctx.contact,
     }
 
 

@@ -49,6 +49,7 @@ class MailContext:
     tz: ZoneInfo
     templates_dir: Path | None = None
     limits: RateLimits = RateLimits()
+    contact: str = ""  # how a unit reaches the secretariat (SECRETARIAT_CONTACT), closing every mail
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,8 @@ class ReceiptInfo:
     original_subject: str = ""
 
 
-def receipt_context(info: ReceiptInfo, tz: ZoneInfo) -> dict[str, object]:
-    local = (lambda d: thai_datetime(d.astimezone(tz)) if d else "")
+def receipt_context(info: ReceiptInfo, ctx: MailContext) -> dict[str, object]:
+    local = (lambda d: thai_datetime(d.astimezone(ctx.tz)) if d else "")
     return {
         "situation": info.situation,
         "reference": info.reference,
@@ -96,6 +97,7 @@ def receipt_context(info: ReceiptInfo, tz: ZoneInfo) -> dict[str, object]:
         "errors": [plain(m, 500) for s, m in info.problems if s == "error"],
         "warnings": [plain(m, 500) for s, m in info.problems if s != "error"],
         "original_subject": plain(info.original_subject, 120),
+        "contact": ctx.contact,
     }
 
 
@@ -117,7 +119,7 @@ def enqueue_receipt(session: Session, info: ReceiptInfo, ctx: MailContext, now: 
     """Render and enqueue; False when a receipt for this message exists already."""
     period = str(info.period) if info.period else None
     message_id = make_message_id(ctx.secret, ctx.domain, "receipt", info.unit_code, period, info.key)
-    rendered = render("receipt", receipt_context(info, ctx.tz), ctx.templates_dir)
+    rendered = render("receipt", receipt_context(info, ctx), ctx.templates_dir)
     raw = build_message(
         from_addr=ctx.from_addr, from_name=ctx.from_name, to=[info.to], subject=rendered.subject,
         text=rendered.text, html=rendered.html, message_id=message_id, date=now,

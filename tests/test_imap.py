@@ -76,7 +76,7 @@ def test_poll_stores_marks_and_answers(dovecot, imap_user, smtp, db_url, make_ap
     late = got[f"hpc02@{DOMAIN}"]
     assert "[CR-2569-11]" in late["Subject"] and "ล่าช้า" in late["Subject"]
     assert late["Auto-Submitted"] == "auto-replied" and late["In-Reply-To"]
-    assert "26 พฤศจิกายน 2569 เวลา 00:00:00 น." in late.get_body(("plain",)).get_content()
+    assert "26 พฤศจิกายน 2569 เวลา 00.00 น." in late.get_body(("plain",)).get_content()
     assert flush_outbox(app).sent == 0  # nothing is sent twice
 
 

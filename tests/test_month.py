@@ -178,7 +178,7 @@ def _check_digest_workbook(digest: EmailMessage) -> None:
 
     summary = wb["สรุป"]
     assert summary["A1"].value == "สรุปการส่งรายงานการจัดการข้อร้องเรียน ประจำเดือนพฤศจิกายน 2569"
-    assert summary["A2"].value == "กำหนดส่ง 25 พฤศจิกายน 2569 เวลา 23:59:59 น."
+    assert summary["A2"].value == "กำหนดส่ง 25 พฤศจิกายน 2569 เวลา 23.59.59 น."
     assert summary["A1"].font.name == "TH Sarabun New"
     counts = {summary.cell(row=r, column=1).value: summary.cell(row=r, column=2).value for r in range(6, 13)}
     # on time: U01-U05, U08; late: U09; exempt: U11; incomplete: U07; missing: U06, U10, U12-U20.
@@ -192,7 +192,7 @@ def _check_digest_workbook(digest: EmailMessage) -> None:
     assert units.freeze_panes == "A3" and units.auto_filter.ref == "A2:J22"
     assert [c.value for c in units[2]][:5] == ["รหัส", "หน่วยงาน", "สถานะ", "ประเภทรายงาน", "วันเวลาที่ครบถ้วน"]
     row = {units.cell(row=r, column=1).value: [c.value for c in units[r]] for r in range(3, 23)}
-    assert row["U01"][2:5] == ["ส่งครบถ้วนและตรงเวลา", "มีเรื่อง", "5 พฤศจิกายน 2569 เวลา 10:00:00 น."]
+    assert row["U01"][2:5] == ["ส่งครบถ้วนและตรงเวลา", "มีเรื่อง", "5 พฤศจิกายน 2569 เวลา 10.00 น."]
     assert row["U01"][5:9] == [1, 1, 0, 1]
     assert row["U09"][2] == "ส่งครบถ้วน แต่ล่าช้ากว่ากำหนด"
     assert row["U11"][2] == "ได้รับการยกเว้น"

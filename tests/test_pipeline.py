@@ -122,3 +122,23 @@ def test_blank_complaint_02_is_no_report(db_url, make_app) -> None:  # type: ign
     app = make_app(db_url)
     result = _send(app, bkk(2026, 11, 3), "แนบแบบฟอร์ม", attachments=[("Complaint_02.xlsx", complaint_02())])
     assert result.outcome == "no_report"
+
+
+def test_a_receipt_reads_as_a_thai_office_writes_it(db_url, make_app, smtp) -> None:  # type: ignore[no-untyped-def]
+    """Times as 10.05 น., a formal closing, the contact line from settings, and the sender's name decoded
+    whole by a strict parser (not '…เลขานุกา รกรม')."""
+    from bot.service import flush_outbox
+
+    app = make_app(db_url, SMTP_URL=smtp.url, SECRETARIAT_CONTACT="กลุ่มงานบริหารทั่วไป โทร. 0 2590 4000 ต่อ 1234")
+    raw = make_mail(sender=f"hpc01@{DOMAIN}", to=SECRETARIAT, subject="รายงาน", body="ไม่มีข้อร้องเรียนครับ",
+                    date_=bkk(2026, 11, 10, 10, 5))
+    process_one(app, Fetched(raw=raw, arrived_at=bkk(2026, 11, 10, 10, 5)))
+    assert flush_outbox(app).sent == 1
+    [captured] = smtp.handler.messages
+    text = captured.message.get_body(("plain",)).get_content()
+    html = captured.message.get_body(("html",)).get_content()
+    for body in (text, html):
+        assert "10 พฤศจิกายน 2569 เวลา 10.05 น." in body and "จึงเรียนมาเพื่อโปรดทราบ" in body
+        assert "ติดต่อสอบถาม: กลุ่มงานบริหารทั่วไป โทร. 0 2590 4000 ต่อ 1234" in body
+    name = captured.message["From"].addresses[0].display_name
+    assert "สำนักงานเลขานุการกรม" in name and "เลขานุกา รกรม" not in name
