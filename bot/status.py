@@ -48,7 +48,9 @@ def status_report(app: App, period: Period, as_of: datetime) -> dict[str, Any]:
         "kind": st.report.state.kind,
         "completed_at": _iso(st.report.state.completed_at, app),
         "counts": dict(st.report.counts),
-        "problems": [{"code": p.code, "severity": p.severity} for p in st.report.problems],
+        "problems": [{"code": p.code, "severity": p.severity} | (
+            {"arrived_at": _iso(p.arrived_at, app), "message": p.message} if p.arrived_at else {})
+            for p in st.report.problems],
     } for st in states]}
 
 

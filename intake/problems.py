@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 ERROR = "error"
@@ -14,9 +15,10 @@ class Problem:
     code: str
     severity: str
     message: str  # formal Thai, for the clerk: what is wrong and how to fix it
+    arrived_at: datetime | None = None  # set for a failed attempt: when the message that held it arrived
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"code": self.code, "severity": self.severity, "message": self.message}
 
 
 def where(filename: str, sheet: str | None = None, row: int | None = None) -> str:

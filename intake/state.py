@@ -6,13 +6,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.forms import THAI_CATEGORY
 from intake.models import InboundMessage, Submission
 from intake.problems import ERROR, WARNING, Problem
+from scoring.periods import thai_short_datetime
 from scoring.status import CATEGORIES, Part, PeriodState, fold
+
+
+BKK = ZoneInfo("Asia/Bangkok")  # how the attempt's time is written in its Thai message
 
 
 @dataclass
@@ -93,9 +98,36 @@ def period_reports(session: Session, period: str, as_of: datetime,
     for sub in session.scalars(query):
         grouped[sub.unit_code].append(sub)
     review = review_units(session, period, as_of)
+    attempts = failed_attempts(session, period, as_of, codes)
     out = {}
     for code in (codes if codes is not None else sorted(set(grouped) | review)):
-        out[code] = build_report(code, grouped.get(code, []), as_of, code in review)
+        out[code] = report = build_report(code, grouped.get(code, []), as_of, code in review)
+        if report.state.completed_at is None:  # not complete: show what was tried and why it failed
+            report.problems.extend(attempts.get(code, []))
+    return out
+
+
+ATTEMPT_CODES = ("unreadable_attachment", "encrypted_attachment", "archive_too_large", "sheet_too_large",
+                 "parser_limit", "unsupported_format", "unknown_template", "empty_form", "empty_attachment",
+                 "message_too_large", "too_many_files")
+
+
+def failed_attempts(session: Session, period: str, as_of: datetime,
+                    unit_codes: list[str] | None) -> dict[str, list[Problem]]:
+    """Messages of the period that held no usable report because a file could not be read: the
+    secretariat sees the attempt (when, which file, why) instead of a silent `missing`."""
+    query = select(InboundMessage.unit_code, InboundMessage.arrived_at, InboundMessage.problems).where(
+        InboundMessage.period == period, InboundMessage.outcome.in_(("no_report", "needs_review")),
+        InboundMessage.arrived_at <= as_of, InboundMessage.unit_code.is_not(None))
+    if unit_codes is not None:
+        query = query.where(InboundMessage.unit_code.in_(unit_codes))
+    out: dict[str, list[Problem]] = defaultdict(list)
+    for unit_code, arrived, problems in session.execute(query.order_by(InboundMessage.arrived_at)):
+        for p in problems or []:
+            if p.get("code") in ATTEMPT_CODES:
+                when = thai_short_datetime(arrived.astimezone(BKK))
+                out[unit_code].append(Problem(p["code"], "error", f"อีเมลเมื่อ {when} น.: {p.get('message', '')}",
+                                              arrived_at=arrived))
     return out
 
 

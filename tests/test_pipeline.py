@@ -142,3 +142,23 @@ def test_a_receipt_reads_as_a_thai_office_writes_it(db_url, make_app, smtp) -> N
         assert "ติดต่อสอบถาม: กลุ่มงานบริหารทั่วไป โทร. 0 2590 4000 ต่อ 1234" in body
     name = captured.message["From"].addresses[0].display_name
     assert "สำนักงานเลขานุการกรม" in name and "เลขานุกา รกรม" not in name
+
+
+def test_a_failed_attempt_shows_in_status_and_digest(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from bot.digest import digest_data
+
+    encrypted = (Path(__file__).parent / "data" / "files" / "c01_encrypted.xlsx").read_bytes()
+    app = make_app(db_url)
+    raw = make_mail(sender=f"hpc01@{DOMAIN}", to=SECRETARIAT, subject="รายงาน พ.ย. 69", body="ตามแนบ",
+                    date_=bkk(2026, 11, 20, 10, 2), attachments=[("Complaint_01.xlsx", encrypted)])
+    process_one(app, Fetched(raw=raw, arrived_at=bkk(2026, 11, 20, 10, 2)))
+    [row] = [u for u in status_report(app, Period(2026, 11), bkk(2026, 11, 30))["units"] if u["unit"] == "HPC01"]
+    assert row["status"] == "missing"
+    [attempt] = [p for p in row["problems"] if p["code"] == "encrypted_attachment"]
+    assert attempt["arrived_at"] == "2026-11-20T10:02:00+07:00" and "Complaint_01.xlsx" in attempt["message"]
+    with app.sessions() as s:
+        data = digest_data(app, s, Period(2026, 11), bkk(2026, 11, 30))
+    [unit] = [u for u in data.units if u.code == "HPC01"]
+    assert any(code == "encrypted_attachment" and "20 พ.ย. 69 10:02" in message for code, _, message in unit.problems)
