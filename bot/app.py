@@ -144,7 +144,8 @@ class App:
 def build_app(settings: Settings, *, need_registry: bool = True) -> App:
     """Check the secret key, open the database (migrating it to the newest schema), load the unit registry."""
     require_secret_key(settings)  # refused at start, not in the middle of a message
+    # Everything that can fail on configuration comes before the database is created or migrated.
+    registry = load_registry(settings.units_file) if need_registry else UnitRegistry([])
     engine = make_engine(settings.database_url)
     migrate(engine)
-    registry = load_registry(settings.units_file) if need_registry else UnitRegistry([])
     return App(settings=settings, engine=engine, sessions=make_sessionmaker(engine), registry=registry)

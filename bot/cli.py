@@ -32,12 +32,20 @@ STATUS_STYLE = {"on_time": "green", "late": "yellow", "incomplete": "magenta", "
                 "needs_review": "cyan", "pending": "white", "exempt": "dim"}
 
 
+CONFIG_HINT = ("settings come from .env in this folder and the environment (see .env.example); "
+               "`complaint-bot init` writes a commented .env and a registry to fill in")
+
+
+def _config_error(exc: ConfigError) -> typer.Exit:
+    err_console.print(f"[red]Configuration error:[/red] {exc}\n[dim]{CONFIG_HINT}[/dim]")
+    return typer.Exit(2)
+
+
 def _settings() -> Settings:
     try:
         return load_settings()
     except ConfigError as exc:
-        err_console.print(f"[red]Configuration error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        raise _config_error(exc) from None
 
 
 def _app(settings: Settings | None = None) -> App:
@@ -46,8 +54,18 @@ def _app(settings: Settings | None = None) -> App:
     try:
         return build_app(settings)
     except ConfigError as exc:
-        err_console.print(f"[red]Configuration error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        raise _config_error(exc) from None
+
+
+def _intake_app() -> App:
+    """The app for commands that read mail: a registry with mistakes is refused, naming the line."""
+    a = _app()
+    problems = a.registry.check()
+    if problems:
+        err_console.print("[red]The unit registry has mistakes; fix them before reading mail:[/red]\n"
+                          + "\n".join(f"  {p}" for p in problems) + f"\n[dim](in {a.settings.units_file})[/dim]")
+        raise typer.Exit(2)
+    return a
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -162,7 +180,7 @@ def poll(once: Annotated[bool, typer.Option("--once", help="Process what is wait
     """Read new messages from MAIL_SOURCE once, store them and queue receipts."""
     from bot.service import poll_once, read_pending_scans
 
-    a = _app()
+    a = _intake_app()
     source = a.source()
     try:
         if console.is_terminal:
@@ -213,7 +231,7 @@ def run() -> None:
     """The long-running worker: IMAP IDLE intake, receipts, scheduled jobs. Stops cleanly on SIGTERM."""
     from bot.runner import StopFlag, install_signal_handlers, run_forever
 
-    a = _app()
+    a = _intake_app()
     try:  # fail now, with a clear message, if MAIL_SOURCE or SMTP_URL is missing
         a.source()
         a.settings.smtp()
@@ -249,8 +267,7 @@ def _registry() -> tuple[Settings, UnitRegistry]:
     try:
         return settings, load_registry(settings.units_file)
     except ConfigError as exc:
-        err_console.print(f"[red]Configuration error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        raise _config_error(exc) from None
 
 
 @units_app.command("list")
@@ -271,10 +288,12 @@ def units_check() -> None:
     _, registry = _registry()
     problems = registry.check()
     for p in problems:
-        console.print(f"[yellow]•[/yellow] {p}")
+        console.print(f"[red]•[/red] {p}")
+    for w in registry.warnings():
+        console.print(f"[yellow]• note:[/yellow] {w}")
     if problems:
         raise typer.Exit(1)
-    console.print(f"[green]{len(registry.units)} units, no problems[/green]")
+    console.print(f"[green]{len(registry.units)} units, no mistakes[/green]")
 
 
 @app.command()

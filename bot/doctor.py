@@ -15,7 +15,7 @@ from pathlib import Path
 from config.db import current_revision, make_engine
 from config.errors import ConfigError
 from config.settings import Settings
-from config.units import load_registry
+from config.units import is_example_registry, load_registry
 
 
 @dataclass(frozen=True)
@@ -67,11 +67,30 @@ def check_registry(settings: Settings) -> list[Check]:
         registry = load_registry(settings.units_file)
     except ConfigError as exc:
         return [Check("unit registry", False, str(exc), "copy config/units.example.csv to UNITS_FILE and fill it in")]
+    if is_example_registry(settings.units_file):
+        return [Check("unit registry", False, f"{settings.units_file} is still the example registry",
+                      "replace the example rows with your units and their real sender addresses")]
     problems = registry.check()
     if problems:
         return [Check("unit registry", False, f"{len(problems)} problem(s): {problems[0]}",
                       "run `complaint-bot units check` and correct the CSV")]
-    return [Check("unit registry", True, f"{len(registry.active)} active unit(s), no problems")]
+    out = [Check("unit registry", True, f"{len(registry.active)} active unit(s), no problems")]
+    out += [Check("shared sender address", True, w, "fine if intended; the form header decides the unit", warning=True)
+            for w in registry.warnings()]
+    return out
+
+
+_PLACEHOLDERS = ("PASSWORD", "USER:PASSWORD", "mail.example.go.th")
+
+
+def check_placeholders(settings: Settings) -> list[Check]:
+    """Values still as in .env.example (a placeholder password or host) fail before any server is tried."""
+    out = []
+    for key, value in (("MAIL_SOURCE", settings.mail_source), ("SMTP_URL", settings.smtp_url)):
+        if value and any(p in value for p in _PLACEHOLDERS):
+            out.append(Check(f"{key} value", False, f"{key} still holds the example's placeholder",
+                             f"put the real server and password in {key} (see .env.example)"))
+    return out
 
 
 def check_imap(settings: Settings, timeout: float = 15) -> list[Check]:
@@ -225,7 +244,7 @@ def _short(exc: BaseException) -> str:
 
 
 CHECKS: tuple[Callable[[Settings], list[Check]], ...] = (
-    check_database, check_registry, check_imap, check_smtp, check_trust, check_templates, check_clock, check_disk)
+    check_database, check_registry, check_placeholders, check_imap, check_smtp, check_trust, check_templates, check_clock, check_disk)
 
 
 def run_checks(settings: Settings) -> list[Check]:

@@ -12,6 +12,7 @@ from config.errors import RegistryError
 
 _EMAIL = re.compile(r"^[a-z0-9._%+\-]+@[a-z0-9\-]+(\.[a-z0-9\-]+)+$")
 REQUIRED_COLUMNS = ("code", "name", "senders")
+EXAMPLE_REGISTRY = Path(__file__).parent / "units.example.csv"
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Unit:
     senders: tuple[str, ...]
     contacts: tuple[str, ...]
     active: bool = True
+    line: int = 0  # its line in the CSV file, for messages a person acts on
 
 
 def _addresses(cell: str) -> tuple[str, ...]:
@@ -64,19 +66,26 @@ class UnitRegistry:
         return self._by_code.get(found.group(1).upper()) if found else None
 
     def check(self) -> list[str]:
-        """Registry mistakes a person should fix, as readable sentences."""
+        """Registry mistakes a person must fix (intake refuses to start with them), one sentence each."""
         problems: list[str] = []
         for unit in self.units:
+            where = f"line {unit.line}, {unit.code}" if unit.line else unit.code
             if not unit.senders:
-                problems.append(f"{unit.code}: no sender addresses")
-            for addr in unit.senders + unit.contacts:
+                problems.append(f"{where}: no sender addresses")
+            for addr in dict.fromkeys(unit.senders + unit.contacts):
                 if not _EMAIL.match(addr):
-                    problems.append(f"{unit.code}: {addr!r} is not a valid e-mail address")
+                    problems.append(f"{where}: {addr!r} is not a valid e-mail address")
+        return problems
+
+    def warnings(self) -> list[str]:
+        """Things the product supports but a person should know: an address shared by several units."""
+        out = []
         for addr, units in self._by_sender.items():
             if len(units) > 1:
                 codes = ", ".join(u.code for u in units)
-                problems.append(f"{addr} is a sender for several units ({codes}); the form header must name the unit")
-        return problems
+                out.append(f"{addr} is a sender for several units ({codes}); its forms must name the unit, "
+                           "otherwise the message waits for a person")
+        return out
 
 
 def parse_registry(text: str, source: str = "units file") -> UnitRegistry:
@@ -98,8 +107,17 @@ def parse_registry(text: str, source: str = "units file") -> UnitRegistry:
         senders = _addresses(row.get("senders", ""))
         contacts = _addresses(row.get("contacts", "")) or senders
         active = row.get("active", "").lower() not in ("0", "false", "no", "n", "ไม่", "inactive")
-        units.append(Unit(code=code, name=row.get("name", code), senders=senders, contacts=contacts, active=active))
+        units.append(Unit(code=code, name=row.get("name", code), senders=senders, contacts=contacts, active=active,
+                          line=lineno))
     return UnitRegistry(units)
+
+
+def is_example_registry(path: Path) -> bool:
+    """The registry file is still the shipped example (copied, not filled in)."""
+    try:
+        return path.read_bytes().strip() == EXAMPLE_REGISTRY.read_bytes().strip()
+    except OSError:
+        return False
 
 
 def load_registry(path: Path) -> UnitRegistry:

@@ -57,12 +57,25 @@ def test_template_writes_a_form_the_reader_recognises(workdir: Path, form: str, 
 def test_units_list_and_check(workdir: Path) -> None:
     result = runner.invoke(cli, ["units", "list"], env={"COLUMNS": "200"})
     assert result.exit_code == 0 and "HPC01" in result.output
-    result = runner.invoke(cli, ["units", "check"])
-    assert result.exit_code == 1  # central@ serves DIV01 and DIV02: the check says so
-    assert "central@anamai.example.go.th is a sender for several units" in result.output
-    (workdir / "units.csv").write_text("code,name,senders\nA,หน่วย ก,not-an-address\n", encoding="utf-8")
-    result = runner.invoke(cli, ["units", "check"])
-    assert result.exit_code == 1 and "not a valid e-mail address" in result.output
+    result = runner.invoke(cli, ["units", "check"], env={"COLUMNS": "200"})
+    # central@ serves DIV01 and DIV02: supported (the form names the unit), so a note, not a mistake.
+    assert result.exit_code == 0 and "central@anamai.example.go.th is a sender for several units" in result.output
+    (workdir / "units.csv").write_text("code,name,senders\nA,หน่วย ก,a@x.example\nB,หน่วย ข,not-an-address\n",
+                                       encoding="utf-8")
+    result = runner.invoke(cli, ["units", "check"], env={"COLUMNS": "200"})
+    assert result.exit_code == 1 and result.output.count("not a valid e-mail address") == 1
+    assert "line 3, B" in result.output
+    # Reading mail with a broken registry is refused, naming the line; nothing is read or stored.
+    (workdir / "mail" / "new").mkdir(parents=True)
+    result = runner.invoke(cli, ["poll", "--once"], env={"MAIL_SOURCE": "maildir:mail", "COLUMNS": "200"})
+    assert result.exit_code == 2 and "line 3, B" in result.output
+
+
+def test_a_command_failing_on_configuration_writes_nothing(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SECRET_KEY")
+    result = runner.invoke(cli, ["poll", "--once"], env={"MAIL_SOURCE": "maildir:mail", "COLUMNS": "200"})
+    assert result.exit_code == 2 and ".env" in result.output and "init" in result.output
+    assert sorted(p.name for p in workdir.iterdir()) == ["units.csv"]  # no database, no key, no folders
 
 
 def test_bad_setting_is_named_at_start(workdir: Path) -> None:

@@ -77,6 +77,17 @@ def test_doctor_fails_a_readable_env_and_warns_without_authentication(workdir) -
     assert rows[".env permissions"][0] == "pass" and rows["sender authentication"][0] == "pass"
 
 
+def test_doctor_refuses_the_example_registry_and_placeholders_and_notes_shared_addresses(workdir) -> None:  # type: ignore[no-untyped-def]
+    example = (ROOT / "config" / "units.example.csv").read_text(encoding="utf-8")
+    (workdir / "units.csv").write_text(example, encoding="utf-8")
+    result, rows = _doctor({"MAIL_SOURCE": "imaps://u:PASSWORD@mail.example.go.th/INBOX", "SMTP_URL": "file:sent"})
+    assert rows["unit registry"][0] == "FAIL" and "example" in rows["unit registry"][1]
+    assert rows["MAIL_SOURCE value"][0] == "FAIL" and result.exit_code == 1
+    (workdir / "units.csv").write_text(UNITS, encoding="utf-8")  # central@ serves two units
+    result, rows = _doctor({"MAIL_SOURCE": "maildir:mail", "SMTP_URL": "file:sent"})
+    assert rows["unit registry"][0] == "pass" and rows["shared sender address"][0] == "warn"
+
+
 def test_the_database_and_its_wal_are_private(tmp_path) -> None:  # type: ignore[no-untyped-def]
     engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     migrate(engine)
