@@ -170,11 +170,13 @@ _BUT_SOME = re.compile(r"(?:แต่|but)[ \t]{0,3}(?:มี(?!อย่าง)
 _CONDITIONAL = re.compile(r"(?:หาก|ถ้า|กรณี|ในกรณีที่|if|in\s{1,3}case)\s{0,3}(?:ท่าน|หน่วยงาน)?\s{0,3}$", re.IGNORECASE)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # Unicode category Cc, but newline and tab
+
+
 def normalize_text(text: str) -> str:
     """Text as a person reads it: NFC, control characters dropped (Thai PDF producers put U+0003 after
     sara am), OCR's nikhahit + sara aa folded, Thai digits as Arabic."""
-    text = unicodedata.normalize("NFC", text)
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", text))
     text = text.replace("\u0e4d\u0e32", "\u0e33").replace("\u0e4d \u0e32", "\u0e33")
     return thai_digits_to_arabic(text)
 
