@@ -94,6 +94,28 @@ def check_sheet_ranges(filename: str, zf: zipfile.ZipFile) -> None:
             raise DocumentError(filename, "sheet_too_large", f"{info.filename} declares {rows} rows, {cells} cells")
 
 
+def _head(archive: zipfile.ZipFile, name: str, size: int = 65536) -> bytes:
+    """The first bytes of a member (streamed: a small manifest is read, a bomb is not inflated)."""
+    for info in archive.infolist():
+        if info.filename.replace("\\", "/") == name:
+            with archive.open(info) as member:
+                return member.read(size)
+    return b""
+
+
+def normalized_package(filename: str, data: bytes) -> bytes:
+    """A zip whose member names use backslashes (some Windows zip tools) rewritten with slashes, so that
+    readers find xl/workbook.xml; any other zip is returned as it is."""
+    zf = open_zip(filename, data)
+    if not any("\\" in i.filename for i in zf.infolist()):
+        return data
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in zf.infolist():
+            dst.writestr(info.filename.replace("\\", "/"), zf.read(info))
+    return out.getvalue()
+
+
 def sniff(filename: str, data: bytes) -> str:
     """What a file really is: workbook, csv, docx, odt, doc, pdf, image, zip, eml, encrypted, corrupt, other.
 
@@ -104,16 +126,19 @@ def sniff(filename: str, data: bytes) -> str:
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         try:
             archive = open_zip(filename, data)
-            names = set(archive.namelist())
+            names = {n.replace("\\", "/") for n in archive.namelist()}  # some zip tools write backslashes
             mime = archive.read("mimetype")[:100] if "mimetype" in names else b""
+            if "META-INF/manifest.xml" in names and b"encryption-data" in _head(archive, "META-INF/manifest.xml"):
+                return "encrypted"  # a password-protected .ods/.odt
+            types = _head(archive, "[Content_Types].xml") if "[Content_Types].xml" in names else b""
         except DocumentError as exc:
             if exc.code == "archive_too_large":
                 raise
             return "corrupt"
         except Exception:  # zipfile raises many types for damaged archives (even NotImplementedError)
             return "corrupt"
-        if any(n.startswith("xl/") for n in names):
-            return "workbook"
+        if any(n.startswith("xl/") for n in names) or b"spreadsheetml" in types or b"ms-excel" in types:
+            return "workbook"  # found by its content types too: a package need not use the xl/ folder
         if "word/document.xml" in names:
             return "docx"
         if "content.xml" in names:
@@ -249,6 +274,7 @@ def _failed(doc: Documents, err: DocumentError) -> None:
 
 def _read_workbook(doc: Documents, name: str, data: bytes) -> None:
     if data[:4] == b"PK\x03\x04":
+        data = normalized_package(name, data)
         check_sheet_ranges(name, open_zip(name, data))
     forms = read_forms(name, data)
     if not forms:
@@ -316,9 +342,9 @@ def _read_one(doc: Documents, att: Attachment, depth: int, scans: ScanTexts | No
     elif kind == "corrupt":
         raise DocumentError(name, "unreadable_attachment", "content does not match the name")
     elif kind == "docx":
-        _memo(doc, name, docx_text(att.data), "บันทึกข้อความ (Word) ")
+        _memo(doc, name, docx_text(normalized_package(name, att.data)), "บันทึกข้อความ (Word) ")
     elif kind == "odt":
-        _memo(doc, name, odt_text(att.data), "บันทึกข้อความ (ODT) ")
+        _memo(doc, name, odt_text(normalized_package(name, att.data)), "บันทึกข้อความ (ODT) ")
     elif kind == "pdf":
         text = pdf_text(att.data)
         if text.strip():

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineWorkbook, SheetTypeEnum
 
 from intake.dates import BadDate, parse_date
 from intake.encodings import decode_bytes
@@ -346,7 +346,9 @@ def workbook_sheets(filename: str, data: bytes) -> list[tuple[str, list[list[Any
         raise DocumentError(filename, "unreadable_attachment", f"cannot read workbook: {exc}") from exc
     sheets = []
     try:
-        for name in wb.sheet_names:
+        # Chart sheets, dialog and macro sheets hold no table: skip them, read the rest.
+        worksheets = [m.name for m in wb.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet] or wb.sheet_names
+        for name in worksheets:
             try:
                 sheets.append((name, wb.get_sheet_by_name(name).to_python(skip_empty_area=False)))
             except Exception as exc:

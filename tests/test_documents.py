@@ -109,3 +109,53 @@ def test_zip_member_names_in_cp874_are_decoded(parsers) -> None:
     data = cp874_zip([("แบบ02.xlsx", complaint_02("x", Period(2026, 11), {}))])
     doc = read_documents([Attachment("r.zip", "application/zip", data)], parsers)
     assert [f.filename for f in doc.files] == ["แบบ02.xlsx"]
+
+
+def _repacked(data: bytes, rename, rewrite=lambda b: b) -> bytes:  # type: ignore[no-untyped-def]
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(rename(item.filename), rewrite(src.read(item)))
+    return out.getvalue()
+
+
+def _chart_sheet_workbook() -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart, Reference
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Complaint_02"
+    for row in (["ประเภท", "จำนวนที่ได้รับ", "ดำเนินการแล้วเสร็จ"], ["ข้อร้องเรียน", 0, 0], ["ข้อเสนอแนะ", 0, 0]):
+        ws.append(row)
+    chart = BarChart()
+    chart.add_data(Reference(ws, min_col=2, min_row=1, max_row=3))
+    wb.create_chartsheet("กราฟ", 0).add_chart(chart)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("case", ["backslash member names", "no xl folder", "chart sheet first"])
+def test_odd_but_valid_workbooks_are_read(case: str, parsers) -> None:  # type: ignore[no-untyped-def]
+    form = complaint_02("ศูนย์อนามัยที่ 1", Period(2026, 11), {})
+    data = {
+        "backslash member names": lambda: _repacked(form, lambda n: n.replace("/", "\\")),
+        "no xl folder": lambda: _repacked(form, lambda n: n.replace("xl/", "excel/"),
+                                          lambda b: b.replace(b"/xl/", b"/excel/").replace(b'"xl/', b'"excel/')),
+        "chart sheet first": _chart_sheet_workbook,
+    }[case]()
+    doc = read_documents([Attachment("Complaint_02.xlsx", "", data)], parsers)
+    assert [f.form for f in doc.forms] == ["complaint_02"] and doc.problems == [], doc.problems
+
+
+def test_password_protected_odf_says_remove_the_password(parsers) -> None:  # type: ignore[no-untyped-def]
+    ods = io.BytesIO()
+    with zipfile.ZipFile(ods, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", b"\x8f\x12 encrypted bytes")
+        z.writestr("META-INF/manifest.xml", '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:'
+                   'xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="content.xml"><manifest:encryption-data '
+                   'manifest:checksum-type="SHA1"/></manifest:file-entry></manifest:manifest>')
+    doc = read_documents([Attachment("Complaint_02.ods", "", ods.getvalue())], parsers)
+    assert [p.code for p in doc.problems] == ["encrypted_attachment"] and "รหัสผ่าน" in doc.problems[0].message
