@@ -42,22 +42,25 @@ def _unit(a, code: str):  # type: ignore[no-untyped-def]
 def remind(as_of: AsOf = None,
            dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent; send nothing")] = False,
            as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
-    """Queue the reminders and overdue notices due now (or --as-of); each is sent once only."""
-    from bot.cycle import plan_notices, run_cycle
+    """Queue the reminders, overdue notices and digests due now (or --as-of); each is sent once only."""
+    from bot.cycle import plan_notices, planned_digests, run_cycle
 
     a = _app()
     moment = parse_as_of(as_of, a.settings)
     if dry_run:
         with a.sessions() as s:
-            notices = plan_notices(a, s, moment)
+            planned = [n.to_dict() for n in plan_notices(a, s, moment)] + planned_digests(a, s, moment)
     else:
-        notices = run_cycle(a, moment).notices
+        report = run_cycle(a, moment)
+        planned = [n.to_dict() for n in report.notices] + [
+            {"unit": None, "period": p, "kind": "digest", "to": list(a.settings.digest_to)} for p in report.digests]
     if as_json:
-        print(json.dumps({"reminders": [n.to_dict() for n in notices]}, ensure_ascii=False))
+        print(json.dumps({"reminders": planned}, ensure_ascii=False))
         return
-    for n in notices:
-        console.print(f"{'would queue' if dry_run else 'queued'} {n.kind} {n.unit_code} {n.period} → {', '.join(n.to)}")
-    console.print(f"{len(notices)} notice(s)")
+    for n in planned:
+        to = ", ".join(n["to"])  # type: ignore[arg-type]
+        console.print(f"{'would queue' if dry_run else 'queued'} {n['kind']} {n['unit'] or ''} {n['period']} → {to}")
+    console.print(f"{len(planned)} message(s)")
 
 
 @app.command()
@@ -85,7 +88,8 @@ def digest(period: Annotated[Optional[str], typer.Option(
         out.write_bytes(workbook)
         counts = data.status_counts()
         console.print(f"wrote {out}: {len(data.units)} units ({counts['on_time']} on time, {counts['late']} late, "
-                      f"{counts['missing']} missing), {cases} cases")
+                      f"{counts['missing']} missing, {counts['incomplete']} incomplete, {counts['needs_review']} "
+                      f"needing review, {counts['exempt']} exempt), {cases} cases")
     if send:
         key = f"digest-manual:{p}:{datetime.now(UTC).isoformat()}"
         send_digest(a, p, moment, key)

@@ -70,6 +70,14 @@ def _queued(session: Session, keys: list[str]) -> set[str]:
     return set(session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys))))
 
 
+def planned_digests(app: App, session: Session, as_of: datetime) -> list[dict[str, object]]:
+    """The digests run_cycle would queue now (same slots, same keys), for `remind --dry-run`."""
+    slots = [slot for slot in due_slots(app, as_of) if slot.kind == "digest"]
+    done = _queued(session, [f"digest:{slot.period}" for slot in slots])
+    return [{"unit": None, "period": str(slot.period), "kind": "digest", "to": list(app.settings.digest_to)}
+            for slot in slots if f"digest:{slot.period}" not in done]
+
+
 def plan_notices(app: App, session: Session, as_of: datetime) -> list[Notice]:
     """Reminders and overdue notices due now and not queued before."""
     bad = {c.address for c in unreachable(session)}

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.app import App
 from config.units import Unit
 from intake.admin import exempt_units
+from intake.models import InboundMessage
 from intake.state import UnitReport, period_reports
 from scoring.periods import Period, fiscal_year_periods
 from scoring.scores import UnitScore, score_unit
@@ -60,7 +62,12 @@ def fiscal_year_statuses(app: App, session: Session, fiscal_year: int,
     and nothing complete has arrived (an early on-time report already shows)."""
     periods = fiscal_year_periods(fiscal_year)
     grid: dict[str, list[str | None]] = {u.code: [] for u in app.registry.active}
+    start = start_period(app, session)
     for period in periods:
+        if start is not None and period < start:  # before the bot collected reports: not scored
+            for code in grid:
+                grid[code].append(None)
+            continue
         due = app.deadline(period) <= as_of
         started = period.first_day() <= as_of.astimezone(app.settings.tz).date()
         states = unit_states(app, session, period, as_of) if started else []
@@ -71,8 +78,17 @@ def fiscal_year_statuses(app: App, session: Session, fiscal_year: int,
     return periods, grid
 
 
+def start_period(app: App, session: Session) -> Period | None:
+    """START_PERIOD, else the month of the first message the bot stored (its first month at work)."""
+    if app.settings.start_period:
+        return Period.parse(app.settings.start_period)
+    first = session.scalar(select(func.min(InboundMessage.arrived_at)))
+    return Period.of(first.astimezone(app.settings.tz)) if first else None
+
+
 def scores(app: App, session: Session, fiscal_year: int, as_of: datetime) -> tuple[list[Period], dict[str, list[str | None]], list[UnitScore]]:
     periods, grid = fiscal_year_statuses(app, session, fiscal_year, as_of)
-    due_count = sum(1 for p in periods if app.deadline(p) <= as_of)
-    out = [score_unit(code, [s or "missing" for s in statuses[:due_count]], app.rubric) for code, statuses in grid.items()]
+    start = start_period(app, session)
+    counted = [i for i, p in enumerate(periods) if app.deadline(p) <= as_of and (start is None or p >= start)]
+    out = [score_unit(code, [statuses[i] or "missing" for i in counted], app.rubric) for code, statuses in grid.items()]
     return periods, grid, out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
 import ssl
 from collections.abc import Mapping
@@ -83,6 +84,7 @@ class Settings:
     mailbox_alert_minutes: int = 60
     env_file: Path | None = None  # the .env these settings were read from, if any
     secretariat_contact: str = ""  # closes every mail a unit reads: who to call
+    start_period: str | None = None  # YYYY-MM: months before it are not scored (the bot was not there)
     parser_memory_mb: int = 1024  # address space of each attachment-parser worker
     parser_seconds: int = 30  # wall-clock limit per attachment (CPU limit: two thirds of it)
     parser_workers: int = 2
@@ -250,6 +252,18 @@ def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
     return key
 
 
+def _start_period(env: Mapping[str, str]) -> str | None:
+    value = env.get("START_PERIOD", "").strip()
+    if not value:
+        return None
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})", value)
+    year = int(m.group(1)) if m else 0
+    year = year - 543 if year > 2400 else year
+    if not m or not 1990 <= year <= 2200 or not 1 <= int(m.group(2)) <= 12:
+        raise ConfigError("START_PERIOD", f"START_PERIOD must be YYYY-MM in either era (2569-10 or 2026-10), got {value!r}")
+    return f"{year:04d}-{int(m.group(2)):02d}"
+
+
 def require_secret_key(settings: Settings) -> str:
     """The key, or a ConfigError saying how to make one (for every command that reads or sends mail)."""
     if not settings.secret_key:
@@ -341,6 +355,7 @@ def settings_from_mapping(env: Mapping[str, str], base_dir: Path | None = None) 
         retention_months=_int(env, "RETENTION_MONTHS", 24, 1, 240),
         heartbeat_url=env.get("HEARTBEAT_URL", "").strip() or None,
         mailbox_alert_minutes=_int(env, "MAILBOX_ALERT_MINUTES", 60, 1, 10080),
+        start_period=_start_period(env),
         secretariat_contact=" ".join(env.get("SECRETARIAT_CONTACT", "").split())[:200],
         parser_memory_mb=_int(env, "PARSER_MEMORY_MB", 1024, 256, 65536),
         parser_seconds=_int(env, "PARSER_SECONDS", 30, 3, 3600),

@@ -83,15 +83,16 @@ class DigestData:
     def category_totals(self) -> dict[str, int]:
         return {c: sum(u.counts.get(c, 0) for u in self.units) for c in CATEGORIES}
 
-    def monthly(self) -> list[tuple[Period, int, int, int]]:
-        """(period, on time, late, missing) per month of the fiscal year, for the chart."""
+    def monthly(self) -> list[tuple[Period, int, int, int, int]]:
+        """(period, on time, late, missing or incomplete, needing review) per month of the fiscal year, for
+        the chart: the same groups as the summary (a unit waiting for a person is not 'missing')."""
         out = []
         for i, p in enumerate(self.matrix_periods):
             column = [row.statuses[i] for row in self.matrix]
             if all(s is None for s in column):
                 continue
             out.append((p, column.count("on_time"), column.count("late"),
-                        sum(1 for s in column if s in ("missing", "incomplete", "needs_review"))))
+                        sum(1 for s in column if s in ("missing", "incomplete")), column.count("needs_review")))
         return out
 
 
@@ -124,8 +125,8 @@ def digest_context(data: DigestData, ctx: MailContext) -> dict[str, object]:
         "changes": [{"unit": u, "before": STATUS_THAI.get(b, b), "after": STATUS_THAI.get(a, a)} for u, b, a in data.changes],
         "actions": [{"when": thai_date(w.astimezone(ctx.tz).date()), "kind": k, "unit": u, "period": p, "actor": who,
                      "reason": why} for w, k, u, p, who, why in data.actions],
-        "monthly": [{"label": p.thai(), "on_time": a, "late": b, "missing": c, "total": max(a + b + c, 1)}
-                    for p, a, b, c in data.monthly()],
+        "monthly": [{"label": p.thai(), "on_time": a, "late": b, "missing": c, "review": r, "total": max(a + b + c + r, 1)}
+                    for p, a, b, c, r in data.monthly()],
     }
 
 

@@ -183,18 +183,18 @@ def _matrix(wb: Workbook, data: DigestData) -> None:
     s.row([])
     first = s.rows + 1
     s.row([s.cell("เดือน", BOLD, HEAD_FILL), s.cell("ตรงเวลา", BOLD, HEAD_FILL), s.cell("ล่าช้า", BOLD, HEAD_FILL),
-           s.cell("ไม่ส่ง", BOLD, HEAD_FILL)])
-    for p, on_time, late, missing in monthly:
-        s.row([p.thai(), on_time, late, missing])
+           s.cell("ไม่ส่ง/ไม่ครบ", BOLD, HEAD_FILL), s.cell("รอตรวจ", BOLD, HEAD_FILL)])
+    for p, on_time, late, missing, review in monthly:
+        s.row([p.thai(), on_time, late, missing, review])
     if monthly:
         chart = BarChart()
         chart.type, chart.grouping, chart.overlap = "col", "stacked", 100
         chart.title = f"ผลการส่งรายงาน ปีงบประมาณ {data.fiscal_year}"
         chart.y_axis.title, chart.x_axis.title = "จำนวนหน่วยงาน", "เดือน"
-        values = Reference(s.ws, min_col=2, max_col=4, min_row=first, max_row=first + len(monthly))
+        values = Reference(s.ws, min_col=2, max_col=5, min_row=first, max_row=first + len(monthly))
         chart.add_data(values, titles_from_data=True)
         chart.set_categories(Reference(s.ws, min_col=1, min_row=first + 1, max_row=first + len(monthly)))
-        for series, color in zip(chart.series, ("2E9E4F", "E0A800", "D9534F")):  # green, amber, red
+        for series, color in zip(chart.series, ("2E9E4F", "E0A800", "D9534F", "5B9BD5")):  # green, amber, red, blue
             series.graphicalProperties.solidFill = color
             series.graphicalProperties.line.solidFill = color
         chart.height, chart.width = 9, 18

@@ -80,12 +80,18 @@ def test_reminders_once_however_often_the_job_runs(db_url, make_app, tmp_path) -
 
 
 def test_dry_run_matches_what_is_then_sent(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    from bot.cycle import planned_digests
+
     app = make_app(db_url)
     with app.sessions() as s:
         planned = [n.to_dict() for n in plan_notices(app, s, bkk(2026, 11, 26, 9))]
+        digests = planned_digests(app, s, bkk(2026, 11, 26, 9))
     assert _outbox(app, "overdue") == []
-    sent = [n.to_dict() for n in run_cycle(app, bkk(2026, 11, 26, 9)).notices]
+    report = run_cycle(app, bkk(2026, 11, 26, 9))
+    sent = [n.to_dict() for n in report.notices]
     assert planned == sent and {p["kind"] for p in planned} == {"overdue"}
+    # The digest the cycle queues is in the plan too (it used to be hidden from --dry-run).
+    assert [d["period"] for d in digests] == report.digests == ["2026-11"]
     assert {"unit": "HPC01", "period": "2026-11", "kind": "overdue", "to": [f"clerk01@{DOMAIN}"]} in planned
 
 
@@ -269,3 +275,19 @@ def test_scheduler_job_uses_the_clock(db_url, make_app) -> None:  # type: ignore
 ])
 def test_the_month_in_focus(db_url, make_app, moment: datetime, expected: str) -> None:  # type: ignore[no-untyped-def]
     assert str(make_app(db_url).period_in_focus(moment)) == expected
+
+
+def test_months_before_the_bot_was_there_are_not_missing(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    from bot.status import scores
+
+    app = make_app(db_url)
+    _send(app, U1, bkk(2026, 11, 20), "ไม่มีข้อร้องเรียนครับ")  # the first message: November
+    with app.sessions() as s:
+        _, grid, results = scores(app, s, 2570, bkk(2026, 12, 1))
+    assert grid["HPC01"][:2] == [None, "on_time"]  # October: before the bot was there
+    [hpc01] = [r for r in results if r.unit == "HPC01"]
+    assert (hpc01.due, hpc01.on_time, hpc01.missing) == (1, 1, 0)
+    earlier = make_app(db_url, START_PERIOD="2569-10")  # the secretariat says collection began in October
+    with earlier.sessions() as s:
+        _, grid, _ = scores(earlier, s, 2570, bkk(2026, 12, 1))
+    assert grid["HPC01"][:2] == ["missing", "on_time"]
