@@ -18,8 +18,8 @@ from config.units import Unit
 from intake.admin import unit_messages
 from mailer.models import OutboxMessage
 from mailer.receipts import STATUS_THAI
-from mailer.workbook import STATUS_FILL, be
-from scoring.periods import fiscal_year_periods, thai_datetime
+from mailer.workbook import STATUS_FILL
+from scoring.periods import fiscal_year_periods, thai_date, thai_datetime
 
 MANIFEST = "manifest-sha256.txt"
 
@@ -75,7 +75,7 @@ def build_evidence(app: App, unit: Unit, fiscal_year: int, as_of: datetime, out:
                 continue
             count = sum(1 for name in files if name.startswith(f"originals/{period}/"))
             completed = st.report.state.completed_at
-            rows.append(([period.thai(), be(app.deadline(period)), STATUS_THAI.get(st.status.value, st.status.value),
+            rows.append(([period.thai(), thai_date(app.deadline(period).date()), STATUS_THAI.get(st.status.value, st.status.value),
                           {"complaints": "มีเรื่อง", "nil": "ไม่มีเรื่อง"}.get(st.report.state.kind or "", ""),
                           thai_datetime(completed.astimezone(app.settings.tz)) if completed else "", count],
                          st.status.value))

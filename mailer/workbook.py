@@ -7,6 +7,7 @@ Sheets: สรุป (summary), สถานะหน่วยงาน (every u
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -22,7 +23,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from mailer.digest import STATUS_ORDER, DigestData
 from config.privacy import mask_name, mask_text, safe_cell
 from mailer.receipts import CATEGORY_THAI, STATUS_THAI
-from scoring.periods import BE_OFFSET, THAI_MONTHS_ABBR, thai_datetime
+from scoring.periods import THAI_MONTHS_ABBR, thai_datetime
 from scoring.status import CATEGORIES
 
 FONT_NAME = "TH Sarabun New"
@@ -41,11 +42,17 @@ BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 RESULT_THAI = {"done": "แล้วเสร็จ", "in_progress": "อยู่ระหว่างดำเนินการ"}
 
 
-def be(day: date | datetime | None) -> str:
-    """Dates as Thai officers write them: 5/11/2569."""
-    if day is None:
-        return ""
-    return f"{day.day}/{day.month}/{day.year + BE_OFFSET}"
+# A real date, shown in the Buddhist Era as Thai officers write it (5/11/2569): LCID 041E (Thai) with
+# calendar 07 (Thai Buddhist), understood by Excel and LibreOffice; sorting and filtering stay by date.
+BE_DATE = "[$-107041E]d/m/yyyy"
+ROW_HEIGHT = 21.75  # points: TH Sarabun New 14 pt with Thai marks above and below the line
+TITLE_HEIGHT = 30.0  # 18 pt titles
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines a wrapped cell needs: Thai vowel and tone marks take no width; TH Sarabun is narrow."""
+    base = sum(1 for ch in text if unicodedata.category(ch) not in ("Mn", "Mc"))
+    return max(1, -(-int(base * 0.8) // max(int(width), 1)) + text.count("\n"))
 
 
 class _Sheet:
@@ -63,6 +70,10 @@ class _Sheet:
         self.ws.sheet_properties.pageSetUpPr.fitToPage = True
         self.ws.page_setup.fitToWidth, self.ws.page_setup.fitToHeight = 1, 0
         self.ws.print_title_rows = f"{header_row}:{header_row}"
+        # Rows default to a height that fits the Thai font (the 15 pt default clips it in LibreOffice).
+        self.ws.sheet_format.defaultRowHeight = ROW_HEIGHT
+        self.ws.sheet_format.customHeight = True
+        self.widths = list(widths)
         self.header_row = header_row
         self.rows = 0
         self.width = len(widths)
@@ -71,6 +82,8 @@ class _Sheet:
              wrap: bool = False) -> Cell:
         c = WriteOnlyCell(self.ws, value=safe_cell(value))
         c.font = font
+        if isinstance(value, (date, datetime)):
+            c.number_format = BE_DATE
         if fill is not None:
             c.fill = fill
         if box:
@@ -80,10 +93,17 @@ class _Sheet:
         return c
 
     def row(self, values: Sequence[object], **kw: object) -> None:
-        self.ws.append([v if isinstance(v, Cell) else self.cell(v, **kw) for v in values])  # type: ignore[arg-type]
+        cells = [v if isinstance(v, Cell) else self.cell(v, **kw) for v in values]  # type: ignore[arg-type]
+        lines = max((_lines(str(c.value), self.widths[i]) for i, c in enumerate(cells)
+                     if i < len(self.widths) and c.alignment is not None and c.alignment.wrap_text
+                     and isinstance(c.value, str)), default=1)
+        if lines > 1:  # a wrapped cell: as tall as its text (a row of a write-only sheet is sized before it is written)
+            self.ws.row_dimensions[self.rows + 1].height = lines * ROW_HEIGHT
+        self.ws.append(cells)
         self.rows += 1
 
     def title(self, text: str) -> None:
+        self.ws.row_dimensions[self.rows + 1].height = TITLE_HEIGHT
         self.ws.append([self.cell(text, TITLE, box=False)])
         self.rows += 1
 
@@ -151,12 +171,19 @@ def _cases(wb: Workbook, data: DigestData) -> int:
     privacy = (lambda t: t) if data.include_personal else mask_text
     # Hundreds of thousands of rows: plain values (the workbook's default font is the Thai one, see
     # build_workbook); a styled cell costs openpyxl about three times as much.
+    def day(value: date | None) -> object:
+        if value is None:
+            return ""
+        c = WriteOnlyCell(s.ws, value=value)
+        c.number_format = BE_DATE
+        return c
+
     for case in data.cases:
         name = case.complainant if data.include_personal else mask_name(case.complainant)
         s.ws.append([safe_cell(v) for v in (
-            case.unit_code, case.unit_name, case.period.thai(), case.seq, be(case.received), privacy(case.channel),
+            case.unit_code, case.unit_name, case.period.thai(), case.seq, day(case.received), privacy(case.channel),
             CATEGORY_THAI.get(case.category or "", ""), privacy(case.subject), name, privacy(case.action),
-            RESULT_THAI.get(case.result or "", ""), be(case.completed), privacy(case.note))])
+            RESULT_THAI.get(case.result or "", ""), day(case.completed), privacy(case.note))])
         s.rows += 1
         n += 1
     s.filter()

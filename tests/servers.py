@@ -80,6 +80,17 @@ def ensure_ocr() -> bool:
     return "tha" in ocr_languages() and shutil.which("pdftoppm") is not None
 
 
+def ensure_libreoffice() -> bool:
+    """LibreOffice Calc (headless) with Thai fonts, to render workbooks as a person opens them."""
+    if shutil.which("soffice"):
+        return True
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "install", "-y", "-q", "libreoffice-calc-nogui", "fonts-thai-tlwg"], check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    return shutil.which("soffice") is not None
+
+
 USERS = 200
 PASSWORD = "secret-pass"
 

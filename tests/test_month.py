@@ -202,8 +202,10 @@ def _check_digest_workbook(digest: EmailMessage) -> None:
     rows = [[c.value for c in r] for r in cases.iter_rows(min_row=3)]
     assert len(rows) == 3 + 2  # U01's three cases and U04's two
     first = rows[0]
-    assert first[:8] == ["U01", "หน่วยงานที่ 1", "พฤศจิกายน 2569", "1", "3/11/2569", "โทรศัพท์", "ข้อร้องเรียน",
+    assert first[:8] == ["U01", "หน่วยงานที่ 1", "พฤศจิกายน 2569", "1", datetime(2026, 11, 3), "โทรศัพท์", "ข้อร้องเรียน",
                          "ร้องเรียนเสียงดังจากสถานประกอบการ"]
+    # A real date (sortable, filterable) shown in the Buddhist Era: 3/11/2569.
+    assert cases.cell(row=3, column=5).number_format == "[$-107041E]d/m/yyyy"
     assert first[8] == "นายส**** ใ***"  # the complainant is masked
     assert all(not str(v).startswith(("=", "+", "-", "@")) for r in rows for v in r if v)
 
