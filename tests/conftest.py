@@ -184,3 +184,19 @@ def _restore_logging() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+# --- Tiers: `pytest -m "not slow"` is the inner loop (well under a minute); CI runs everything ------------
+
+SLOW_MODULES = {"test_reliability", "test_month", "test_quality", "test_workbook_render", "test_oauth", "test_tls",
+                "test_imap"}
+SLOW_FIXTURES = {"dovecot", "imap_user", "smtp"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Servers, subprocesses, PostgreSQL, OCR, LibreOffice, mypy and the month simulation are the slow tier."""
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""  # type: ignore[attr-defined]
+        if (module in SLOW_MODULES or SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or "postgresql" in item.name or "scan" in item.name or item.get_closest_marker("imap")):
+            item.add_marker(pytest.mark.slow)

@@ -139,7 +139,7 @@ def test_a_strangers_files_are_never_parsed_unpacked_or_ocrd(db_url: str, make_a
 
 
 def test_a_units_plain_mail_never_waits_behind_another_units_scans(db_url: str, make_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    scans = [(f"scan{i}.pdf", hostile_files.scanned_pdf()) for i in range(5)]
+    scans = [(f"scan{i}.pdf", hostile_files.scanned_pdf()) for i in range(2)]
     _deliver_maildir(tmp_path / "mail", [
         ("scans", _mail(f"hpc01@{DOMAIN}", "บันทึกข้อความ พ.ย. 69", scans)),
         ("plain", _mail(f"hpc02@{DOMAIN}", "รายงาน พ.ย. 69", [], body="ไม่มีข้อร้องเรียนครับ")),
@@ -183,6 +183,7 @@ def test_a_parser_child_killed_mid_file_costs_that_file_and_the_pool_goes_on(par
     assert [f.form for f in doc.forms] == ["complaint_01"]
 
 
+@pytest.mark.slow
 def test_wall_clock_and_cpu_limits_end_only_the_task(make_app, db_url: str) -> None:  # type: ignore[no-untyped-def]
     app = make_app(db_url, PARSER_SECONDS="3")
     started = time.monotonic()
@@ -203,6 +204,7 @@ def _env(tmp_path: Path, db: str) -> dict[str, str]:
             "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
 
 
+@pytest.mark.slow
 def test_a_message_that_kills_the_worker_twice_is_quarantined_and_intake_goes_on(db_url: str, make_app,
                                                                                     tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _deliver_maildir(tmp_path / "mail", [

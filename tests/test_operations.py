@@ -307,6 +307,7 @@ def test_json_logs_one_event_per_line(capsys) -> None:  # type: ignore[no-untype
     assert data["message"] == "msg #7 unit=HPC01 outcome=report" and data["level"] == "INFO"
 
 
+@pytest.mark.slow
 def test_run_stops_cleanly_on_sigterm(tmp_path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "units.csv").write_text(UNITS, encoding="utf-8")
     (tmp_path / "mail" / "new").mkdir(parents=True)
