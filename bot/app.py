@@ -5,31 +5,32 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Callable
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 import intake.models  # noqa: F401  (registers intake's tables on the shared base)
 import mailer.models  # noqa: F401  (registers the outbox table)
-from config.db import make_engine, make_sessionmaker, migrate
+from config.db import make_engine, make_sessionmaker, migrate_if_needed
 from config.errors import ConfigError
-from config.oauth import access_token
 from config.settings import Settings, require_secret_key
 from config.units import UnitRegistry, load_registry
-from intake.mailbox import ImapSource, MaildirSource, MailSource
-from intake.pipeline import IntakeContext
-from intake.sandbox import Limits, Sandbox
-from mailer.outbox import RateLimits
-from mailer.receipts import MailContext
-from mailer.transport import Transport, make_transport
 from scoring.deadlines import deadline
 from scoring.periods import Period
 from scoring.scores import Rubric, rubric_from_dict
+
+if TYPE_CHECKING:  # imported where used: `status` and `score` need none of the mail machinery
+    from intake.mailbox import MailSource
+    from intake.pipeline import IntakeContext
+    from intake.sandbox import Sandbox
+    from mailer.receipts import MailContext
+    from mailer.transport import Transport
 
 
 @dataclass
@@ -53,6 +54,8 @@ class App:
 
     @property
     def intake(self) -> IntakeContext:
+        from intake.pipeline import IntakeContext
+
         s = self.settings
         return IntakeContext(
             registry=self.registry,
@@ -69,6 +72,9 @@ class App:
 
     @property
     def mail(self) -> MailContext:
+        from mailer.outbox import RateLimits
+        from mailer.receipts import MailContext
+
         s = self.settings
         return MailContext(from_addr=s.secretariat_email, from_name="สำนักงานเลขานุการกรม (ระบบรับรายงานอัตโนมัติ)",
                            secret=s.secret_key, domain=s.message_id_domain, tz=s.tz,
@@ -79,6 +85,8 @@ class App:
     @functools.cached_property
     def parsers(self) -> Sandbox:
         """The pool of sandboxed attachment parsers (its workers start on first use)."""
+        from intake.sandbox import Limits, Sandbox
+
         s = self.settings
         return Sandbox(Limits(memory_mb=s.parser_memory_mb, cpu_seconds=max(2, s.parser_seconds * 2 // 3),
                               wall_seconds=float(s.parser_seconds), workers=s.parser_workers))
@@ -86,6 +94,8 @@ class App:
     @functools.cached_property
     def ocr(self) -> Sandbox:
         """One worker for OCR, apart from the parsers: a scan never holds another unit's forms."""
+        from intake.sandbox import Limits, Sandbox
+
         s = self.settings
         return Sandbox(Limits(memory_mb=max(s.parser_memory_mb, 2048), cpu_seconds=s.ocr_seconds,
                               wall_seconds=float(s.ocr_seconds), workers=1))
@@ -98,6 +108,8 @@ class App:
         self.engine.dispose()
 
     def source(self) -> MailSource:
+        from intake.mailbox import ImapSource, MaildirSource
+
         s = self.settings
         imap = s.imap()
         if imap is not None:
@@ -109,10 +121,14 @@ class App:
         return MaildirSource(path)
 
     def transport(self) -> Transport:
+        from mailer.transport import make_transport
+
         return make_transport(self.settings.smtp(), self.settings.ssl_context(), self.token_provider())
 
     def token_provider(self) -> Callable[[], str] | None:
         """With MAIL_AUTH=xoauth2: a function giving a fresh access token (refreshed when due)."""
+        from config.oauth import access_token
+
         oauth = self.settings.oauth
         if oauth is None:
             return None
@@ -147,5 +163,5 @@ def build_app(settings: Settings, *, need_registry: bool = True) -> App:
     # Everything that can fail on configuration comes before the database is created or migrated.
     registry = load_registry(settings.units_file) if need_registry else UnitRegistry([])
     engine = make_engine(settings.database_url)
-    migrate(engine)
+    migrate_if_needed(engine)
     return App(settings=settings, engine=engine, sessions=make_sessionmaker(engine), registry=registry)

@@ -7,19 +7,19 @@ import logging
 import sys
 from datetime import datetime, time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
 from rich.table import Table
 
-from bot.app import App, build_app
-from intake.lease import release
 from config.errors import ConfigError
 from config.settings import Settings, load_settings
 from config.units import UnitRegistry, load_registry
 from scoring.periods import Period, thai_digits_to_arabic, thai_short_datetime, typed_year
+
+if TYPE_CHECKING:  # the app (SQLAlchemy, every package) is imported by the commands that need it: --help stays fast
+    from bot.app import App
 
 app = typer.Typer(help="Complaint report intake bot: reads the secretariat mailbox, stores reports, answers units.",
                   no_args_is_help=True, add_completion=False)
@@ -49,6 +49,8 @@ def _settings() -> Settings:
 
 
 def _app(settings: Settings | None = None) -> App:
+    from bot.app import build_app
+
     settings = settings or _settings()
     setup_logging(settings.log_format)
     try:
@@ -178,7 +180,10 @@ def status(
 @app.command()
 def poll(once: Annotated[bool, typer.Option("--once", help="Process what is waiting, then exit")] = True) -> None:
     """Read new messages from MAIL_SOURCE once, store them and queue receipts."""
+    from rich.progress import Progress
+
     from bot.service import poll_once, read_pending_scans
+    from intake.lease import release
 
     a = _intake_app()
     source = a.source()

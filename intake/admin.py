@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.units import Unit
-from intake.documents import Documents
 from intake.errors import IntakeError
 from intake.models import Action, CaseRecord, Exemption, InboundMessage, Submission
-from intake.pipeline import Fetched, build_submission, store_submission
 from intake.problems import Problem
 from scoring.periods import Period
+
+if TYPE_CHECKING:
+    from intake.documents import Documents
 
 REVIEW_OUTCOMES = ("needs_review", "quarantined")
 
@@ -48,6 +50,8 @@ def record_paper(session: Session, unit: Unit, period: Period, received_at: date
                  doc: Documents, actor: str, reason: str, now: datetime) -> tuple[Submission, list[Problem]]:
     """A report that came on paper (or by hand): stored like an e-mailed one, received at `received_at`.
     `doc` is what `read_documents` found in the files typed from the paper (read before the transaction)."""
+    from intake.pipeline import Fetched, build_submission, store_submission  # the intake path, only here
+
     fetched = Fetched(raw=b"", arrived_at=received_at, source="paper")
     sub = build_submission(unit, period, "secretariat", fetched, doc, nil, list(doc.problems))
     if sub is None:

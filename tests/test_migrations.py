@@ -21,3 +21,15 @@ def test_migrations_match_the_models(db_url) -> None:  # type: ignore[no-untyped
     engine.dispose()
     assert diff == []
 
+
+
+def test_the_start_up_check_knows_the_newest_migration(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from alembic.script import ScriptDirectory
+
+    from config.db import SCHEMA_HEAD, alembic_config, migrate_if_needed
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert ScriptDirectory.from_config(alembic_config(engine)).get_current_head() == SCHEMA_HEAD
+    migrate_if_needed(engine)  # a new database is migrated
+    assert current_revision(engine) == SCHEMA_HEAD
+    engine.dispose()
