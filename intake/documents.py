@@ -116,6 +116,16 @@ def normalized_package(filename: str, data: bytes) -> bytes:
     return out.getvalue()
 
 
+def _biff_filepass(data: bytes) -> bool:
+    """An .xls whose workbook stream starts BOF, FILEPASS: encrypted with a password (the record that
+    follows the BOF of a protected workbook; BIFF8's BOF is 16 bytes long, BIFF5's 8)."""
+    for bof, size in ((b"\x09\x08\x10\x00", 16), (b"\x09\x08\x08\x00", 8)):
+        at = data.find(bof, 0, 1 << 20)
+        if at >= 0 and data[at + 4 + size:at + 6 + size] == b"\x2f\x00":
+            return True
+    return False
+
+
 def sniff(filename: str, data: bytes) -> str:
     """What a file really is: workbook, csv, docx, odt, doc, pdf, image, zip, eml, encrypted, corrupt, other.
 
@@ -149,6 +159,8 @@ def sniff(filename: str, data: bytes) -> str:
             return "encrypted"  # a password-protected .xlsx/.docx
         if _utf16("WordDocument") in data:
             return "doc"
+        if _biff_filepass(data):
+            return "encrypted"  # a password-protected .xls
         return "workbook"  # .xls (BIFF)
     if head.startswith(b"%PDF"):
         return "pdf"

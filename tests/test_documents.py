@@ -159,3 +159,13 @@ def test_password_protected_odf_says_remove_the_password(parsers) -> None:  # ty
                    'manifest:checksum-type="SHA1"/></manifest:file-entry></manifest:manifest>')
     doc = read_documents([Attachment("Complaint_02.ods", "", ods.getvalue())], parsers)
     assert [p.code for p in doc.problems] == ["encrypted_attachment"] and "รหัสผ่าน" in doc.problems[0].message
+
+
+def test_password_protected_xls_says_remove_the_password(parsers) -> None:  # type: ignore[no-untyped-def]
+    """BIFF: a FILEPASS record right after the workbook stream's BOF (as Excel and LibreOffice write it)."""
+    data = (FILES / "c01.xls").read_bytes()
+    bof = data.find(b"\x09\x08\x10\x00")
+    protected = data[:bof + 20] + b"\x2f\x00" + data[bof + 22:]
+    assert sniff("c01.xls", data) == "workbook" and sniff("c01.xls", protected) == "encrypted"
+    doc = read_documents([Attachment("Complaint_01.xls", "", protected)], parsers)
+    assert [p.code for p in doc.problems] == ["encrypted_attachment"]
