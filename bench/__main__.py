@@ -8,9 +8,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import digest, intake, latency, scaleout, workbook  # noqa: E402
+from bench import corrections, digest, intake, latency, scaleout, workbook  # noqa: E402
 
-BENCHES = {"intake": intake.main, "latency": latency.main, "workbook": workbook.main, "digest": digest.main,
+BENCHES = {"intake": intake.main, "corrections": corrections.main, "latency": latency.main, "workbook": workbook.main, "digest": digest.main,
            "scaleout": scaleout.main}
 
 

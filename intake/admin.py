@@ -51,6 +51,7 @@ def record_paper(session: Session, unit: Unit, period: Period, received_at: date
     """A report that came on paper (or by hand): stored like an e-mailed one, received at `received_at`.
     `doc` is what `read_documents` found in the files typed from the paper (read before the transaction)."""
     from intake.pipeline import Fetched, build_submission, store_submission  # the intake path, only here
+    from intake.state import fold_in
 
     fetched = Fetched(raw=b"", arrived_at=received_at, source="paper")
     sub = build_submission(unit, period, "secretariat", fetched, doc, nil, list(doc.problems))
@@ -58,6 +59,7 @@ def record_paper(session: Session, unit: Unit, period: Period, received_at: date
         raise AdminError("nothing to record: give --nil or a file holding Complaint_01/Complaint_02")
     sub.channel = "paper"
     store_submission(session, sub, doc)
+    fold_in(session, sub)
     log_action(session, "record", actor, reason or "รายงานฉบับกระดาษ", now, unit=unit.code, period=str(period))
     return sub, list(doc.problems)
 

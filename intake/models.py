@@ -80,6 +80,9 @@ class Submission(Base):
     c02_counts: Mapped[dict[str, dict[str, int]]] = mapped_column(JSON, default=dict)
     files: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The unit's fold state for the period after this submission (in arrival order): a cache that lets the
+    # next one be folded in at once; rebuilt whenever a submission arrives out of order or is replaced.
+    fold_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     rows: Mapped[list[CaseRecord]] = relationship(back_populates="submission", cascade="all, delete-orphan")
 

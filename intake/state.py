@@ -14,7 +14,7 @@ from intake.forms import THAI_CATEGORY
 from intake.models import InboundMessage, Submission
 from intake.problems import ERROR, WARNING, Problem
 from scoring.periods import thai_short_datetime
-from scoring.status import CATEGORIES, Part, PeriodState, fold
+from scoring.status import CATEGORIES, Folder, Part, PeriodState, fold
 
 
 BKK = ZoneInfo("Asia/Bangkok")  # how the attempt's time is written in its Thai message
@@ -65,10 +65,14 @@ def _missing_problems(state: PeriodState) -> list[Problem]:
 def build_report(unit_code: str, subs: Iterable[Submission], as_of: datetime, needs_review: bool) -> UnitReport:
     """Fold one unit's submissions that arrived by `as_of` into its report."""
     subs = [s for s in subs if s.arrived_at <= as_of]
-    by_id = {s.id: s for s in subs}
-    state = fold(_part(s) for s in subs)
-    report = UnitReport(unit_code, state, needs_review=needs_review)
+    report = _report(unit_code, fold(_part(s) for s in subs), {s.id: s for s in subs}, needs_review)
     report.last_arrival = max((s.arrived_at for s in subs), default=None)
+    return report
+
+
+def _report(unit_code: str, state: PeriodState, by_id: dict[int, Submission], needs_review: bool) -> UnitReport:
+    """Counts from the latest data, the forms' own problems, the cross-check and what is still missing."""
+    report = UnitReport(unit_code, state, needs_review=needs_review)
     c01 = by_id.get(state.c01_ref) if state.c01_ref else None
     c02 = by_id.get(state.c02_ref) if state.c02_ref else None
     if state.kind == "complaints" and c01 is not None:
@@ -84,6 +88,55 @@ def build_report(unit_code: str, subs: Iterable[Submission], as_of: datetime, ne
     if state.kind == "complaints":
         report.problems.extend(cross_check(c01, c02))
     report.problems.extend(_missing_problems(state))
+    return report
+
+
+def _order(sub: Submission) -> tuple[datetime, int]:
+    return sub.arrived_at, sub.id
+
+
+def refresh_fold_states(session: Session, unit_code: str, period: str) -> None:
+    """Rebuild the cached fold state of every submission of a unit and period (after one arrived out of
+    order, or a message was read again): O(n), and rare."""
+    folder = Folder()
+    for sub in session.scalars(select(Submission).where(Submission.unit_code == unit_code, Submission.period == period)
+                               .order_by(Submission.arrived_at, Submission.id)):
+        folder.add(_part(sub))
+        sub.fold_state = folder.dump()
+
+
+def fold_in(session: Session, sub: Submission) -> None:
+    """Fold a newly stored submission into its unit's state for the period: from the latest cached state
+    when it is the newest part (the usual case: O(1)), else by rebuilding the chain."""
+    latest = session.scalars(
+        select(Submission).where(Submission.unit_code == sub.unit_code, Submission.period == sub.period,
+                                 Submission.id != sub.id)
+        .order_by(Submission.arrived_at.desc(), Submission.id.desc()).limit(1)).first()
+    if latest is not None and (latest.fold_state is None or _order(latest) > _order(sub)):
+        refresh_fold_states(session, sub.unit_code, sub.period)
+        return
+    folder = Folder.load(latest.fold_state) if latest is not None and latest.fold_state else Folder()
+    folder.add(_part(sub))
+    sub.fold_state = folder.dump()
+
+
+def current_report(session: Session, unit_code: str, period: str, as_of: datetime) -> UnitReport:
+    """The unit's report as of its newest part (what a receipt shows), from the cached fold state: the
+    latest Complaint_01 and Complaint_02 are loaded by id instead of every submission of the period."""
+    latest = session.scalars(
+        select(Submission).where(Submission.unit_code == unit_code, Submission.period == period,
+                                 Submission.arrived_at <= as_of)
+        .order_by(Submission.arrived_at.desc(), Submission.id.desc()).limit(1)).first()
+    if latest is None or latest.fold_state is None:
+        return period_reports(session, period, as_of, [unit_code])[unit_code]
+    folder = Folder.load(latest.fold_state)
+    refs = [r for r in (folder.state.c01_ref, folder.state.c02_ref) if r]
+    subs = list(session.scalars(select(Submission).where(Submission.id.in_(refs)))) if refs else []
+    review = unit_code in review_units(session, period, as_of)
+    report = _report(unit_code, folder.result(), {s.id: s for s in subs}, review)
+    report.last_arrival = latest.arrived_at
+    if report.state.completed_at is None:
+        report.problems.extend(failed_attempts(session, period, as_of, [unit_code]).get(unit_code, []))
     return report
 
 

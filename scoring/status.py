@@ -59,42 +59,77 @@ def _kind_now(c01_rows: int | None, c02_total: int | None, nil: bool) -> str | N
     return None
 
 
-def fold(parts: Iterable[Part]) -> PeriodState:
-    """Replay the parts in arrival order; the moment the report first became complete is kept.
+@dataclass
+class Folder:
+    """The fold's running state: parts are added in arrival order, one at a time.
 
-    1. Later data replaces earlier data of the same form (a correction), so keep the latest of each.
-    2. After each part, check completeness; remember the first moment it held.
-    3. The kind shown is that of the latest complete picture.
+    Its `dump()` is plain data, so the state after each part can be kept beside it and the next part
+    folded in without replaying the whole history (a unit sending its thousandth correction costs the
+    same as its first).
     """
-    state = PeriodState()
+
+    state: PeriodState = field(default_factory=PeriodState)
     c01_rows: int | None = None
     c02_total: int | None = None
-    nil = False
-    for part in sorted(parts, key=lambda p: p.arrived_at):
+    nil: bool = False
+
+    def add(self, part: Part) -> None:
+        """1. Later data replaces earlier data of the same form (a correction).
+        2. Check completeness; remember the first moment it held.
+        3. The kind shown is that of the latest complete picture."""
         if not (part.has_c01 or part.has_c02 or part.nil_statement):
-            continue
+            return
+        state = self.state
         state.has_part = True
         if part.has_c01:
-            c01_rows, state.c01_ref = part.c01_rows, part.ref
+            self.c01_rows, state.c01_ref = part.c01_rows, part.ref
             if part.c01_rows:
-                nil = False  # cases reported now outweigh an earlier "none"
+                self.nil = False  # cases reported now outweigh an earlier "none"
         if part.has_c02:
-            c02_total, state.c02_ref = part.c02_total, part.ref
+            self.c02_total, state.c02_ref = part.c02_total, part.ref
         if part.nil_statement:
-            nil, state.nil_ref = True, part.ref
-            if not part.has_c01 and c01_rows:
-                c01_rows = 0  # a later "no complaints" supersedes earlier rows
-        kind = _kind_now(c01_rows, c02_total, nil)
+            self.nil, state.nil_ref = True, part.ref
+            if not part.has_c01 and self.c01_rows:
+                self.c01_rows = 0  # a later "no complaints" supersedes earlier rows
+        kind = _kind_now(self.c01_rows, self.c02_total, self.nil)
         if kind:
             state.kind = kind
             if state.completed_at is None:
                 state.completed_at = part.arrived_at
-    if state.has_part and state.kind is None:
-        if not c01_rows:
-            state.missing.append("Complaint_01")
-        if c02_total is None:
-            state.missing.append("Complaint_02")
-    return state
+
+    def result(self) -> PeriodState:
+        """The state with the forms still needed filled in."""
+        state = PeriodState(self.state.completed_at, self.state.kind, self.state.has_part, [],
+                            self.state.c01_ref, self.state.c02_ref, self.state.nil_ref)
+        if state.has_part and state.kind is None:
+            if not self.c01_rows:
+                state.missing.append("Complaint_01")
+            if self.c02_total is None:
+                state.missing.append("Complaint_02")
+        return state
+
+    def dump(self) -> dict[str, object]:
+        s = self.state
+        return {"completed_at": s.completed_at.isoformat() if s.completed_at else None, "kind": s.kind,
+                "has_part": s.has_part, "c01_ref": s.c01_ref, "c02_ref": s.c02_ref, "nil_ref": s.nil_ref,
+                "c01_rows": self.c01_rows, "c02_total": self.c02_total, "nil": self.nil}
+
+    @classmethod
+    def load(cls, data: dict[str, object]) -> Folder:
+        completed = data.get("completed_at")
+        state = PeriodState(completed_at=datetime.fromisoformat(completed) if isinstance(completed, str) else None,
+                            kind=data.get("kind"), has_part=bool(data.get("has_part")),  # type: ignore[arg-type]
+                            c01_ref=data.get("c01_ref"), c02_ref=data.get("c02_ref"),  # type: ignore[arg-type]
+                            nil_ref=data.get("nil_ref"))  # type: ignore[arg-type]
+        return cls(state, data.get("c01_rows"), data.get("c02_total"), bool(data.get("nil")))  # type: ignore[arg-type]
+
+
+def fold(parts: Iterable[Part]) -> PeriodState:
+    """Replay the parts in arrival order; the moment the report first became complete is kept."""
+    folder = Folder()
+    for part in sorted(parts, key=lambda p: p.arrived_at):
+        folder.add(part)
+    return folder.result()
 
 
 def unit_status(state: PeriodState, due: datetime, as_of: datetime, *,
