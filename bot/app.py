@@ -41,6 +41,7 @@ class App:
     registry: UnitRegistry
     # Who holds a mailbox lease: unique per process, readable in the database.
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
+    rubric: Rubric = field(default_factory=Rubric)  # RUBRIC_FILE, read and checked once in build_app
 
     @property
     def lease_ttl(self) -> timedelta:
@@ -146,15 +147,16 @@ class App:
             return previous
         return current
 
-    @property
-    def rubric(self) -> Rubric:
-        path = self.settings.rubric_file
-        if path is None:
-            return Rubric()
-        try:
-            return rubric_from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError) as exc:
-            raise ConfigError("RUBRIC_FILE", f"RUBRIC_FILE {path} is not a valid rubric: {exc}") from None
+
+def load_rubric(settings: Settings) -> Rubric:
+    """RUBRIC_FILE, checked at start (a broken file must not fail in the middle of a digest)."""
+    path = settings.rubric_file
+    if path is None:
+        return Rubric()
+    try:
+        return rubric_from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError) as exc:
+        raise ConfigError("RUBRIC_FILE", f"RUBRIC_FILE {path} is not a valid rubric: {exc}") from None
 
 
 def build_app(settings: Settings, *, need_registry: bool = True) -> App:
@@ -162,6 +164,7 @@ def build_app(settings: Settings, *, need_registry: bool = True) -> App:
     require_secret_key(settings)  # refused at start, not in the middle of a message
     # Everything that can fail on configuration comes before the database is created or migrated.
     registry = load_registry(settings.units_file) if need_registry else UnitRegistry([])
+    rubric = load_rubric(settings)
     engine = make_engine(settings.database_url)
     migrate_if_needed(engine)
-    return App(settings=settings, engine=engine, sessions=make_sessionmaker(engine), registry=registry)
+    return App(settings=settings, engine=engine, sessions=make_sessionmaker(engine), registry=registry, rubric=rubric)

@@ -153,3 +153,10 @@ def test_every_year_a_person_types_is_read_as_meant_or_refused(workdir: Path) ->
         result = runner.invoke(cli, args)
         assert result.exit_code == 2 and ("2569" in result.output or "2570" in result.output), (args, result.output)
     assert not (workdir / "e.zip").exists()
+
+
+def test_a_broken_rubric_is_refused_at_start(workdir: Path) -> None:
+    (workdir / "rubric.json").write_text("{not json", encoding="utf-8")
+    result = runner.invoke(cli, ["status", "--json"], env={"RUBRIC_FILE": str(workdir / "rubric.json")})
+    assert result.exit_code == 2 and "RUBRIC_FILE" in result.output
+    assert sorted(p.name for p in workdir.iterdir()) == ["rubric.json", "units.csv"]  # nothing written
