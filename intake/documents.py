@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 
 from defusedxml import ElementTree as SafeET
 
+from intake.containers import (MAX_FILES, MAX_SHEET_CELLS, MAX_SHEET_ROWS, MAX_UNPACKED_BYTES, MAX_ZIP_DEPTH,
+                               MAX_ZIP_MEMBERS, biff_filepass, check_sheet_ranges, member_head, normalized_package,
+                               open_zip)
 from intake.encodings import decode_bytes
 from intake.errors import DocumentError
 from intake.forms import FormReading, read_forms
@@ -26,18 +29,6 @@ from intake.text import nil_statement
 # OCR text per scan (by content hash); None where OCR could not run and a person must read it.
 ScanTexts = dict[str, str | None]
 
-# Zip containers (.zip, and the .xlsx/.xlsm/.ods/.docx/.odt packages, which are zips too) are checked
-# from their central directory before a byte is inflated.
-MAX_ZIP_MEMBERS = 200  # files in a .zip a unit sends
-MAX_PACKAGE_PARTS = 2000  # parts of an Office/ODF package (a workbook of many sheets has hundreds)
-MAX_UNPACKED_BYTES = 100 * 1024 * 1024
-MAX_ZIP_RATIO = 200
-MAX_ZIP_DEPTH = 3
-MAX_FILES = 100  # attachments after unpacking
-# A sheet's declared range is checked before it is materialised (a form has tens of thousands of rows
-# and about twenty columns at most; these limits are far above that).
-MAX_SHEET_ROWS = 200_000
-MAX_SHEET_CELLS = 5_000_000
 IGNORED_EXTENSIONS = (".p7s", ".vcf", ".ics", ".asc", ".sig")
 WORKBOOK_NAMES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -45,85 +36,6 @@ _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 def _utf16(text: str) -> bytes:
     return text.encode("utf-16-le")
-
-
-def open_zip(filename: str, data: bytes, max_members: int = MAX_PACKAGE_PARTS) -> zipfile.ZipFile:
-    """A zip whose central directory promises a sane unpacked size; DocumentError otherwise.
-
-    Member count, total declared size and the total ratio are checked before anything is inflated.
-    A member that lies about its size is caught by the sandbox's memory and time limits instead.
-    """
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        infos = zf.infolist()
-    except Exception as exc:  # zipfile raises many types for damaged archives (even NotImplementedError)
-        raise DocumentError(filename, "unreadable_attachment", f"bad zip: {exc}") from exc
-    if len(infos) > max_members:
-        raise DocumentError(filename, "archive_too_large", f"{len(infos)} members")
-    total = sum(i.file_size for i in infos)
-    if total > MAX_UNPACKED_BYTES or total > MAX_ZIP_RATIO * max(len(data), 1) + 1024 * 1024:
-        raise DocumentError(filename, "archive_too_large", f"unpacks to {total} bytes")
-    return zf
-
-
-_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"\$?([A-Z]{1,3})\$?(\d{1,7})(?::\$?([A-Z]{1,3})\$?(\d{1,7}))?\"")
-
-
-def _column_number(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n
-
-
-def check_sheet_ranges(filename: str, zf: zipfile.ZipFile) -> None:
-    """Refuse a workbook whose worksheets declare a range too large to materialise (read from the first
-    few KB of each sheet, inflated as a stream)."""
-    for info in zf.infolist():
-        name = info.filename.replace("\\", "/").lower()
-        if "worksheets/" not in name or not name.endswith(".xml"):
-            continue
-        with zf.open(info) as member:
-            head = member.read(8192)
-        m = _DIMENSION.search(head)
-        if not m:
-            continue  # no declared range: the sandbox's memory limit still holds
-        col, row = (m.group(3), m.group(4)) if m.group(3) else (m.group(1), m.group(2))
-        rows, cells = int(row), int(row) * _column_number(col)
-        if rows > MAX_SHEET_ROWS or cells > MAX_SHEET_CELLS:
-            raise DocumentError(filename, "sheet_too_large", f"{info.filename} declares {rows} rows, {cells} cells")
-
-
-def _head(archive: zipfile.ZipFile, name: str, size: int = 65536) -> bytes:
-    """The first bytes of a member (streamed: a small manifest is read, a bomb is not inflated)."""
-    for info in archive.infolist():
-        if info.filename.replace("\\", "/") == name:
-            with archive.open(info) as member:
-                return member.read(size)
-    return b""
-
-
-def normalized_package(filename: str, data: bytes) -> bytes:
-    """A zip whose member names use backslashes (some Windows zip tools) rewritten with slashes, so that
-    readers find xl/workbook.xml; any other zip is returned as it is."""
-    zf = open_zip(filename, data)
-    if not any("\\" in i.filename for i in zf.infolist()):
-        return data
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in zf.infolist():
-            dst.writestr(info.filename.replace("\\", "/"), zf.read(info))
-    return out.getvalue()
-
-
-def _biff_filepass(data: bytes) -> bool:
-    """An .xls whose workbook stream starts BOF, FILEPASS: encrypted with a password (the record that
-    follows the BOF of a protected workbook; BIFF8's BOF is 16 bytes long, BIFF5's 8)."""
-    for bof, size in ((b"\x09\x08\x10\x00", 16), (b"\x09\x08\x08\x00", 8)):
-        at = data.find(bof, 0, 1 << 20)
-        if at >= 0 and data[at + 4 + size:at + 6 + size] == b"\x2f\x00":
-            return True
-    return False
 
 
 def sniff(filename: str, data: bytes) -> str:
@@ -138,9 +50,9 @@ def sniff(filename: str, data: bytes) -> str:
             archive = open_zip(filename, data)
             names = {n.replace("\\", "/") for n in archive.namelist()}  # some zip tools write backslashes
             mime = archive.read("mimetype")[:100] if "mimetype" in names else b""
-            if "META-INF/manifest.xml" in names and b"encryption-data" in _head(archive, "META-INF/manifest.xml"):
+            if "META-INF/manifest.xml" in names and b"encryption-data" in member_head(archive, "META-INF/manifest.xml"):
                 return "encrypted"  # a password-protected .ods/.odt
-            types = _head(archive, "[Content_Types].xml") if "[Content_Types].xml" in names else b""
+            types = member_head(archive, "[Content_Types].xml") if "[Content_Types].xml" in names else b""
         except DocumentError as exc:
             if exc.code == "archive_too_large":
                 raise
@@ -159,7 +71,7 @@ def sniff(filename: str, data: bytes) -> str:
             return "encrypted"  # a password-protected .xlsx/.docx
         if _utf16("WordDocument") in data:
             return "doc"
-        if _biff_filepass(data):
+        if biff_filepass(data):
             return "encrypted"  # a password-protected .xls
         return "workbook"  # .xls (BIFF)
     if head.startswith(b"%PDF"):
