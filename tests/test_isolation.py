@@ -236,3 +236,26 @@ def test_a_message_that_kills_the_worker_twice_is_quarantined_and_intake_goes_on
     assert again.returncode == 0 and "0 message(s)" in again.stdout
     row = next(u for u in status_report(app, NOV, datetime.now(UTC))["units"] if u["unit"] == "HPC02")
     assert row["kind"] == "nil"
+
+
+def test_hostile_text_through_the_pipeline_costs_milliseconds(db_url: str, make_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The three quadratic cases the issue measured (18 s, 11-16 s, 20 s), in one message from a unit."""
+    subject = "Nov." + " " * 20_000 + "x"
+    body = "On x\n" + " " * 32_000 + "\n" + "a" * 40_000 + "\n" + "<a " * 10_000
+    _deliver_maildir(tmp_path / "mail", [
+        ("hostile", make_mail(sender=f"hpc01@{DOMAIN}", to=SECRETARIAT, subject=subject[:900], body=body,
+                              date_=ARRIVED, headers={"X-Long": subject})),
+        ("genuine", _mail(f"hpc02@{DOMAIN}", "รายงาน พ.ย. 69", [], body="ไม่มีข้อร้องเรียนครับ")),
+    ])
+    raw_subject = (tmp_path / "mail" / "new")
+    first = sorted(raw_subject.iterdir())[0]
+    first.write_bytes(first.read_bytes().replace(b"Subject: ", b"Subject: Nov." + b" " * 20_000 + b"x ", 1))
+    app = make_app(db_url, MAIL_SOURCE=f"maildir:{tmp_path / 'mail'}")
+    started = time.monotonic()
+    assert poll_once(app, app.source()).processed == 2
+    assert time.monotonic() - started < 5
+    assert _status_of(app, "HPC02") == "on_time"
+
+
+def _status_of(app, unit: str) -> str:  # type: ignore[no-untyped-def]
+    return next(u["status"] for u in status_report(app, NOV, bkk(2026, 11, 30))["units"] if u["unit"] == unit)
