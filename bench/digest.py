@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 
 from bench.common import make_bench_app, peak_rss_mb, rss_mb, table, workdir
-from bot.digest import digest_data
+from bot.digest_data import digest_data
 from intake.models import CaseRecord, Submission
 from mailer.digest import digest_context
 from mailer.render import render

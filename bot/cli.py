@@ -166,7 +166,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON contract instead of a table")] = False,
 ) -> None:
     """Every active unit's status for a period: on_time, late, incomplete, missing, …"""
-    from bot.status import status_report
+    from bot.reporting import status_report
 
     a = _app()
     moment = parse_as_of(as_of, a.settings)

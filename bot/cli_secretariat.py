@@ -73,7 +73,7 @@ def digest(period: Annotated[Optional[str], typer.Option(
                                                                help="Do not mask complainants")] = False) -> None:
     """The secretariat's digest: status of every unit, totals, problems, and the workbook."""
     from bot.cycle import send_digest
-    from bot.digest import digest_data
+    from bot.digest_data import digest_data
     from mailer.workbook import build_workbook
 
     a = _app()
@@ -100,7 +100,7 @@ def digest(period: Annotated[Optional[str], typer.Option(
 def score(fiscal_year: Annotated[int, typer.Option("--fiscal-year", help="Buddhist Era, e.g. 2570")],
           as_of: AsOf = None, as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
     """Fiscal-year scores per unit: months due, on time, late, missing, exempt, score and level."""
-    from bot.status import scores
+    from bot.reporting import scores
 
     be_fiscal_year(fiscal_year)
     a = _app()
@@ -189,7 +189,7 @@ def review_resolve(msg: Annotated[int, typer.Argument(help="Message number from 
                    period: Annotated[Optional[str], typer.Option("--period")] = None,
                    reason: Annotated[str, typer.Option("--reason")] = "", by: By = "") -> None:
     """Attribute a stored message to a unit (and period); it is read again and the sender answered."""
-    from bot.admin import reread
+    from bot.reread import reread
 
     a = _app()
     try:
@@ -221,7 +221,7 @@ def review_dismiss(msg: Annotated[int, typer.Argument()], reason: Annotated[str,
 def reprocess(msg: Annotated[int, typer.Argument(help="Message number from `review`")],
               reason: Annotated[str, typer.Option("--reason")] = "", by: By = "") -> None:
     """Read a stored message again (after a registry fix) and answer the sender."""
-    from bot.admin import reread
+    from bot.reread import reread
 
     a = _app()
     try:

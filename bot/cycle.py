@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app import App
-from bot.digest import digest_data
-from bot.status import unit_states
+from bot.digest_data import digest_data
+from bot.reporting import unit_states
 from mailer.contacts import unreachable
 from mailer.digest import enqueue_digest
 from mailer.models import OutboxMessage

@@ -15,7 +15,7 @@ from rich.console import Console
 from bot.app import build_app
 from bot.samples import forms, make_mail, sample_cases
 from bot.service import flush_outbox, poll_once, read_pending_scans
-from bot.status import status_report
+from bot.reporting import status_report
 from config.msgid import make_message_id
 from config.settings import new_secret_key, settings_from_mapping
 from scoring.deadlines import deadline

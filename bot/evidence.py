@@ -13,7 +13,7 @@ from openpyxl.styles import Font, PatternFill
 from sqlalchemy import select
 
 from bot.app import App
-from bot.status import unit_states
+from bot.reporting import unit_states
 from config.units import Unit
 from intake.admin import unit_messages
 from mailer.models import OutboxMessage

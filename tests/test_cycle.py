@@ -13,13 +13,13 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from bot.admin import reread
+from bot.reread import reread
 from bot.cycle import due_slots, plan_notices, run_cycle
-from bot.digest import digest_data
+from bot.digest_data import digest_data
 from bot.evidence import build_evidence, verify_evidence
 from bot.samples import forms, make_mail, sample_cases
 from bot.service import process_one
-from bot.status import scores, status_report
+from bot.reporting import scores, status_report
 from intake.admin import AdminError, dismiss, exempt, record_paper, review_items
 from intake.documents import Documents, read_documents
 from intake.message import Attachment
@@ -278,7 +278,7 @@ def test_the_month_in_focus(db_url, make_app, moment: datetime, expected: str) -
 
 
 def test_months_before_the_bot_was_there_are_not_missing(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
-    from bot.status import scores
+    from bot.reporting import scores
 
     app = make_app(db_url)
     _send(app, U1, bkk(2026, 11, 20), "ไม่มีข้อร้องเรียนครับ")  # the first message: November

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.service import process_one, read_pending_scans, receipt_for
-from bot.status import status_report
+from bot.reporting import status_report
 from intake.models import Submission
 from intake.pipeline import Fetched
 from mailer.models import OutboxMessage

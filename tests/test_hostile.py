@@ -168,7 +168,7 @@ def test_no_personal_data_or_secrets_in_logs(db_url, make_app, caplog, dovecot, 
 
 def test_purge_after_retention_keeps_counts_and_hashes(db_url, make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from bot.evidence import build_evidence, verify_evidence
-    from bot.status import status_report
+    from bot.reporting import status_report
 
     app = make_app(db_url)
     old = _send(app, _mail("ส่งรายงาน", subject="ประจำเดือน ต.ค. 69",

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.runner import StopFlag, run_forever
 from bot.samples import forms, make_mail, sample_cases
 from bot.service import flush_outbox, poll_once
-from bot.status import status_report
+from bot.reporting import status_report
 from intake.errors import SourceError
 from intake.models import InboundMessage, Submission
 from intake.pipeline import Fetched

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from bot.samples import forms, make_mail, sample_cases
 from bot.service import poll_once, process_one, read_pending_scans
-from bot.status import status_report
+from bot.reporting import status_report
 from intake.admin import review_items
 from intake.documents import read_attachment, read_documents
 from intake.mailbox import MaildirSource

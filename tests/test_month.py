@@ -16,7 +16,7 @@ from bot.cycle import run_cycle
 from intake.forms import read_forms
 from bot.samples import forms, make_mail, sample_cases
 from bot.service import flush_outbox, poll_once
-from bot.status import status_report
+from bot.reporting import status_report
 from intake.admin import exempt
 from scoring.periods import Period
 from tests.conftest import DOMAIN, SECRETARIAT, bkk

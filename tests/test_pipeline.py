@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot.samples import forms, make_mail, sample_cases
 from bot.service import process_one
-from bot.status import status_report
+from bot.reporting import status_report
 from intake.blank_forms import complaint_02
 from intake.models import CaseRecord, InboundMessage, Submission
 from intake.pipeline import Fetched
@@ -147,7 +147,7 @@ def test_a_receipt_reads_as_a_thai_office_writes_it(db_url, make_app, smtp) -> N
 def test_a_failed_attempt_shows_in_status_and_digest(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
     from pathlib import Path
 
-    from bot.digest import digest_data
+    from bot.digest_data import digest_data
 
     encrypted = (Path(__file__).parent / "data" / "files" / "c01_encrypted.xlsx").read_bytes()
     app = make_app(db_url)

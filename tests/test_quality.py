@@ -49,3 +49,19 @@ def test_type_hints_are_checked() -> None:
     proc = subprocess.run([sys.executable, "-m", "mypy", "config", "intake", "scoring", "mailer", "bot"],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_module_names_are_unique_across_layers() -> None:
+    """A newcomer should not meet bot/status.py and scoring/status.py: one name, one module. The
+    conventional per-package names (models, errors) are the exception."""
+    root = Path(__file__).resolve().parent.parent
+    seen: dict[str, str] = {}
+    clashes = []
+    for package in ("config", "intake", "scoring", "mailer", "bot"):
+        for path in sorted((root / package).glob("*.py")):
+            if path.stem in ("__init__", "models", "errors"):
+                continue
+            if path.stem in seen:
+                clashes.append(f"{seen[path.stem]}/{path.name} and {package}/{path.name}")
+            seen[path.stem] = package
+    assert clashes == []

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from bot.samples import make_mail
 from bot.service import flush_outbox, poll_once, process_one
-from bot.status import status_report
+from bot.reporting import status_report
 from config.msgid import make_message_id
 from intake.lease import acquire
 from intake.models import InboundMessage, MailboxLease

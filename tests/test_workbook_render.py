@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from bot.digest import digest_data
+from bot.digest_data import digest_data
 from bot.samples import forms, make_mail, sample_cases
 from bot.service import process_one
 from intake.pipeline import Fetched

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.app import App
-from bot.status import UnitState, scores, unit_states
+from bot.reporting import UnitState, scores, unit_states
 from intake.admin import actions_for, case_rows, channel_totals
 from mailer.contacts import unreachable
 from mailer.digest import CaseLine, DigestData, MatrixRow, UnitLine, changes_since_last
