@@ -17,7 +17,7 @@ from intake.lease import acquire
 from intake.mailbox import MailSource
 from intake.documents import ocr_attachments
 from intake.message import parse_message
-from intake.models import InboundMessage, ProcessingAttempt
+from intake.models import InboundMessage, Outcome, ProcessingAttempt
 from intake.pipeline import Fetched, IngestResult, ingest, is_duplicate, quarantine
 from intake.sandbox import SandboxFailure
 from mailer.contacts import bounced_message_was_ours, clear_unreachable, record_bounce
@@ -61,7 +61,7 @@ def known_uids(app: App) -> Callable[[str, int | None, list[str]], set[str]]:
 
 def receipt_for(app: App, result: IngestResult) -> ReceiptInfo | None:
     """What to tell the sender, or None when this message must not be answered."""
-    if not result.reply_to or result.outcome == "command":
+    if not result.reply_to or result.outcome == Outcome.COMMAND:
         return None
     situation = {"report": "report", "no_report": "no_report", "needs_review": "needs_review",
                  "quarantined": "quarantined"}.get(result.outcome, "unknown_sender")

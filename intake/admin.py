@@ -11,14 +11,14 @@ from sqlalchemy.orm import Session
 
 from config.units import Unit
 from intake.errors import IntakeError
-from intake.models import Action, CaseRecord, Exemption, InboundMessage, Submission
+from intake.models import Action, CaseRecord, Exemption, InboundMessage, Outcome, Submission
 from intake.problems import Problem
 from scoring.periods import Period
 
 if TYPE_CHECKING:
     from intake.documents import Documents
 
-REVIEW_OUTCOMES = ("needs_review", "quarantined")
+REVIEW_OUTCOMES = (Outcome.NEEDS_REVIEW, Outcome.QUARANTINED)
 
 
 class AdminError(IntakeError):
@@ -69,7 +69,7 @@ def review_items(session: Session, limit: int = 200) -> list[InboundMessage]:
     return list(session.scalars(
         select(InboundMessage).where(
             InboundMessage.outcome.in_(REVIEW_OUTCOMES)
-            | ((InboundMessage.outcome == "set_aside") & (InboundMessage.reason == "unknown sender")))
+            | ((InboundMessage.outcome == Outcome.SET_ASIDE) & (InboundMessage.reason == "unknown sender")))
         .order_by(InboundMessage.arrived_at).limit(limit)))
 
 
@@ -82,7 +82,7 @@ def get_message(session: Session, inbound_id: int) -> InboundMessage:
 
 def dismiss(session: Session, inbound_id: int, actor: str, reason: str, now: datetime) -> None:
     msg = get_message(session, inbound_id)
-    msg.outcome, msg.reason = "dismissed", reason or "dismissed by the secretariat"
+    msg.outcome, msg.reason = Outcome.DISMISSED, reason or "dismissed by the secretariat"
     log_action(session, "dismiss", actor, reason, now, unit=msg.unit_code, period=msg.period, inbound_id=inbound_id)
 
 

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from config.db import Base, UTCDateTime
+
+
+class Outcome(StrEnum):
+    """What became of a stored message (the `outcome` column)."""
+
+    REPORT = "report"  # a part of a unit's report, stored as a submission
+    NO_REPORT = "no_report"  # from a unit, but no report in it (a question, "will send tomorrow")
+    SET_ASIDE = "set_aside"  # never answered: robots, lists, our own mail, unknown senders
+    NEEDS_REVIEW = "needs_review"  # a person must decide (shared address, unverified sender, scans, …)
+    QUARANTINED = "quarantined"  # it broke the pipeline (or the worker, twice); kept with the error
+    COMMAND = "command"  # a secretariat request by mail (the digest)
+    DISMISSED = "dismissed"  # a person decided it is not a report
 
 
 class InboundMessage(Base):
@@ -26,8 +39,7 @@ class InboundMessage(Base):
     message_id: Mapped[str] = mapped_column(Text, default="")
     size: Mapped[int] = mapped_column(Integer, default=0)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
-    # report | no_report | set_aside | needs_review | quarantined
-    outcome: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(20))  # an Outcome
     reason: Mapped[str] = mapped_column(Text, default="")
     unit_code: Mapped[str | None] = mapped_column(String(32))
     period: Mapped[str | None] = mapped_column(String(7))

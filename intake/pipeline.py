@@ -21,7 +21,7 @@ from intake.authentication import authenticate
 from intake.bounces import Bounce, parse_bounce
 from intake.documents import Documents, FileNote, ScanTexts, filename_periods_text, read_documents
 from intake.message import ParsedMail, parse_message
-from intake.models import CaseRecord, InboundMessage, Submission
+from intake.models import CaseRecord, InboundMessage, Outcome, Submission
 from intake.problems import ERROR, WARNING, Problem
 from intake.sandbox import Sandbox
 from intake.state import UnitReport, current_report, fold_in, refresh_fold_states
@@ -62,7 +62,7 @@ class Fetched:
 @dataclass
 class IngestResult:
     inbound_id: int
-    outcome: str  # report | no_report | set_aside | needs_review | quarantined
+    outcome: str  # an Outcome
     reason: str
     arrived_at: datetime
     reply_to: str | None = None  # None: never answer this message
@@ -267,7 +267,7 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: 
     `scans` gives the OCR queue's text of its scanned memos.
     """
     mail = parse_message(fetched.raw)
-    result = IngestResult(inbound_id=0, outcome="set_aside", reason="", arrived_at=fetched.arrived_at,
+    result = IngestResult(inbound_id=0, outcome=Outcome.SET_ASIDE, reason="", arrived_at=fetched.arrived_at,
                           original_message_id=mail.message_id, original_subject=mail.subject)
     replaced: set[tuple[str, str]] = set()  # (unit, period) chains to rebuild once the new reading is stored
     if existing is not None:
@@ -295,32 +295,32 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: 
         # Only bounces naming a message the bot signed count (anyone can send a DSN about anything).
         result.bounces = [b for b in parse_bounce(fetched.raw) if read_message_ids(ctx.secret, [b.original_message_id])]
     if not verdict.answerable and not forced and not (verdict.verdict == Verdict.NO_SENDER and mail.sender_problem):
-        return store(_inbound(fetched, mail, "set_aside", f"{verdict.verdict}: {verdict.reason}"))
+        return store(_inbound(fetched, mail, Outcome.SET_ASIDE, f"{verdict.verdict}: {verdict.reason}"))
     if not forced and (problem := _sender_doubt(mail, ctx)):
         # The From header cannot name a unit, or our server did not vouch for its domain: someone may be
         # posing as a unit or the secretariat. Nothing counts, nobody is answered; a person decides.
         result.problems.append(Problem("sender_not_verified", ERROR,
                                        "ไม่สามารถยืนยันตัวตนผู้ส่งอีเมลได้ เจ้าหน้าที่จะตรวจสอบ"))
-        return store(_inbound(fetched, mail, "needs_review", problem))
+        return store(_inbound(fetched, mail, Outcome.NEEDS_REVIEW, problem))
     result.command = command_of(mail, ctx)
     if result.command and not forced:
         result.reply_to = mail.from_addr
         found = find_periods(mail.subject)
         result.period = found[0] if found else None
-        return store(_inbound(fetched, mail, "command", result.command))
+        return store(_inbound(fetched, mail, Outcome.COMMAND, result.command))
     if len(fetched.raw) > ctx.max_message_bytes:
         result.reply_to = mail.from_addr if ctx.registry.for_sender(mail.from_addr) else None
         result.problems.append(Problem("message_too_large", ERROR,
                                        f"อีเมลมีขนาดเกิน {ctx.max_message_bytes // (1024 * 1024)} MB "
                                        "กรุณาส่งแบบฟอร์มเป็นไฟล์ Excel ที่มีขนาดเล็กลง"))
-        return store(_inbound(fetched, mail, "needs_review", "message too large"))
+        return store(_inbound(fetched, mail, Outcome.NEEDS_REVIEW, "message too large"))
 
     # 2. Who sent it, before any file is read: a stranger's files are kept as bytes, never parsed.
     candidates = [overrides.unit] if overrides.unit is not None else sender_candidates(mail, ctx)
     if not candidates:
         domain = mail.from_addr.rpartition("@")[2]
         result.reply_to = mail.from_addr if domain in ctx.trusted_domains else None
-        return store(_inbound(fetched, mail, "set_aside", "unknown sender"))
+        return store(_inbound(fetched, mail, Outcome.SET_ASIDE, "unknown sender"))
 
     # 3. Documents (sandboxed; scans wait for the OCR queue) and the unit.
     doc = read_documents(mail.attachments, ctx.sandbox, scans)
@@ -342,7 +342,7 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: 
     result.nil = nil
 
     if unit is None:
-        inbound = _inbound(fetched, mail, "needs_review", "sender serves several units; the form names none")
+        inbound = _inbound(fetched, mail, Outcome.NEEDS_REVIEW, "sender serves several units; the form names none")
         inbound.candidates = [u.code for u in candidates]
         inbound.scans_pending = result.scans_pending
         period, rule, _ = decide_period(mail, doc, candidates[0], fetched, ctx, lambda p: False)
@@ -362,12 +362,12 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: 
         period, rule, period_problems = decide_period(mail, doc, unit, fetched, ctx, completed)
     result.period, result.period_rule = period, rule
     result.problems += period_problems + _date_problems(doc, period)
-    inbound = _inbound(fetched, mail, "report", "")
+    inbound = _inbound(fetched, mail, Outcome.REPORT, "")
     inbound.unit_code, inbound.period = unit.code, str(period)
     inbound.scans_pending = result.scans_pending
     sub = build_submission(unit, period, rule, fetched, doc, nil, result.problems)
     if sub is None:
-        inbound.outcome = "needs_review" if doc.review_reasons else "no_report"
+        inbound.outcome = Outcome.NEEDS_REVIEW if doc.review_reasons else Outcome.NO_REPORT
         inbound.reason = "; ".join(doc.review_reasons) or "no report found"
     inbound.problems = [p.to_dict() for p in result.problems]
     store(inbound)
@@ -392,9 +392,9 @@ def quarantine(session: Session, fetched: Fetched, error: str, *, read_body: boo
         mail: ParsedMail | None = parse_message(fetched.raw, body=read_body)
     except Exception:
         mail = None
-    inbound = _inbound(fetched, mail, "quarantined", error[:4000])
+    inbound = _inbound(fetched, mail, Outcome.QUARANTINED, error[:4000])
     session.add(inbound)
     session.flush()
-    return IngestResult(inbound_id=inbound.id, outcome="quarantined", reason=error, arrived_at=fetched.arrived_at,
+    return IngestResult(inbound_id=inbound.id, outcome=Outcome.QUARANTINED, reason=error, arrived_at=fetched.arrived_at,
                         original_message_id=mail.message_id if mail else "",
                         original_subject=mail.subject if mail else "")

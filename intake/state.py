@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.forms import THAI_CATEGORY
-from intake.models import InboundMessage, Submission
+from intake.models import InboundMessage, Outcome, Submission
 from intake.problems import ERROR, WARNING, Problem
 from scoring.periods import thai_short_datetime
 from scoring.status import CATEGORIES, Folder, Part, PeriodState, fold
@@ -170,7 +170,7 @@ def failed_attempts(session: Session, period: str, as_of: datetime,
     """Messages of the period that held no usable report because a file could not be read: the
     secretariat sees the attempt (when, which file, why) instead of a silent `missing`."""
     query = select(InboundMessage.unit_code, InboundMessage.arrived_at, InboundMessage.problems).where(
-        InboundMessage.period == period, InboundMessage.outcome.in_(("no_report", "needs_review")),
+        InboundMessage.period == period, InboundMessage.outcome.in_((Outcome.NO_REPORT, Outcome.NEEDS_REVIEW)),
         InboundMessage.arrived_at <= as_of, InboundMessage.unit_code.is_not(None))
     if unit_codes is not None:
         query = query.where(InboundMessage.unit_code.in_(unit_codes))
@@ -188,7 +188,7 @@ def review_units(session: Session, period: str, as_of: datetime) -> set[str]:
     """Units with a message for this period that a person must still look at."""
     rows = session.execute(
         select(InboundMessage.unit_code, InboundMessage.candidates, InboundMessage.arrived_at).where(
-            InboundMessage.outcome == "needs_review", InboundMessage.period == period)
+            InboundMessage.outcome == Outcome.NEEDS_REVIEW, InboundMessage.period == period)
     ).all()
     units: set[str] = set()
     for unit_code, candidates, arrived in rows:
