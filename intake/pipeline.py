@@ -258,100 +258,136 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: 
            overrides: Overrides = Overrides(), scans: ScanTexts | None = None) -> IngestResult:
     """Read, decide and store one message inside the caller's transaction.
 
-    1. Parse the MIME; set aside what must never be answered; note bounces and secretariat commands.
-    2. Decide who sent it; a stranger's message is stored unread.
-    3. Read the documents (in the sandbox) and find the unit (the form decides for shared addresses).
-    4. Decide the period; build the submission with its problems.
-    5. Store everything and fold the unit's report for the receipt.
+    1. Parse the MIME.
+    2. Screen it (`screen`): robots, unverified senders, commands, size and strangers end here, unread.
+    3. Attribute it (`attribute`): documents in the sandbox, unit, period, the submission.
+    4. Store the message and its submission (`store_message`), fold the unit's report for the receipt.
     `existing` re-reads a stored message (after a registry fix or a person's decision) in place;
     `scans` gives the OCR queue's text of its scanned memos.
     """
     mail = parse_message(fetched.raw)
     result = IngestResult(inbound_id=0, outcome=Outcome.SET_ASIDE, reason="", arrived_at=fetched.arrived_at,
                           original_message_id=mail.message_id, original_subject=mail.subject)
-    replaced: set[tuple[str, str]] = set()  # (unit, period) chains to rebuild once the new reading is stored
+    replaced = _forget_earlier_reading(session, existing)
+    early, candidates = screen(mail, fetched, ctx, result, forced=overrides.unit is not None)
+    if early is not None:
+        store_message(session, early, existing, result)
+        return result
+    inbound, sub, doc = attribute(session, mail, fetched, ctx, result, candidates, overrides, scans)
+    store_message(session, inbound, existing, result)
+    if sub is not None and result.unit is not None and result.period is not None:
+        sub.inbound_id = result.inbound_id
+        store_submission(session, sub, doc)
+        result.rows = sub.c01_rows
+        if (result.unit.code, str(result.period)) not in replaced:
+            fold_in(session, sub)  # O(1): the thousandth correction costs what the first did
+    if result.unit is not None and result.period is not None:
+        for unit_code, period_text in replaced | ({(result.unit.code, str(result.period))} if replaced else set()):
+            refresh_fold_states(session, unit_code, period_text)
+        result.report = current_report(session, result.unit.code, str(result.period), fetched.arrived_at)
+    return result
+
+
+def _forget_earlier_reading(session: Session, existing: InboundMessage | None) -> set[tuple[str, str]]:
+    """A message read again replaces its own earlier submissions; the (unit, period) chains to rebuild."""
+    replaced: set[tuple[str, str]] = set()
     if existing is not None:
         for old in session.scalars(select(Submission).where(Submission.inbound_id == existing.id)):
             replaced.add((old.unit_code, old.period))
-            session.delete(old)  # the same message read again replaces its own earlier reading
+            session.delete(old)
         session.flush()
+    return replaced
 
-    def store(inbound: InboundMessage) -> IngestResult:
-        if existing is not None:
-            for name in ("outcome", "reason", "unit_code", "period", "candidates", "problems", "processed_at",
-                         "scans_pending"):
-                setattr(existing, name, getattr(inbound, name))
-            inbound = existing
-        else:
-            session.add(inbound)
-        session.flush()
-        result.inbound_id, result.outcome, result.reason = inbound.id, inbound.outcome, inbound.reason
-        return result
 
-    # 1. Triage (a person's decision overrides it).
-    forced = overrides.unit is not None
+def store_message(session: Session, inbound: InboundMessage, existing: InboundMessage | None,
+                  result: IngestResult) -> None:
+    """Insert the message (or update the stored one read again) and note its id and outcome."""
+    if existing is not None:
+        for name in ("outcome", "reason", "unit_code", "period", "candidates", "problems", "processed_at",
+                     "scans_pending"):
+            setattr(existing, name, getattr(inbound, name))
+        inbound = existing
+    else:
+        session.add(inbound)
+    session.flush()
+    result.inbound_id, result.outcome, result.reason = inbound.id, inbound.outcome, inbound.reason
+
+
+def screen(mail: ParsedMail, fetched: Fetched, ctx: IntakeContext, result: IngestResult, *,
+           forced: bool) -> tuple[InboundMessage | None, list[Unit]]:
+    """The early outcomes, decided from headers alone (no attachment is read): robots and lists set
+    aside; a From that cannot be trusted held; a secretariat command; an oversized message; a stranger.
+    Returns the message to store now, or None and the units its sender may speak for. `forced`: a person
+    decided the unit (review resolve), so only the size rule applies."""
     verdict: Triage = triage(mail, ctx.own_addresses, ctx.msgid_domain)
     if verdict.verdict == Verdict.BOUNCE:
         # Only bounces naming a message the bot signed count (anyone can send a DSN about anything).
         result.bounces = [b for b in parse_bounce(fetched.raw) if read_message_ids(ctx.secret, [b.original_message_id])]
     if not verdict.answerable and not forced and not (verdict.verdict == Verdict.NO_SENDER and mail.sender_problem):
-        return store(_inbound(fetched, mail, Outcome.SET_ASIDE, f"{verdict.verdict}: {verdict.reason}"))
+        return _inbound(fetched, mail, Outcome.SET_ASIDE, f"{verdict.verdict}: {verdict.reason}"), []
     if not forced and (problem := _sender_doubt(mail, ctx)):
         # The From header cannot name a unit, or our server did not vouch for its domain: someone may be
         # posing as a unit or the secretariat. Nothing counts, nobody is answered; a person decides.
         result.problems.append(Problem("sender_not_verified", ERROR,
                                        "ไม่สามารถยืนยันตัวตนผู้ส่งอีเมลได้ เจ้าหน้าที่จะตรวจสอบ"))
-        return store(_inbound(fetched, mail, Outcome.NEEDS_REVIEW, problem))
-    result.command = command_of(mail, ctx)
-    if result.command and not forced:
+        return _inbound(fetched, mail, Outcome.NEEDS_REVIEW, problem), []
+    result.command = None if forced else command_of(mail, ctx)
+    if result.command:
         result.reply_to = mail.from_addr
         found = find_periods(mail.subject)
         result.period = found[0] if found else None
-        return store(_inbound(fetched, mail, Outcome.COMMAND, result.command))
+        return _inbound(fetched, mail, Outcome.COMMAND, result.command), []
     if len(fetched.raw) > ctx.max_message_bytes:
         result.reply_to = mail.from_addr if ctx.registry.for_sender(mail.from_addr) else None
         result.problems.append(Problem("message_too_large", ERROR,
                                        f"อีเมลมีขนาดเกิน {ctx.max_message_bytes // (1024 * 1024)} MB "
                                        "กรุณาส่งแบบฟอร์มเป็นไฟล์ Excel ที่มีขนาดเล็กลง"))
-        return store(_inbound(fetched, mail, Outcome.NEEDS_REVIEW, "message too large"))
-
-    # 2. Who sent it, before any file is read: a stranger's files are kept as bytes, never parsed.
-    candidates = [overrides.unit] if overrides.unit is not None else sender_candidates(mail, ctx)
-    if not candidates:
+        return _inbound(fetched, mail, Outcome.NEEDS_REVIEW, "message too large"), []
+    candidates = sender_candidates(mail, ctx)
+    if not candidates and not forced:
+        # A stranger: stored as bytes, its files never parsed; a short notice only inside TRUSTED_DOMAINS.
         domain = mail.from_addr.rpartition("@")[2]
         result.reply_to = mail.from_addr if domain in ctx.trusted_domains else None
-        return store(_inbound(fetched, mail, Outcome.SET_ASIDE, "unknown sender"))
+        return _inbound(fetched, mail, Outcome.SET_ASIDE, "unknown sender"), []
+    return None, candidates
 
-    # 3. Documents (sandboxed; scans wait for the OCR queue) and the unit.
+
+def _nil_stated(mail: ParsedMail, doc: Documents, ctx: IntakeContext) -> bool:
+    """A "no complaints" statement in the sender's own text, the subject (unless it quotes ours), a memo,
+    or a forwarded message that is not the bot's own."""
+    return (nil_statement(mail.text) or (not find_tag_period(mail.subject) and nil_statement(mail.subject))
+            or bool(doc.memo_nil)
+            or any(nil_statement(f.text) for f in mail.forwarded
+                   if f.from_addr not in ctx.own_addresses and not f.message_id.startswith("<cr."))
+            or any(nil_statement(t) for t in doc.forwarded_text))
+
+
+def attribute(session: Session, mail: ParsedMail, fetched: Fetched, ctx: IntakeContext, result: IngestResult,
+              candidates: list[Unit], overrides: Overrides,
+              scans: ScanTexts | None) -> tuple[InboundMessage, Submission | None, Documents]:
+    """Documents (sandboxed; scans wait for the OCR queue), unit, period and the submission, for a message
+    from a unit's address: what to store, and the submission if it holds a report part."""
     doc = read_documents(mail.attachments, ctx.sandbox, scans)
-    unit: Unit | None
     unit_problems: list[Problem] = []
     if overrides.unit is not None:
-        unit = overrides.unit
+        unit: Unit | None = overrides.unit
+        candidates = [overrides.unit]
     else:
         unit, unit_problems = decide_unit(candidates, doc, ctx.registry)
     result.files, result.problems = doc.files, list(doc.problems) + unit_problems
     result.scans_pending = bool(doc.scans)
     result.reply_to = mail.from_addr
-    # A subject can state it too ("ไม่มีข้อร้องเรียน ประจำเดือนตุลาคม 2569"), unless it quotes our own subject.
-    nil = nil_statement(mail.text) or (not find_tag_period(mail.subject) and nil_statement(mail.subject)) or bool(
-        doc.memo_nil) or any(
-        nil_statement(f.text) for f in mail.forwarded
-        if f.from_addr not in ctx.own_addresses and not f.message_id.startswith("<cr.")
-    ) or any(nil_statement(t) for t in doc.forwarded_text)
-    result.nil = nil
-
+    result.nil = _nil_stated(mail, doc, ctx)
     if unit is None:
         inbound = _inbound(fetched, mail, Outcome.NEEDS_REVIEW, "sender serves several units; the form names none")
         inbound.candidates = [u.code for u in candidates]
         inbound.scans_pending = result.scans_pending
         period, rule, _ = decide_period(mail, doc, candidates[0], fetched, ctx, lambda p: False)
         inbound.period, result.period, result.period_rule = str(period), period, rule
-        return store(inbound)
+        return inbound, None, doc
     result.unit = unit
     the_unit = unit
 
-    # 4. Period and submission.
     def completed(p: Period) -> bool:
         return current_report(session, the_unit.code, str(p), fetched.arrived_at).state.completed_at is not None
 
@@ -365,24 +401,12 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: 
     inbound = _inbound(fetched, mail, Outcome.REPORT, "")
     inbound.unit_code, inbound.period = unit.code, str(period)
     inbound.scans_pending = result.scans_pending
-    sub = build_submission(unit, period, rule, fetched, doc, nil, result.problems)
+    sub = build_submission(unit, period, rule, fetched, doc, result.nil, result.problems)
     if sub is None:
         inbound.outcome = Outcome.NEEDS_REVIEW if doc.review_reasons else Outcome.NO_REPORT
         inbound.reason = "; ".join(doc.review_reasons) or "no report found"
     inbound.problems = [p.to_dict() for p in result.problems]
-    store(inbound)
-
-    # 5. Store the submission and fold the unit's report for the receipt.
-    if sub is not None:
-        sub.inbound_id = result.inbound_id
-        store_submission(session, sub, doc)
-        result.rows = sub.c01_rows
-        if (unit.code, str(period)) not in replaced:
-            fold_in(session, sub)  # O(1): the thousandth correction costs what the first did
-    for unit_code, period_text in replaced | ({(unit.code, str(period))} if replaced else set()):
-        refresh_fold_states(session, unit_code, period_text)
-    result.report = current_report(session, unit.code, str(period), fetched.arrived_at)
-    return result
+    return inbound, sub, doc
 
 
 def quarantine(session: Session, fetched: Fetched, error: str, *, read_body: bool = True) -> IngestResult:
