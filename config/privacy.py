@@ -49,7 +49,7 @@ _DIGIT_OR_AT = re.compile(r"[\d@]")
 
 def _mask_person(match: re.Match[str]) -> str:
     whole = match.group(0)
-    if any(whole.startswith(word) for word in _NOT_NAMES):
+    if whole.startswith(_NOT_NAMES):
         return whole
     names = [w for w in match.group(2, 3) if w]
     return match.group(1) + " ".join(w[0] + "*" * max(len(w) - 1, 2) for w in names)

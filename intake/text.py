@@ -208,16 +208,15 @@ def nil_statement(text: str) -> bool:
     4. It is not a nil report when any line states a positive count or "…but there were …".
     """
     own = normalize_text(strip_quoted(text))
-    said = positive = False
-    for raw_line in own.split("\n"):
-        line = " ".join(raw_line.split())
-        if not line:
-            continue
-        squashed = line.replace(" ", "").replace("\u200b", "")
-        said = said or _stated(squashed) or _stated(line)
-        if _BUT_SOME.search(line) or _BUT_SOME.search(squashed):
-            positive = True
-        line_positive, zero = _counts_in(line)
-        positive = positive or line_positive
-        said = said or zero
+    lines = [" ".join(raw.split()) for raw in own.split("\n")]
+    lines = [line for line in lines if line]
+    squashed = [line.replace(" ", "").replace("\u200b", "") for line in lines]
+    said = any(_stated(sq) or _stated(line) for line, sq in zip(lines, squashed))
+    # Count patterns run only where they can matter: a statement was found, or a zero count may stand.
+    counts = [_counts_in(line) for line in lines] if said or any(ch in own for ch in "0-–") else []
+    said = said or any(zero for _, zero in counts)
+    if not said:  # most text: one pass, no count patterns
+        return False
+    positive = any(p for p, _ in counts) or any(_BUT_SOME.search(line) or _BUT_SOME.search(sq)
+                                                  for line, sq in zip(lines, squashed))
     return said and not positive
