@@ -23,7 +23,6 @@ from bot.service import poll_once, process_one, read_pending_scans
 from bot.reporting import status_report
 from intake.admin import review_items
 from intake.documents import read_attachment, read_documents
-from intake.mailbox import MaildirSource
 from intake.message import Attachment
 from intake.models import InboundMessage
 from intake.pipeline import Fetched

@@ -180,9 +180,6 @@ def test_backup_and_restore_while_the_worker_processes(workdir, dovecot, imap_us
 
 
 def _check_restore(restore, BackupError, target: str, workdir: Path, counts: dict) -> None:  # type: ignore[no-untyped-def]
-    import hashlib
-    import json
-    import sqlite3
     import zipfile
 
     assert (workdir / "b.zip").stat().st_mode & 0o777 == 0o600  # every original message is in it

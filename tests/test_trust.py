@@ -6,7 +6,6 @@ Each attack is followed by the genuine unit's own report, which must count and b
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from mailer.models import ContactStatus, OutboxMessage
 from mailer.outbox import Envelope, enqueue
 from scoring.periods import Period
 from tests import servers
-from tests.conftest import DOMAIN, SECRETARIAT, UNITS, CaptureHandler, bkk
+from tests.conftest import DOMAIN, SECRETARIAT, CaptureHandler, bkk
 from tests.test_hostile import delivered
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -264,8 +263,7 @@ def test_a_dead_holders_lease_is_taken_at_once_and_a_live_one_is_named(db_url: s
         s.get(MailboxLease, "maildir").holder = f"{host}:{_dead_pid()}:killed"  # type: ignore[union-attr]
     again = subprocess.run([sys.executable, "-m", "bot.cli", "poll", "--once"], env=env, cwd=ROOT,
                            capture_output=True, text=True, timeout=120)
-    assert again.returncode == 0, again.stderr
-    assert signal.SIGKILL  # (the kill itself is simulated by a pid that no longer exists)
+    assert again.returncode == 0, again.stderr  # the killed worker is a pid that no longer exists
 
 
 def test_sender_strings_in_our_mail_are_short_and_never_links(db_url: str, make_app) -> None:  # type: ignore[no-untyped-def]
