@@ -215,7 +215,7 @@ def read_pending_scans(app: App, stop: Callable[[], bool] = lambda: False, limit
             msg = s.get(InboundMessage, inbound_id)
             if msg is None or not msg.scans_pending:
                 continue
-            fetched = Fetched(raw=msg.raw, arrived_at=msg.arrived_at, source=msg.source,
+            fetched = Fetched(raw=raw, arrived_at=msg.arrived_at, source=msg.source,
                               uidvalidity=msg.uidvalidity, uid=msg.uid)
             result = ingest(s, fetched, app.intake, existing=msg, scans=texts)
             _enqueue_receipt(app, s, result, now)

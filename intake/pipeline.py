@@ -323,7 +323,7 @@ def screen(mail: ParsedMail, fetched: Fetched, ctx: IntakeContext, result: Inges
     if verdict.verdict == Verdict.BOUNCE:
         # Only bounces naming a message the bot signed count (anyone can send a DSN about anything).
         result.bounces = [b for b in parse_bounce(fetched.raw) if read_message_ids(ctx.secret, [b.original_message_id])]
-    if not verdict.answerable and not forced and not (verdict.verdict == Verdict.NO_SENDER and mail.sender_problem):
+    if not verdict.answerable and not forced:
         return _inbound(fetched, mail, Outcome.SET_ASIDE, f"{verdict.verdict}: {verdict.reason}"), []
     if not forced and (problem := _sender_doubt(mail, ctx)):
         # The From header cannot name a unit, or our server did not vouch for its domain: someone may be

@@ -219,4 +219,4 @@ def nil_statement(text: str) -> bool:
         return False
     positive = any(p for p, _ in counts) or any(_BUT_SOME.search(line) or _BUT_SOME.search(sq)
                                                   for line, sq in zip(lines, squashed))
-    return said and not positive
+    return not positive

@@ -36,7 +36,7 @@ def triage(mail: ParsedMail, own_addresses: tuple[str, ...], own_msgid_domain: s
     h = mail.headers
     if mail.content_type == "multipart/report" or "delivery-status" in h.get("content-type", "").lower():
         return Triage(Verdict.BOUNCE, "delivery status report")
-    if not mail.from_addr:
+    if not mail.from_addr and not mail.sender_problem:  # a From that names no one is screened as doubtful
         return Triage(Verdict.NO_SENDER, "no From address")
     if _DAEMONS.match(mail.from_addr):
         kind = Verdict.BOUNCE if "daemon" in mail.from_addr or "postmaster" in mail.from_addr else Verdict.AUTO_REPLY
