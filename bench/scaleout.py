@@ -23,7 +23,7 @@ def run_workers(server: servers.Dovecot, users: list[str], db_url: str, folder: 
         env = {**os.environ, "DATABASE_URL": db_url, "UNITS_FILE": str(folder / "units.csv"),
                "DATA_DIR": str(folder / "data"), "MAIL_SOURCE": server.url(user), "SECRETARIAT_EMAIL": "saraban@x.go.th",
                "SECRET_KEY": "bench-secret-7d2f9b1c4e8a6035f2c9e1b7a4d8", "SMTP_URL": f"file:{folder / 'sent'}"}
-        procs.append(subprocess.Popen([sys.executable, "-m", "bot.cli", "poll", "--once"], env=env, cwd=ROOT,
+        procs.append(subprocess.Popen([sys.executable, "-m", "bot.cli", "poll"], env=env, cwd=ROOT,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     for p in procs:
         assert p.wait() == 0

@@ -1,7 +1,7 @@
 """The real command line, killed with SIGKILL at a chosen step (for tests/test_reliability.py).
 
     CRASH_AT=after_fetch|after_commit|after_mark|during_send|during_ingest_of_poison \
-        python tests/crash_worker.py poll --once
+        python tests/crash_worker.py poll
 
 The product has no test hooks: this wrapper patches the step's function to kill its own process.
 """

@@ -67,13 +67,13 @@ def test_units_list_and_check(workdir: Path) -> None:
     assert "line 3, B" in result.output
     # Reading mail with a broken registry is refused, naming the line; nothing is read or stored.
     (workdir / "mail" / "new").mkdir(parents=True)
-    result = runner.invoke(cli, ["poll", "--once"], env={"MAIL_SOURCE": "maildir:mail", "COLUMNS": "200"})
+    result = runner.invoke(cli, ["poll"], env={"MAIL_SOURCE": "maildir:mail", "COLUMNS": "200"})
     assert result.exit_code == 2 and "line 3, B" in result.output
 
 
 def test_a_command_failing_on_configuration_writes_nothing(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SECRET_KEY")
-    result = runner.invoke(cli, ["poll", "--once"], env={"MAIL_SOURCE": "maildir:mail", "COLUMNS": "200"})
+    result = runner.invoke(cli, ["poll"], env={"MAIL_SOURCE": "maildir:mail", "COLUMNS": "200"})
     assert result.exit_code == 2 and ".env" in result.output and "init" in result.output
     assert sorted(p.name for p in workdir.iterdir()) == ["units.csv"]  # no database, no key, no folders
 
@@ -129,10 +129,10 @@ def test_status_table_and_maildir_poll(workdir: Path) -> None:
     when = int(bkk(2026, 11, 3, 8).timestamp())
     (workdir / "mail" / "new" / f"{when}.M1P1.host").write_bytes(raw)
     env = {"MAIL_SOURCE": "maildir:mail", "SMTP_URL": "file:sent", "COLUMNS": "160"}
-    result = runner.invoke(cli, ["poll", "--once"], env=env)
+    result = runner.invoke(cli, ["poll"], env=env)
     assert result.exit_code == 0 and "1 stored" in result.output, result.output
     assert not list((workdir / "mail" / "new").iterdir()) and len(list((workdir / "mail" / "cur").iterdir())) == 1
-    assert runner.invoke(cli, ["poll", "--once"], env=env).output.startswith("0 message(s)")
+    assert runner.invoke(cli, ["poll"], env=env).output.startswith("0 message(s)")
     result = runner.invoke(cli, ["send"], env=env)
     assert "1 sent" in result.output and len(list((workdir / "sent").glob("*.eml"))) == 1
     result = runner.invoke(cli, ["status", "--period", "2026-11", "--as-of", "2026-11-30"], env=env)

@@ -205,7 +205,7 @@ def test_status_json_contract_from_the_command_line(dovecot, imap_user, db_url, 
     for key in ("DATABASE_URL", "MAIL_SOURCE", "UNITS_FILE", "DATA_DIR"):
         monkeypatch.delenv(key, raising=False)
     runner = CliRunner()
-    result = runner.invoke(cli, ["poll", "--once"])
+    result = runner.invoke(cli, ["poll"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, ["status", "--period", "2026-11", "--as-of", "2026-11-27T09:00:00", "--json"])
     assert result.exit_code == 0, result.output

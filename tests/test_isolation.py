@@ -214,7 +214,7 @@ def test_a_message_that_kills_the_worker_twice_is_quarantined_and_intake_goes_on
     app = make_app(db_url)
 
     def poll() -> subprocess.CompletedProcess[str]:
-        cmd = [sys.executable, str(ROOT / "tests" / "crash_worker.py"), "poll", "--once"]
+        cmd = [sys.executable, str(ROOT / "tests" / "crash_worker.py"), "poll"]
         return subprocess.run(cmd, env={**env, "CRASH_AT": "during_ingest_of_poison"}, cwd=ROOT,
                               capture_output=True, text=True, timeout=120)
 

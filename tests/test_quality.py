@@ -58,10 +58,11 @@ def test_module_names_are_unique_across_layers() -> None:
     seen: dict[str, str] = {}
     clashes = []
     for package in ("config", "intake", "scoring", "mailer", "bot"):
-        for path in sorted((root / package).glob("*.py")):
-            if path.stem in ("__init__", "models", "errors"):
+        for path in sorted((root / package).rglob("*.py")):
+            if path.stem in ("__init__", "__main__", "models", "errors"):
                 continue
+            where = str(path.parent.relative_to(root))
             if path.stem in seen:
-                clashes.append(f"{seen[path.stem]}/{path.name} and {package}/{path.name}")
-            seen[path.stem] = package
+                clashes.append(f"{seen[path.stem]}/{path.name} and {where}/{path.name}")
+            seen[path.stem] = where
     assert clashes == []

@@ -61,14 +61,14 @@ def test_sigkill_at_each_step_loses_nothing_and_answers_once(step, dovecot, imap
     env = _env(db_url, dovecot, imap_user, smtp, tmp_path)
     app = make_app(db_url)  # migrates the database, and lets the test look into it
     if step == "during_send":
-        assert _run(env, "poll", "--once").returncode == 0
+        assert _run(env, "poll").returncode == 0
         killed = _run(env, "send", crash=step)
     else:
-        killed = _run(env, "poll", "--once", crash=step)
+        killed = _run(env, "poll", crash=step)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
 
     time.sleep(1.2)  # the dead worker's leases (set to 1 s here) expire
-    assert _run(env, "poll", "--once").returncode == 0
+    assert _run(env, "poll").returncode == 0
     assert _run(env, "send").returncode == 0
 
     assert _counts(app) == (3, 3, 3)  # every message stored once, one receipt each

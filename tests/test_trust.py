@@ -255,13 +255,13 @@ def test_a_dead_holders_lease_is_taken_at_once_and_a_live_one_is_named(db_url: s
            "MAIL_SOURCE": f"maildir:{tmp_path / 'mail'}", "SMTP_URL": f"file:{tmp_path / 'sent'}",
            "SECRETARIAT_EMAIL": SECRETARIAT, "SECRET_KEY": "test-secret-4f1c9a7e2b6d8035c1e9a4f7b2d6", "PATH": "/usr/bin:/bin",
            "HOME": str(tmp_path)}
-    busy = subprocess.run([sys.executable, "-m", "bot.cli", "poll", "--once"], env=env, cwd=ROOT,
+    busy = subprocess.run([sys.executable, "-m", "bot.cli", "poll"], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert busy.returncode == 75 and f"{host}:{os.getpid()}:live" in busy.stderr, busy.stderr
     # After a SIGKILL of that worker, the next poll takes over at once.
     with app.sessions.begin() as s:
         s.get(MailboxLease, "maildir").holder = f"{host}:{_dead_pid()}:killed"  # type: ignore[union-attr]
-    again = subprocess.run([sys.executable, "-m", "bot.cli", "poll", "--once"], env=env, cwd=ROOT,
+    again = subprocess.run([sys.executable, "-m", "bot.cli", "poll"], env=env, cwd=ROOT,
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr  # the killed worker is a pid that no longer exists
 
