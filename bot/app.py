@@ -68,6 +68,7 @@ class App:
             sandbox=self.parsers,
             max_message_bytes=s.max_message_bytes,
             command_senders=tuple(a for a in s.digest_to if a != s.secretariat_email),
+            staff=tuple(a for a in s.staff_emails if a != s.secretariat_email),
             authserv_id=s.trusted_authserv_id,
         )
 
@@ -81,7 +82,8 @@ class App:
                            secret=s.secret_key, domain=s.message_id_domain, tz=s.tz,
                            contact=s.secretariat_contact,
                            limits=RateLimits(receipt=s.receipts_per_sender_per_hour,
-                                             digest=s.digests_per_recipient_per_hour, total=s.mail_per_hour))
+                                             digest=s.digests_per_recipient_per_hour,
+                                             staff=s.staff_commands_per_hour, total=s.mail_per_hour))
 
     @functools.cached_property
     def parsers(self) -> Sandbox:

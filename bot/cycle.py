@@ -37,6 +37,7 @@ class Slot:
 class CycleReport:
     notices: list[Notice] = field(default_factory=list)
     digests: list[str] = field(default_factory=list)
+    review_alert: bool = False  # a review alert was queued to STAFF_EMAILS
 
 
 def _at(app: App, day: datetime, clock: time, days: int) -> datetime:
@@ -135,4 +136,8 @@ def run_cycle(app: App, as_of: datetime) -> CycleReport:
     for slot in due_slots(app, as_of):
         if slot.kind == "digest" and send_digest(app, slot.period, as_of, f"digest:{slot.period}"):
             report.digests.append(str(slot.period))
+    from bot.staff import queue_review_alert  # bot.staff builds on service, which builds on this module
+
+    with app.sessions.begin() as s:
+        report.review_alert = queue_review_alert(app, s, datetime.now(UTC))
     return report

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from bot.app import App
 from bot.reporting import UnitState, scores, unit_states
-from intake.admin import actions_for, case_rows, channel_totals
+from intake.admin import actions_for, case_rows, channel_totals, refused_commands
 from mailer.contacts import unreachable
 from mailer.digest import CaseLine, DigestData, MatrixRow, UnitLine, changes_since_last
 from scoring.periods import Period, fiscal_year_of
@@ -27,6 +27,9 @@ def _cases(app: App, session: Session, period: Period, ids: list[int]) -> Iterat
         yield CaseLine(sub.unit_code, names.get(sub.unit_code, sub.unit_code), period, row.seq, row.received,
                        row.channel, row.category, row.subject, row.complainant, row.action, row.result,
                        row.completed, row.note)
+
+
+REFUSED_WINDOW = timedelta(days=31)  # refused command mails of the last month are listed in a digest
 
 
 def digest_data(app: App, session: Session, period: Period, as_of: datetime,
@@ -50,5 +53,7 @@ def digest_data(app: App, session: Session, period: Period, as_of: datetime,
         changes=changes_since_last(session, period, {st.unit.code: st.status.value for st in states}),
         actions=[(a.created_at, a.kind, a.unit_code or "", a.period or "", a.actor, a.reason)
                  for a in actions_for(session, str(period))],
+        refused=[(m.arrived_at, m.from_addr, m.reason)
+                 for m in refused_commands(session, as_of - REFUSED_WINDOW, as_of)],
         include_personal=include_personal,
     )

@@ -92,3 +92,11 @@ def scores(app: App, session: Session, fiscal_year: int, as_of: datetime) -> tup
     counted = [i for i, p in enumerate(periods) if app.deadline(p) <= as_of and (start is None or p >= start)]
     out = [score_unit(code, [statuses[i] or "missing" for i in counted], app.rubric) for code, statuses in grid.items()]
     return periods, grid, out
+
+
+def unit_status_now(app: App, session: Session, unit_code: str, period: Period, as_of: datetime) -> str:
+    """One unit's status for a period as of a moment (what a staff member's answer shows before and after)."""
+    report = period_reports(session, str(period), as_of, [unit_code])[unit_code]
+    exempt = unit_code in exempt_units(session, str(period))
+    return unit_status(report.state, app.deadline(period), as_of, exempt=exempt,
+                       needs_review=report.needs_review).value

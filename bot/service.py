@@ -172,6 +172,10 @@ def _process(app: App, fetched: Fetched, earlier: ProcessingAttempt | None = Non
                 period = result.period or app.period_in_focus(fetched.arrived_at)
                 queue_digest(app, s, period, fetched.arrived_at, f"digest-request:{result.inbound_id}",
                              [result.reply_to], result.original_message_id)
+        if result.command == "staff":  # reply words from STAFF_EMAILS, already authenticated by screen
+            from bot.staff import run_staff_commands  # bot.staff builds on this module (reread, receipts)
+
+            run_staff_commands(app, s, fetched, result, now)
         if not result.scans_pending:  # otherwise the OCR queue answers once the scans are read
             _enqueue_receipt(app, s, result, now)
     return result

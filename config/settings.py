@@ -52,6 +52,8 @@ class Settings:
     secretariat_email: str
     digest_to: tuple[str, ...]
     trusted_domains: tuple[str, ...]
+    # Who may settle reviews, excuse units and record paper reports by replying to the bot's mail.
+    staff_emails: tuple[str, ...] = ()
     timezone: str = "Asia/Bangkok"
     deadline_day: int = 25
     deadline_shift_business_day: bool = False
@@ -62,6 +64,7 @@ class Settings:
     send_interval_seconds: int = 30
     receipts_per_sender_per_hour: int = 20
     digests_per_recipient_per_hour: int = 4
+    staff_commands_per_hour: int = 20  # command mails answered per staff address and hour
     mail_per_hour: int = 5000  # all automatic mail together
     max_message_bytes: int = 30 * 1024 * 1024
     secret_key: str = field(default="", repr=False)
@@ -322,6 +325,7 @@ def settings_from_mapping(env: Mapping[str, str], base_dir: Path | None = None) 
         smtp_url=smtp_url,
         secretariat_email=secretariat,
         digest_to=_emails(env, "DIGEST_TO") or (secretariat,),
+        staff_emails=_emails(env, "STAFF_EMAILS") or _emails(env, "DIGEST_TO") or (secretariat,),
         trusted_domains=tuple(
             d.strip().lower().lstrip("@") for d in env.get("TRUSTED_DOMAINS", "").replace(";", ",").split(",") if d.strip()
         ),
@@ -335,6 +339,7 @@ def settings_from_mapping(env: Mapping[str, str], base_dir: Path | None = None) 
         send_interval_seconds=_int(env, "SEND_INTERVAL_SECONDS", 30, 1, 3600),
         receipts_per_sender_per_hour=_int(env, "RECEIPTS_PER_SENDER_PER_HOUR", 20, 1, 10000),
         digests_per_recipient_per_hour=_int(env, "DIGESTS_PER_RECIPIENT_PER_HOUR", 4, 1, 1000),
+        staff_commands_per_hour=_int(env, "STAFF_COMMANDS_PER_HOUR", 20, 1, 1000),
         mail_per_hour=_int(env, "MAIL_PER_HOUR", 5000, 10, 1_000_000),
         max_message_bytes=_int(env, "MAX_MESSAGE_MB", 30, 1, 1024) * 1024 * 1024,
         secret_key=_secret_key(env, data_dir),

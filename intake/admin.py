@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.units import Unit
 from intake.errors import IntakeError
-from intake.models import Action, CaseRecord, Exemption, InboundMessage, Outcome, Submission
+from intake.models import Action, CaseRecord, Exemption, InboundMessage, Outcome, ReviewAlert, Submission
 from intake.problems import Problem
 from scoring.periods import Period
 
@@ -22,24 +22,34 @@ REVIEW_OUTCOMES = (Outcome.NEEDS_REVIEW, Outcome.QUARANTINED)
 
 
 class AdminError(IntakeError):
-    """A secretariat action that cannot be done as asked (the message says why)."""
+    """A secretariat action that cannot be done as asked: the message says why (for the command line), `code`
+    and `params` name it for mailer's message catalogue (for an answer by mail)."""
+
+    def __init__(self, message: str, code: str = "failed", **params: str) -> None:
+        super().__init__(message)
+        self.code, self.params = code, params
 
 
 def log_action(session: Session, kind: str, actor: str, reason: str, now: datetime, *, unit: str | None = None,
-               period: str | None = None, inbound_id: int | None = None) -> None:
-    session.add(Action(kind=kind, unit_code=unit, period=period, inbound_id=inbound_id, actor=actor,
-                       reason=reason, created_at=now))
+               period: str | None = None, inbound_id: int | None = None,
+               details: dict[str, Any] | None = None) -> Action:
+    action = Action(kind=kind, unit_code=unit, period=period, inbound_id=inbound_id, actor=actor, reason=reason,
+                    created_at=now, details=details)
+    session.add(action)
+    session.flush()  # its id is the reference a person quotes to undo it
+    return action
 
 
-def exempt(session: Session, unit: Unit, period: Period, reason: str, actor: str, now: datetime) -> None:
+def exempt(session: Session, unit: Unit, period: Period, reason: str, actor: str, now: datetime) -> Action:
     if not reason.strip():
-        raise AdminError("an exemption needs a reason")
+        raise AdminError("an exemption needs a reason", "exempt_no_reason")
     existing = session.scalar(select(Exemption).where(Exemption.unit_code == unit.code,
                                                       Exemption.period == str(period)))
     if existing is not None:
-        raise AdminError(f"{unit.code} is already exempt for {period}")
+        raise AdminError(f"{unit.code} is already exempt for {period}", "already_exempt", unit=unit.code,
+                         period=period.thai())
     session.add(Exemption(unit_code=unit.code, period=str(period), reason=reason, actor=actor, created_at=now))
-    log_action(session, "exempt", actor, reason, now, unit=unit.code, period=str(period))
+    return log_action(session, "exempt", actor, reason, now, unit=unit.code, period=str(period), details={})
 
 
 def exempt_units(session: Session, period: str) -> set[str]:
@@ -47,21 +57,25 @@ def exempt_units(session: Session, period: str) -> set[str]:
 
 
 def record_paper(session: Session, unit: Unit, period: Period, received_at: datetime, *, nil: bool,
-                 doc: Documents, actor: str, reason: str, now: datetime) -> tuple[Submission, list[Problem]]:
+                 doc: Documents, actor: str, reason: str, now: datetime,
+                 original_id: int | None = None) -> tuple[Submission, list[Problem], Action]:
     """A report that came on paper (or by hand): stored like an e-mailed one, received at `received_at`.
-    `doc` is what `read_documents` found in the files typed from the paper (read before the transaction)."""
+    `doc` is what `read_documents` found in the files typed from the paper (read before the transaction);
+    `original_id` the stored message that brought its scan (a staff member's mail), kept as its original."""
     from intake.pipeline import Fetched, build_submission, store_submission  # the intake path, only here
     from intake.state import fold_in
 
     fetched = Fetched(raw=b"", arrived_at=received_at, source="paper")
     sub = build_submission(unit, period, "secretariat", fetched, doc, nil, list(doc.problems))
     if sub is None:
-        raise AdminError("nothing to record: give --nil or a file holding Complaint_01/Complaint_02")
+        raise AdminError("nothing to record: give --nil or a file holding Complaint_01/Complaint_02", "paper_nothing")
     sub.channel = "paper"
+    sub.inbound_id = original_id
     store_submission(session, sub, doc)
     fold_in(session, sub)
-    log_action(session, "record", actor, reason or "รายงานฉบับกระดาษ", now, unit=unit.code, period=str(period))
-    return sub, list(doc.problems)
+    action = log_action(session, "record", actor, reason or "รายงานฉบับกระดาษ", now, unit=unit.code,
+                        period=str(period), inbound_id=original_id, details={"submission": sub.id})
+    return sub, list(doc.problems), action
 
 
 def review_items(session: Session, limit: int = 200) -> list[InboundMessage]:
@@ -76,14 +90,49 @@ def review_items(session: Session, limit: int = 200) -> list[InboundMessage]:
 def get_message(session: Session, inbound_id: int) -> InboundMessage:
     msg = session.get(InboundMessage, inbound_id)
     if msg is None:
-        raise AdminError(f"no stored message #{inbound_id}")
+        raise AdminError(f"no stored message #{inbound_id}", "no_message", number=str(inbound_id))
     return msg
 
 
-def dismiss(session: Session, inbound_id: int, actor: str, reason: str, now: datetime) -> None:
+def dismiss(session: Session, inbound_id: int, actor: str, reason: str, now: datetime) -> Action:
     msg = get_message(session, inbound_id)
+    before = {"outcome": str(msg.outcome), "reason": msg.reason}
     msg.outcome, msg.reason = Outcome.DISMISSED, reason or "dismissed by the secretariat"
-    log_action(session, "dismiss", actor, reason, now, unit=msg.unit_code, period=msg.period, inbound_id=inbound_id)
+    return log_action(session, "dismiss", actor, reason, now, unit=msg.unit_code, period=msg.period,
+                      inbound_id=inbound_id, details=before)
+
+
+def undo(session: Session, reference: int, actor: str, now: datetime) -> Action:
+    """Undo an exemption, a paper report or a dismissal by its action's reference; logged as its own action.
+    (A resolve is undone by reading the message again, which the caller does.)"""
+    from intake.state import refresh_fold_states
+
+    action = session.get(Action, reference)
+    if action is None:
+        raise AdminError(f"no action A-{reference}", "no_action", reference=f"A-{reference}")
+    if action.undone_at is not None:
+        raise AdminError(f"A-{reference} was undone already", "already_undone", reference=f"A-{reference}")
+    if action.details is None:
+        raise AdminError(f"A-{reference} ({action.kind}) cannot be undone", "cannot_undo", reference=f"A-{reference}")
+    if action.kind == "exempt":
+        exemption = session.scalar(select(Exemption).where(Exemption.unit_code == action.unit_code,
+                                                           Exemption.period == action.period))
+        if exemption is not None:
+            session.delete(exemption)
+    elif action.kind == "record":
+        sub = session.get(Submission, action.details.get("submission"))
+        if sub is not None:
+            session.delete(sub)
+            session.flush()
+            refresh_fold_states(session, sub.unit_code, sub.period)
+    elif action.kind == "dismiss":
+        msg = get_message(session, action.inbound_id or 0)
+        msg.outcome, msg.reason = action.details["outcome"], action.details.get("reason", "")
+    elif action.kind != "resolve":
+        raise AdminError(f"A-{reference} ({action.kind}) cannot be undone", "cannot_undo", reference=f"A-{reference}")
+    action.undone_at = now
+    return log_action(session, "undo", actor, f"ยกเลิก A-{reference} ({action.kind})", now, unit=action.unit_code,
+                      period=action.period, inbound_id=action.inbound_id)
 
 
 def actions_for(session: Session, period: str) -> list[Action]:
@@ -115,3 +164,31 @@ def channel_totals(session: Session, submission_ids: list[int]) -> dict[str, int
 def unit_messages(session: Session, unit_code: str, periods: list[str]) -> list[InboundMessage]:
     return list(session.scalars(select(InboundMessage).where(
         InboundMessage.unit_code == unit_code, InboundMessage.period.in_(periods)).order_by(InboundMessage.arrived_at)))
+
+
+def refused_commands(session: Session, since: datetime, until: datetime) -> list[InboundMessage]:
+    """Mail that looked like a staff command but could not command (forged, not a reply, not staff)."""
+    from intake.pipeline import REFUSED  # the reason's prefix is the pipeline's word
+
+    return list(session.scalars(select(InboundMessage).where(
+        InboundMessage.outcome == Outcome.SET_ASIDE, InboundMessage.reason.startswith(REFUSED),
+        InboundMessage.arrived_at >= since, InboundMessage.arrived_at <= until).order_by(InboundMessage.arrived_at)))
+
+
+def note_alert(session: Session, message_id: str, inbound_ids: list[int], now: datetime) -> None:
+    session.add(ReviewAlert(message_id=message_id, inbound_ids=inbound_ids, created_at=now))
+
+
+def alerted_ids(session: Session) -> set[int]:
+    """Messages some review alert listed already (each is announced once)."""
+    return {i for ids in session.scalars(select(ReviewAlert.inbound_ids)) for i in ids}
+
+
+def last_alert_at(session: Session) -> datetime | None:
+    return session.scalar(select(func.max(ReviewAlert.created_at)))
+
+
+def alert_items(session: Session, message_id: str) -> list[int]:
+    """The messages listed by the alert with this Message-ID (empty for another message)."""
+    alert = session.scalar(select(ReviewAlert).where(ReviewAlert.message_id == message_id))
+    return list(alert.inbound_ids) if alert is not None else []

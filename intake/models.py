@@ -20,7 +20,7 @@ class Outcome(StrEnum):
     SET_ASIDE = "set_aside"  # never answered: robots, lists, our own mail, unknown senders
     NEEDS_REVIEW = "needs_review"  # a person must decide (shared address, unverified sender, scans, …)
     QUARANTINED = "quarantined"  # it broke the pipeline (or the worker, twice); kept with the error
-    COMMAND = "command"  # a secretariat request by mail (the digest)
+    COMMAND = "command"  # a secretariat request by mail: the digest, or reply words from STAFF_EMAILS
     DISMISSED = "dismissed"  # a person decided it is not a report
 
 
@@ -151,8 +151,23 @@ class Action(Base):
     actor: Mapped[str] = mapped_column(String(255))
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What undoing it needs (the submission it created, the outcome it replaced); None: it cannot be undone.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_actions_period", "period"),)
+
+
+class ReviewAlert(Base):
+    """A review alert mailed to the staff: which messages it listed, so a reply to it (by its signed
+    Message-ID) knows what "HPC05" or "ไม่ใช่รายงาน" is about."""
+
+    __tablename__ = "review_alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    inbound_ids: Mapped[list[int]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class MailboxLease(Base):

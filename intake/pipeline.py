@@ -25,6 +25,7 @@ from intake.models import CaseRecord, InboundMessage, Outcome, Submission
 from intake.problems import ERROR, WARNING, Problem
 from intake.sandbox import Sandbox
 from intake.state import UnitReport, current_report, fold_in, refresh_fold_states
+from intake.staff_commands import looks_like_commands
 from intake.text import nil_statement, strip_quoted
 from intake.triage import Triage, Verdict, triage
 from scoring.periods import Period, find_periods, find_tag_period
@@ -41,6 +42,7 @@ class IntakeContext:
     sandbox: Sandbox  # where attachment parsers run
     max_message_bytes: int = 30 * 1024 * 1024
     command_senders: tuple[str, ...] = ()  # secretariat addresses that may ask for a digest by mail
+    staff: tuple[str, ...] = ()  # STAFF_EMAILS: who may command by replying to the bot's digests and alerts
     authserv_id: str | None = None  # our receiving server's Authentication-Results id, when trusted
 
 
@@ -235,6 +237,31 @@ def _date_problems(doc: Documents, period: Period) -> list[Problem]:
     return out
 
 
+STAFF_KINDS = ("digest", "review", "staff")  # the bot's mail to the staff, which their commands reply to
+REFUSED = "command refused"  # the reason's prefix of a command that may not command (the digest lists them)
+
+
+def staff_command(mail: ParsedMail, ctx: IntakeContext) -> tuple[bool, str] | None:
+    """Reply words from the staff: (True, "") when this message may command; (False, why) when it looks like a
+    command but may not (not from STAFF_EMAILS, not a reply to the bot's own mail, not authenticated);
+    None when it is not a command at all (a unit's mail goes its usual way).
+    A forged From alone can do nothing: the reply must quote a Message-ID the bot signed, and our own
+    server's Authentication-Results must vouch for the sender's domain."""
+    replies_to_staff_mail = any(ref.kind in STAFF_KINDS for ref in
+                                read_message_ids(ctx.secret, [mail.in_reply_to, *mail.references]))
+    is_staff = mail.from_addr in ctx.staff
+    if not replies_to_staff_mail:
+        if is_staff and looks_like_commands(strip_quoted(mail.text)):
+            return False, "not a reply to the bot's digest or review alert"
+        return None
+    if not is_staff:
+        return False, "the sender is not in STAFF_EMAILS"
+    if not ctx.authserv_id:
+        return False, "TRUSTED_AUTHSERV_ID is not set, so the sender cannot be authenticated"
+    verdict = authenticate(mail.all_headers, mail.from_addr, ctx.authserv_id)
+    return (True, "") if verdict.ok else (False, f"authentication: {verdict.reason}")
+
+
 COMMAND_SUBJECTS = {"สถานะ": "digest", "digest": "digest", "status": "digest", "สรุป": "digest"}
 
 
@@ -325,6 +352,12 @@ def screen(mail: ParsedMail, fetched: Fetched, ctx: IntakeContext, result: Inges
         result.bounces = [b for b in parse_bounce(fetched.raw) if read_message_ids(ctx.secret, [b.original_message_id])]
     if not verdict.answerable and not forced:
         return _inbound(fetched, mail, Outcome.SET_ASIDE, f"{verdict.verdict}: {verdict.reason}"), []
+    if not forced and (staff := staff_command(mail, ctx)) is not None:
+        allowed, why = staff
+        if not allowed:  # set aside unanswered, unread; the next digest lists it
+            return _inbound(fetched, mail, Outcome.SET_ASIDE, f"{REFUSED}: {why}"), []
+        result.command, result.reply_to = "staff", mail.from_addr
+        return _inbound(fetched, mail, Outcome.COMMAND, "staff"), []
     if not forced and (problem := _sender_doubt(mail, ctx)):
         # The From header cannot name a unit, or our server did not vouch for its domain: someone may be
         # posing as a unit or the secretariat. Nothing counts, nobody is answered; a person decides.

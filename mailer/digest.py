@@ -15,6 +15,7 @@ from mailer.models import DigestSnapshot
 from mailer.outbox import Envelope, enqueue
 from mailer.receipts import CATEGORY_THAI, STATUS_THAI, MailContext
 from mailer.render import render
+from mailer.staff import ACTION_THAI, refusal_thai
 from scoring.periods import Period, thai_date, thai_datetime
 from scoring.scores import UnitScore
 from scoring.status import CATEGORIES
@@ -72,6 +73,7 @@ class DigestData:
     unreachable: list[tuple[str, str, str]] = field(default_factory=list)  # (address, status, reason)
     changes: list[tuple[str, str, str]] = field(default_factory=list)  # (unit, before, after)
     actions: list[tuple[datetime, str, str, str, str, str]] = field(default_factory=list)
+    refused: list[tuple[datetime, str, str]] = field(default_factory=list)  # (arrived, from, why): commands refused
     include_personal: bool = False
 
     def status_counts(self) -> dict[str, int]:
@@ -123,8 +125,10 @@ def digest_context(data: DigestData, ctx: MailContext) -> dict[str, object]:
         "problems": [{"unit": u.code, "message": p[2]} for u in data.units for p in u.problems],
         "unreachable": [{"address": a, "status": s, "reason": r} for a, s, r in data.unreachable],
         "changes": [{"unit": u, "before": STATUS_THAI.get(b, b), "after": STATUS_THAI.get(a, a)} for u, b, a in data.changes],
-        "actions": [{"when": thai_date(w.astimezone(ctx.tz).date()), "kind": k, "unit": u, "period": p, "actor": who,
-                     "reason": why} for w, k, u, p, who, why in data.actions],
+        "actions": [{"when": thai_date(w.astimezone(ctx.tz).date()), "kind": ACTION_THAI.get(k, k), "unit": u,
+                     "period": p, "actor": who, "reason": why} for w, k, u, p, who, why in data.actions],
+        "refused": [{"when": thai_datetime(w.astimezone(ctx.tz)), "sender": who, "why": refusal_thai(why)}
+                    for w, who, why in data.refused],
         "monthly": [{"label": p.thai(), "on_time": a, "late": b, "missing": c, "review": r, "total": max(a + b + c + r, 1)}
                     for p, a, b, c, r in data.monthly()],
     }

@@ -46,12 +46,14 @@ class RateLimits:
     overdue: int = 3
     digest: int = 4
     alert: int = 6
+    staff: int = 20  # answers to a staff member's command mails (STAFF_COMMANDS_PER_HOUR)
+    review: int = 2  # review alerts (one an hour is planned; the backstop allows a second)
     other: int = 20
     total: int = 5000
 
     def per_recipient(self, kind: str) -> int:
         return int(getattr(self, kind, self.other)) if kind in ("receipt", "reminder", "overdue", "digest",
-                                                                  "alert") else self.other
+                                                                  "alert", "staff", "review") else self.other
 
 
 def over_limit(session: Session, kind: str, recipient: str, now: datetime, limits: RateLimits) -> str | None:

@@ -23,6 +23,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from mailer.digest import STATUS_ORDER, DigestData
 from config.privacy import mask_name, mask_text, safe_cell
 from mailer.receipts import CATEGORY_THAI, STATUS_THAI
+from mailer.staff import ACTION_THAI, refusal_thai
 from scoring.periods import THAI_MONTHS_ABBR, thai_datetime
 from scoring.status import CATEGORIES
 
@@ -244,7 +245,11 @@ def _actions(wb: Workbook, data: DigestData, tz_of: datetime) -> None:
     s.title("การดำเนินการของสำนักงานเลขานุการกรม")
     s.header(["วันเวลา", "การดำเนินการ", "หน่วยงาน", "เดือน", "ผู้ดำเนินการ", "เหตุผล"])
     for when, kind, unit, period, actor, reason in data.actions:
-        s.row([thai_datetime(when.astimezone(tz_of.tzinfo)), kind, unit, period, actor, s.cell(reason, wrap=True)])
+        s.row([thai_datetime(when.astimezone(tz_of.tzinfo)), ACTION_THAI.get(kind, kind), unit, period, actor,
+               s.cell(reason, wrap=True)])
+    for when, sender, why in data.refused:
+        s.row([thai_datetime(when.astimezone(tz_of.tzinfo)), ACTION_THAI["refused"], "", "", sender,
+               s.cell(refusal_thai(why), wrap=True)])
     s.filter()
 
 

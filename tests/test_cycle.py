@@ -155,7 +155,7 @@ def test_exemption_and_paper_report(db_url, make_app) -> None:  # type: ignore[n
         record_paper(s, app.registry.get("HPC03"), NOV, bkk(2026, 11, 25, 16), nil=True, doc=Documents(),
                      actor="สลก.", reason="หนังสือเลขที่ 123", now=now)
         files = [Attachment(n, "", d) for n, d in forms("กองการเจ้าหน้าที่", NOV, sample_cases(NOV, 2))]
-        sub, _ = record_paper(s, app.registry.get("DIV01"), NOV, bkk(2026, 11, 27, 9), nil=False,
+        sub, _, _ = record_paper(s, app.registry.get("DIV01"), NOV, bkk(2026, 11, 27, 9), nil=False,
                               doc=read_documents(files, app.parsers), actor="สลก.", reason="", now=now)
         assert sub.channel == "paper" and sub.c01_rows == 2
     status = {u["unit"]: u["status"] for u in status_report(app, NOV, bkk(2026, 11, 30))["units"]}

@@ -195,7 +195,7 @@ def record(unit: Annotated[str, typer.Option("--unit")], period: Annotated[str, 
     files = [Attachment(f.name, "application/octet-stream", f.read_bytes()) for f in file or []]
     doc = read_documents(files, a.parsers)
     with a.sessions.begin() as s:
-        sub, problems = record_paper(s, unit_of(a, unit), parse_period(period, a.now()),
+        sub, problems, _ = record_paper(s, unit_of(a, unit), parse_period(period, a.now()),
                                      parse_as_of(received, a.settings), nil=nil, doc=doc, actor=_who(by),
                                      reason=reason, now=datetime.now(UTC))
     console.print(f"recorded {'nil report' if nil else f'{sub.c01_rows} case(s)'} for {unit.upper()} {period}"

@@ -1,0 +1,179 @@
+"""The secretariat's side by mail: the answer to a staff member's command mail and the review alert.
+Rendered from plain data; every sentence a person reads comes from the catalogue below or the templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from config.msgid import make_message_id
+from mailer.compose import build_message
+from mailer.outbox import Envelope, enqueue
+from mailer.receipts import STATUS_THAI, MailContext, plain
+from mailer.render import render
+from scoring.periods import Period, thai_datetime
+
+# Why a line was not done, by the code intake or bot gives (the params fill the braces).
+LINE_ERRORS = {
+    "period_several": "ระบุเดือนมากกว่าหนึ่งเดือนในบรรทัดเดียว กรุณาแยกเป็นบรรทัดละหนึ่งเดือน",
+    "period_missing": "ไม่ได้ระบุเดือน กรุณาระบุ เช่น พฤศจิกายน 2569",
+    "undo_no_reference": "ไม่พบเลขอ้างอิงของคำสั่งที่จะยกเลิก กรุณาระบุ เช่น ยกเลิก A-12",
+    "exempt_no_reason": "การยกเว้นต้องระบุเหตุผล เช่น ยกเว้น HPC07 พฤศจิกายน 2569 เหตุผล ปิดปรับปรุงอาคาร",
+    "review_words_unknown": "ไม่เข้าใจคำสั่งสำหรับเรื่องนี้ ใช้ได้: รหัสหน่วยงาน, ไม่ใช่รายงาน หรือ อ่านใหม่",
+    "paper_no_received": "ไม่ได้ระบุวันที่ได้รับรายงานฉบับกระดาษ กรุณาเพิ่ม เช่น รับเมื่อ 20 พ.ย. 2569",
+    "paper_bad_received": "อ่านวันที่ได้รับ \"{date}\" ไม่ได้ กรุณาระบุ เช่น รับเมื่อ 20 พ.ย. 2569",
+    "paper_nothing": "กรุณาแนบแบบฟอร์ม Complaint_01/Complaint_02 ที่พิมพ์จากฉบับกระดาษ หรือระบุว่า ไม่มีข้อร้องเรียน",
+    "paper_received_future": "วันที่ได้รับ {date} ยังมาไม่ถึง กรุณาตรวจสอบวันที่",
+    "no_unit": "ไม่พบหน่วยงานรหัส {unit} ในทะเบียนหน่วยงาน",
+    "already_exempt": "หน่วยงาน {unit} ได้รับการยกเว้นประจำเดือน{period}อยู่แล้ว",
+    "no_message": "ไม่พบอีเมลเลขที่ #{number}",
+    "no_target": "ไม่ทราบว่าหมายถึงอีเมลฉบับใด กรุณาตอบกลับอีเมลแจ้งเรื่องรอตรวจสอบ หรือระบุเลขที่ เช่น #57 HPC05",
+    "target_ambiguous": "อีเมลแจ้งเรื่องรอตรวจสอบฉบับนี้มีหลายเรื่อง กรุณาระบุเลขที่ เช่น #{first} HPC05",
+    "not_in_review": "อีเมลเลขที่ #{number} ไม่ได้อยู่ระหว่างรอตรวจสอบ (ดำเนินการไปแล้ว)",
+    "no_action": "ไม่พบคำสั่งเลขอ้างอิง {reference}",
+    "already_undone": "คำสั่ง {reference} ถูกยกเลิกไปแล้ว",
+    "cannot_undo": "คำสั่ง {reference} ยกเลิกไม่ได้",
+    "not_staff_action": "คำสั่ง {reference} ไม่ได้สั่งผ่านอีเมลของท่าน",
+    "failed": "ดำเนินการไม่ได้ กรุณาติดต่อผู้ดูแลระบบ",
+}
+ACTION_THAI = {
+    "exempt": "ยกเว้นการส่งรายงาน",
+    "record": "บันทึกรายงานที่ได้รับทางกระดาษ",
+    "resolve": "กำหนดหน่วยงานของอีเมลที่รอตรวจสอบ",
+    "dismiss": "บันทึกว่าไม่ใช่รายงาน",
+    "reprocess": "อ่านอีเมลใหม่",
+    "undo": "ยกเลิกคำสั่ง",
+    "refused": "ไม่รับคำสั่งทางอีเมล",
+}
+# What the bot could not decide about a message waiting for a person, by the start of its stored reason.
+REVIEW_WHY = (
+    ("sender serves several units", "ที่อยู่อีเมลผู้ส่งใช้ร่วมกันหลายหน่วยงาน และแบบฟอร์มไม่ได้ระบุหน่วยงาน"),
+    ("unknown sender", "ที่อยู่อีเมลผู้ส่งไม่ได้ลงทะเบียนเป็นผู้ส่งรายงานของหน่วยงานใด"),
+    ("message too large", "อีเมลมีขนาดใหญ่เกินกำหนด"),
+    ("sender:", "ระบุผู้ส่งไม่ได้ (หัวอีเมล From ผิดรูปแบบหรือมีหลายผู้ส่ง)"),
+    ("authentication:", "เซิร์ฟเวอร์อีเมลยืนยันตัวตนผู้ส่งไม่ได้ อาจเป็นอีเมลปลอม"),
+    ("scan", "เป็นเอกสารสแกนที่ระบบอ่านได้ไม่ชัดเจน"),
+    ("processing failed", "ระบบอ่านอีเมลนี้ไม่สำเร็จ"),
+)
+
+
+REFUSAL_THAI = (
+    ("not in STAFF_EMAILS", "ผู้ส่งไม่อยู่ในรายชื่อเจ้าหน้าที่ที่สั่งงานทางอีเมลได้ (STAFF_EMAILS)"),
+    ("not a reply", "ไม่ได้ตอบกลับอีเมลสรุปหรืออีเมลแจ้งเรื่องรอตรวจสอบของระบบ"),
+    ("TRUSTED_AUTHSERV_ID", "ระบบยังไม่ได้ตั้งค่าการยืนยันตัวตนผู้ส่ง (TRUSTED_AUTHSERV_ID) จึงไม่รับคำสั่งทางอีเมล"),
+    ("authentication", "เซิร์ฟเวอร์อีเมลยืนยันตัวตนผู้ส่งไม่ได้ อาจเป็นอีเมลปลอม"),
+)
+
+
+def refusal_thai(reason: str) -> str:
+    """Why a command mail was refused (the pipeline's reason), in Thai."""
+    for key, thai in REFUSAL_THAI:
+        if key in reason:
+            return thai
+    return "ไม่รับคำสั่ง"
+
+
+def review_why(outcome: str, reason: str) -> str:
+    for prefix, thai in REVIEW_WHY:
+        if reason.startswith(prefix):
+            return thai
+    if outcome == "quarantined":
+        return "ระบบอ่านไฟล์แนบของอีเมลนี้ไม่สำเร็จ"
+    return "ระบบไม่สามารถตัดสินได้ว่าเป็นรายงานของหน่วยงานใดหรือเดือนใด"
+
+
+@dataclass(frozen=True)
+class LineOutcome:
+    """One line of a command mail and what became of it."""
+
+    line_no: int
+    text: str
+    verb: str = ""  # exempt | record | resolve | dismiss | reprocess | undo ("" for a line not read)
+    unit: str | None = None
+    unit_name: str | None = None
+    period: Period | None = None
+    before: str | None = None  # the unit's status for the period before and after (STATUS_THAI keys)
+    after: str | None = None
+    reference: str | None = None  # "A-12": quote it with ยกเลิก to undo
+    message_number: int | None = None
+    error: str = ""  # a LINE_ERRORS code; "" when done
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+@dataclass(frozen=True)
+class StaffAnswer:
+    key: str
+    to: str
+    original_message_id: str
+    original_subject: str
+    lines: list[LineOutcome]
+    ignored: list[str]
+
+
+def _line_context(line: LineOutcome) -> dict[str, object]:
+    return {
+        "no": line.line_no, "text": plain(line.text, 200), "ok": line.ok, "verb": ACTION_THAI.get(line.verb, ""),
+        "unit": line.unit or "", "unit_name": line.unit_name or "", "period": line.period.thai() if line.period else "",
+        "before": STATUS_THAI.get(line.before or "", line.before or ""),
+        "after": STATUS_THAI.get(line.after or "", line.after or ""),
+        "reference": line.reference or "", "message": f"#{line.message_number}" if line.message_number else "",
+        "error": LINE_ERRORS.get(line.error, LINE_ERRORS["failed"]).format_map(line.params) if line.error else "",
+    }
+
+
+def enqueue_staff_answer(session: Session, answer: StaffAnswer, ctx: MailContext, now: datetime) -> bool:
+    """The answer to a command mail: each line, what changed and how to undo it, or why it was not done."""
+    done = [line for line in answer.lines if line.ok]
+    context = {"lines": [_line_context(line) for line in answer.lines], "done": len(done),
+               "failed": len(answer.lines) - len(done), "ignored": [plain(t, 80) for t in answer.ignored],
+               "contact": ctx.contact}
+    message_id = make_message_id(ctx.secret, ctx.domain, "staff", None, None, answer.key)
+    rendered = render("staff_answer", context, ctx.templates_dir)
+    raw = build_message(from_addr=ctx.from_addr, from_name=ctx.from_name, to=[answer.to], subject=rendered.subject,
+                        text=rendered.text, html=rendered.html, message_id=message_id, date=now,
+                        in_reply_to=answer.original_message_id, auto_submitted="auto-replied")
+    return enqueue(session, Envelope(key=answer.key, kind="staff", recipients=[answer.to], subject=rendered.subject,
+                                     message_id=message_id, raw=raw), now, ctx.limits) is not None
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    number: int
+    arrived_at: datetime
+    from_addr: str
+    subject: str
+    outcome: str
+    reason: str
+    candidates: list[tuple[str, str]]  # (code, name) of the units the sender may speak for
+    period: Period | None
+    files: list[str]
+
+
+def enqueue_review_alert(session: Session, items: list[ReviewItem], to: list[str], key: str, ctx: MailContext,
+                         now: datetime) -> str | None:
+    """Tell the staff what waits for a person and the reply words that settle each; the alert's Message-ID
+    (for the caller to remember which messages it listed), or None when it was not queued."""
+    single = len(items) == 1
+    context = {
+        "count": len(items), "single": single, "contact": ctx.contact,
+        "items": [{"number": i.number, "arrived": thai_datetime(i.arrived_at.astimezone(ctx.tz)),
+                   "from": i.from_addr, "subject": plain(i.subject, 120), "why": review_why(i.outcome, i.reason),
+                   "candidates": [f"{code} {name}" for code, name in i.candidates],
+                   "example_unit": i.candidates[0][0] if i.candidates else "HPC05",
+                   "period": i.period.thai() if i.period else "", "files": [plain(f, 80) for f in i.files],
+                   "prefix": "" if single else f"#{i.number} "} for i in items],
+    }
+    message_id = make_message_id(ctx.secret, ctx.domain, "review", None, None, key)
+    rendered = render("review_alert", context, ctx.templates_dir)
+    raw = build_message(from_addr=ctx.from_addr, from_name=ctx.from_name, to=to, subject=rendered.subject,
+                        text=rendered.text, html=rendered.html, message_id=message_id, date=now,
+                        auto_submitted="auto-generated")
+    queued = enqueue(session, Envelope(key=key, kind="review", recipients=to, subject=rendered.subject,
+                                       message_id=message_id, raw=raw), now, ctx.limits)
+    return message_id if queued is not None else None
