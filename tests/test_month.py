@@ -16,7 +16,7 @@ from bot.cycle import run_cycle
 from intake.forms import read_forms
 from bot.samples import forms, make_mail, sample_cases
 from bot.service import flush_outbox, poll_once
-from bot.reporting import status_report
+from bot.reporting import scores, status_report
 from intake.admin import exempt
 from scoring.periods import Period
 from tests.conftest import DOMAIN, SECRETARIAT, bkk
@@ -26,6 +26,8 @@ NOV = Period(2026, 11)
 UNITS = "code,name,senders,contacts,active\n" + "".join(
     f"U{i:02d},หน่วยงานที่ {i},u{i:02d}@{DOMAIN},{'c05@' + DOMAIN if i == 5 else ''},yes\n" for i in range(1, 21))
 BOSS = f"chief@{DOMAIN}"
+CLERK = f"clerk@{DOMAIN}"
+OURS = "mx.anamai.example.go.th"
 
 
 def kind_of(msg: EmailMessage) -> str:
@@ -40,8 +42,12 @@ class Month:
     def deliver(self, raw: bytes, when: datetime) -> None:
         self.dovecot.append(self.user, raw, when)
 
-    def send(self, sender: str, when: datetime, body: str, subject: str = "รายงานข้อร้องเรียน", **kw) -> None:  # type: ignore[no-untyped-def]
-        self.deliver(make_mail(sender=sender, to=SECRETARIAT, subject=subject, body=body, date_=when, **kw), when)
+    def send(self, sender: str, when: datetime, body: str, subject: str = "รายงานข้อร้องเรียน", *,  # type: ignore[no-untyped-def]
+             vouched: bool = False, **kw) -> None:
+        raw = make_mail(sender=sender, to=SECRETARIAT, subject=subject, body=body, date_=when, **kw)
+        if vouched:  # our receiving server's verdict, on top as an MTA adds it
+            raw = f"Authentication-Results: {OURS}; dmarc=pass header.from={DOMAIN}\r\n".encode() + raw
+        self.deliver(raw, when)
 
     def reply(self, original: EmailMessage, sender: str, when: datetime, body: str, **kw) -> None:  # type: ignore[no-untyped-def]
         quoted = "\n".join("> " + line for line in original.get_body(("plain",)).get_content().splitlines())
@@ -157,6 +163,65 @@ def test_a_month(dovecot, imap_user, smtp, db_url, make_app, tmp_path) -> None: 
     assert final["U11"] == "exempt" and final["U06"] == "missing" and final["U07"] == "incomplete"
 
 
+def test_the_secretariat_works_by_replying(dovecot, imap_user, smtp, db_url, make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A clerk settles a shared-address message, excuses a unit and records a paper report only by replying;
+    the digest, the status JSON and the scores show each; a forged From and a non-reply change nothing."""
+    shared = f"shared@{DOMAIN}"
+    (tmp_path / "units.csv").write_text(UNITS.replace(f"u19@{DOMAIN}", shared).replace(f"u20@{DOMAIN}", shared),
+                                        encoding="utf-8")
+    env = dict(MAIL_SOURCE=dovecot.url(imap_user), SMTP_URL=smtp.url, DIGEST_TO=f"{SECRETARIAT},{CLERK}",
+               STAFF_EMAILS=CLERK, TRUSTED_AUTHSERV_ID=OURS)
+    month = Month(dovecot, imap_user, smtp, make_app(db_url, **env))
+
+    # A shared address sends a nil report naming no unit: it waits for a person, and the clerk is told.
+    month.send(shared, bkk(2026, 11, 20, 10), "ไม่มีข้อร้องเรียนครับ", subject="รายงาน พ.ย. 69", vouched=True)
+    out = month.tick(bkk(2026, 11, 20, 10, 5))
+    [alert] = [m for m in out if kind_of(m) == "review"]
+    assert alert["To"] == CLERK and "U19" in alert.get_body(("plain",)).get_content()
+    assert month.status(bkk(2026, 11, 20, 11))["U20"] == "needs_review"
+
+    # The clerk answers the alert with the unit's code (the alert quoted below, as a mail client does).
+    month.reply(alert, CLERK, bkk(2026, 11, 20, 11), "U20", vouched=True)
+    out = month.tick(bkk(2026, 11, 20, 11, 5))
+    answers = [m for m in out if kind_of(m) == "staff"]
+    assert [a["To"] for a in answers] == [CLERK] and answers[0]["In-Reply-To"]
+    assert "รอเจ้าหน้าที่ตรวจสอบ → ส่งครบถ้วนและตรงเวลา" in answers[0].get_body(("plain",)).get_content()
+    assert [m["To"] for m in out if kind_of(m) == "receipt"] == [shared]  # the unit hears it counted
+    assert month.status(bkk(2026, 11, 20, 12))["U20"] == "on_time"
+
+    # The digest on the 26th; the clerk replies: excuse U07, record U08's paper report with its scan.
+    out = month.tick(bkk(2026, 11, 26, 8, 0))
+    [digest] = [m for m in out if kind_of(m) == "digest"]
+    scan = ("memo-U08.pdf", b"%PDF-1.4 a scanned paper memo")
+    month.reply(digest, CLERK, bkk(2026, 11, 26, 10), "ยกเว้น U07 พฤศจิกายน 2569 เหตุผล ปิดปรับปรุงอาคาร\n"
+                "รับทางกระดาษ U08 ไม่มีข้อร้องเรียน รับเมื่อ 20 พ.ย. 2569", vouched=True, attachments=[scan])
+    # A forged From (no vouching) and the clerk writing afresh (not a reply) try the same on U09.
+    month.reply(digest, CLERK, bkk(2026, 11, 26, 10, 1), "ยกเว้น U09 พฤศจิกายน 2569 เหตุผล ปลอม")
+    month.send(CLERK, bkk(2026, 11, 26, 10, 2), "ยกเว้น U09 พฤศจิกายน 2569 เหตุผล ไม่ได้ตอบกลับ", vouched=True)
+    out = month.tick(bkk(2026, 11, 26, 10, 5))
+    [answer] = [m for m in out if kind_of(m) == "staff"]
+    text = answer.get_body(("plain",)).get_content()
+    assert "ไม่ได้ส่งรายงาน → ได้รับการยกเว้น" in text and "ไม่ได้ส่งรายงาน → ส่งครบถ้วนและตรงเวลา" in text
+    status = month.status(bkk(2026, 11, 26, 11))
+    assert (status["U07"], status["U08"], status["U09"]) == ("exempt", "on_time", "missing")
+    with month.app.sessions() as s:
+        _, _, results = scores(month.app, s, 2570, bkk(2026, 11, 30))
+    by_unit = {r.unit: r for r in results}
+    assert by_unit["U07"].exempt == 1 and by_unit["U08"].on_time == 1 and by_unit["U09"].missing == 1
+
+    # The clerk asks for the digest by mail: the actions, by the clerk's address, and the refused attempts.
+    month.send(CLERK, bkk(2026, 11, 27, 9), "ขอสถานะล่าสุด", subject="สถานะ", vouched=True)
+    out = month.tick(bkk(2026, 11, 27, 9, 5))
+    [asked] = [m for m in out if kind_of(m) == "digest"]
+    body = asked.get_body(("plain",)).get_content()
+    assert "ยกเว้นการส่งรายงาน U07" in body and f"โดย {CLERK}" in body
+    assert body.count(f"จาก {CLERK}") == 2  # the forged reply and the non-reply, listed, not done
+    workbook = next(a for a in asked.iter_attachments() if str(a.get_filename()).endswith(".xlsx")).get_content()
+    actions = load_workbook(io.BytesIO(workbook))["การดำเนินการ"]
+    kinds = [actions.cell(row=r, column=2).value for r in range(3, actions.max_row + 1)]
+    assert kinds.count("ไม่รับคำสั่งทางอีเมล") == 2 and "บันทึกรายงานที่ได้รับทางกระดาษ" in kinds
+
+
 def _bounce(recipient: str, original_id: str) -> bytes:
     msg = EmailMessage()
     msg["From"], msg["To"] = f"MAILER-DAEMON@{DOMAIN}", SECRETARIAT
@@ -217,4 +282,4 @@ def _check_digest_workbook(digest: EmailMessage) -> None:
 
     actions = wb["การดำเนินการ"]
     assert [actions.cell(row=3, column=c).value for c in (2, 3, 5, 6)] == [
-        "exempt", "U11", "สลก.", "ปิดปรับปรุงสำนักงานทั้งเดือน"]
+        "ยกเว้นการส่งรายงาน", "U11", "สลก.", "ปิดปรับปรุงสำนักงานทั้งเดือน"]
