@@ -193,7 +193,8 @@ def check_trust(settings: Settings) -> list[Check]:
                          f"Authentication-Results from {settings.trusted_authserv_id} decide (DMARC, aligned SPF/DKIM)"))
     else:
         out.append(Check("sender authentication", True,
-                         "TRUSTED_AUTHSERV_ID is not set: a forged From address of a unit is believed", warning=True,
+                         "TRUSTED_AUTHSERV_ID is not set: a forged From address of a unit is believed, and "
+                         "replies from STAFF_EMAILS cannot command (they are refused)", warning=True,
                          fix="set TRUSTED_AUTHSERV_ID to the authserv-id your receiving mail server writes in "
                              "Authentication-Results (see README, 'Who may speak for a unit')"))
     env_file = settings.env_file

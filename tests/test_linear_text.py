@@ -22,7 +22,8 @@ from intake.documents import filename_periods_text
 from intake.forms import category_of, norm, result_of
 from intake.message import Attachment, decode_header_value, parse_message
 from intake.text import html_to_text, nil_statement, strip_quoted
-from scoring.periods import find_periods, find_tag_period
+from intake.staff_commands import _parse_line
+from scoring.periods import Period, find_periods, find_tag_period
 
 SIZE = 100_000
 LIMIT = 0.050  # below this a run is fast whatever its growth
@@ -87,6 +88,9 @@ def _mail_with(text: str) -> bytes:
 
 REGISTRY = _registry()
 FUNCTIONS: dict[str, Callable[[str], object]] = {
+    # One line without the 300-character cap, after each command word: the patterns themselves are linear.
+    "staff command line": lambda t: [_parse_line(1, word + t, Period(2026, 11), lambda c: True, True)
+                                     for word in ("", "ยกเว้น A ", "รับทางกระดาษ A ", "หน่วยงาน A ", "#1 ", "ยกเลิก ")],
     "find_periods": find_periods,
     "find_tag_period": find_tag_period,
     "strip_quoted": strip_quoted,
