@@ -17,7 +17,8 @@ from sqlalchemy.orm import sessionmaker
 
 import intake.models  # noqa: F401  (registers intake's tables on the shared base)
 import mailer.models  # noqa: F401  (registers the outbox table)
-from config.db import make_engine, make_sessionmaker, migrate_if_needed
+from config.db import make_engine, make_sessionmaker
+from bot.schema import migrate_if_needed
 from config.errors import ConfigError
 from config.settings import Settings, require_secret_key
 from config.units import UnitRegistry, load_registry

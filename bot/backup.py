@@ -24,7 +24,8 @@ from pathlib import Path
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine, make_url
 
-from config.db import Base, current_revision, make_engine
+from config.db import Base, make_engine
+from bot.schema import current_revision
 from config.settings import child_environment
 
 TABLES = ("inbound_messages", "submissions", "case_rows", "outbox", "exemptions", "actions", "contact_status",

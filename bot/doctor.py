@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from config.db import current_revision, make_engine
+from config.db import make_engine
+from bot.schema import current_revision
 from config.errors import ConfigError
 from config.settings import Settings
 from config.units import is_example_registry, load_registry
@@ -37,7 +38,7 @@ def _redact(text: str, *secrets: str) -> str:
 def check_database(settings: Settings) -> list[Check]:
     from alembic.script import ScriptDirectory
 
-    from config.db import alembic_config
+    from bot.schema import alembic_config
 
     try:
         engine = make_engine(settings.database_url)

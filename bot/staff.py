@@ -19,10 +19,10 @@ from intake.documents import read_documents
 from intake.message import ParsedMail, parse_message
 from intake.models import Action, InboundMessage
 from intake.pipeline import Fetched, IngestResult
-from intake.staff_commands import StaffCommand, Verb, parse_commands
+from intake.reply_words import StaffCommand, Verb, parse_commands
 from intake.text import strip_quoted
 from mailer.outbox import over_limit
-from mailer.staff import LineOutcome, ReviewItem, StaffAnswer, enqueue_review_alert, enqueue_staff_answer
+from mailer.staff_mail import LineOutcome, ReviewItem, StaffAnswer, enqueue_review_alert, enqueue_staff_answer
 from scoring.periods import Period
 
 log = logging.getLogger("complaint_bot.staff")

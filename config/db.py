@@ -1,4 +1,5 @@
-"""The database: one declarative base shared by every package, the engine, and migrations."""
+"""The database: one declarative base shared by every package, and the engine. (Migrations live in
+`bot/migrations`, the one layer that may import every package's models.)"""
 
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.types import TypeDecorator
-
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 # Stable constraint names so migrations can refer to them on every backend.
 NAMING = {
@@ -78,45 +77,3 @@ def make_engine(url: str) -> Engine:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:
     return sessionmaker(engine, expire_on_commit=False)
-
-
-# The newest migration's revision: start-up compares the database with it in one query and runs
-# Alembic (an import and a script scan costing ~0.3 s) only when they differ. A test keeps it in step.
-SCHEMA_HEAD = "0007"
-
-
-def alembic_config(engine: Engine) -> Any:
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.attributes["engine"] = engine
-    return cfg
-
-
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (a no-op when current)."""
-    from alembic import command
-
-    command.upgrade(alembic_config(engine), "head")
-
-
-def migrate_if_needed(engine: Engine) -> None:
-    """At start: one query; Alembic runs only for a new or older database."""
-    from sqlalchemy import text
-    from sqlalchemy.exc import SQLAlchemyError
-
-    try:
-        with engine.connect() as conn:
-            current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except SQLAlchemyError:
-        current = None  # no schema yet
-    if current != SCHEMA_HEAD:
-        migrate(engine)
-
-
-def current_revision(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()

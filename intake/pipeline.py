@@ -25,7 +25,7 @@ from intake.models import CaseRecord, InboundMessage, Outcome, Submission
 from intake.problems import ERROR, WARNING, Problem
 from intake.sandbox import Sandbox
 from intake.state import UnitReport, current_report, fold_in, refresh_fold_states
-from intake.staff_commands import looks_like_commands
+from intake.reply_words import looks_like_commands
 from intake.text import nil_statement, strip_quoted
 from intake.triage import Triage, Verdict, triage
 from scoring.periods import Period, find_periods, find_tag_period

@@ -15,7 +15,7 @@ from mailer.models import DigestSnapshot
 from mailer.outbox import Envelope, enqueue
 from mailer.receipts import CATEGORY_THAI, STATUS_THAI, MailContext
 from mailer.render import render
-from mailer.staff import ACTION_THAI, refusal_thai
+from mailer.staff_mail import ACTION_THAI, refusal_thai
 from scoring.periods import Period, thai_date, thai_datetime
 from scoring.scores import UnitScore
 from scoring.status import CATEGORIES

@@ -23,7 +23,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from mailer.digest import STATUS_ORDER, DigestData
 from config.privacy import mask_name, mask_text, safe_cell
 from mailer.receipts import CATEGORY_THAI, STATUS_THAI
-from mailer.staff import ACTION_THAI, refusal_thai
+from mailer.staff_mail import ACTION_THAI, refusal_thai
 from scoring.periods import THAI_MONTHS_ABBR, thai_datetime
 from scoring.status import CATEGORIES
 

@@ -22,7 +22,7 @@ from intake.documents import filename_periods_text
 from intake.forms import category_of, norm, result_of
 from intake.message import Attachment, decode_header_value, parse_message
 from intake.text import html_to_text, nil_statement, strip_quoted
-from intake.staff_commands import _parse_line
+from intake.reply_words import _parse_line
 from scoring.periods import Period, find_periods, find_tag_period
 
 SIZE = 100_000

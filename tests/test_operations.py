@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 
 from bot.cli import app as cli
 from bot.samples import make_mail
-from config.db import current_revision, make_engine, migrate
+from config.db import make_engine
+from bot.schema import current_revision, migrate
 from mailer.models import OutboxMessage
 from tests import servers
 from tests.conftest import DOMAIN, SECRET, SECRETARIAT, UNITS, bkk
@@ -236,7 +237,7 @@ def _tampered_backups_are_refused(restore, BackupError, target: str, workdir: Pa
 def test_upgrade_from_the_first_schema_keeps_the_data(db_url) -> None:  # type: ignore[no-untyped-def]
     from alembic import command
 
-    from config.db import alembic_config
+    from bot.schema import alembic_config
 
     engine = make_engine(db_url)
     command.upgrade(alembic_config(engine), "0001")

@@ -20,7 +20,7 @@ from bot.samples import forms, make_mail, sample_cases
 from bot.service import process_one
 from intake.models import Action, Exemption, InboundMessage, Outcome, Submission
 from intake.pipeline import Fetched
-from intake.staff_commands import Verb, looks_like_commands, parse_commands
+from intake.reply_words import Verb, looks_like_commands, parse_commands
 from mailer.models import OutboxMessage
 from scoring.periods import Period
 from tests.conftest import DOMAIN, SECRETARIAT, bkk

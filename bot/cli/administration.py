@@ -82,7 +82,8 @@ def units_check() -> None:
 @handles_errors
 def db_upgrade() -> None:
     """Bring the database schema to the newest version (also done automatically at every start)."""
-    from config.db import current_revision, make_engine, migrate
+    from config.db import make_engine
+    from bot.schema import current_revision, migrate
 
     engine = make_engine(settings().database_url)
     before = current_revision(engine)
