@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from bot.app import App
 from bot.cycle import queue_digest
@@ -109,7 +111,7 @@ def begin_attempt(app: App, fetched: Fetched) -> ProcessingAttempt | None:
                                         updated_at=row.updated_at)
             row.attempts, row.updated_at = row.attempts + 1, now
             return earlier
-    except IntegrityError:  # another worker noted it at the same moment
+    except (IntegrityError, StaleDataError):  # another worker noted (or finished) it at the same moment
         return None
 
 
@@ -131,53 +133,120 @@ def process_one(app: App, fetched: Fetched) -> IngestResult | None:
     """Store one message and queue its receipt in one transaction; None for a message seen before."""
     try:
         earlier = begin_attempt(app, fetched)
-        return _process(app, fetched, earlier)
+        with app.sessions.begin() as s:
+            _write_lock(s)
+            return _store(app, s, fetched, earlier, datetime.now(UTC))
     except IntegrityError:
         # Another worker stored the same message between our check and our insert: it is theirs.
         return None
 
 
-def _process(app: App, fetched: Fetched, earlier: ProcessingAttempt | None = None) -> IngestResult | None:
-    now = datetime.now(UTC)
-    with app.sessions.begin() as s:
-        if is_duplicate(s, fetched):
-            s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
-            return None
-        if earlier is not None and earlier.attempts >= MAX_ATTEMPTS:
-            # It stopped the worker (or failed) twice: keep it for a person, unread, and go on.
-            reason = (f"processing failed {earlier.attempts} times (the worker crashed or the message could not be "
-                      f"stored): {earlier.last_error or 'the worker stopped while reading it'}")
-            log.error("message uid=%s quarantined unread: %s", fetched.uid, reason)
-            result = quarantine(s, fetched, reason, read_body=False)
-            _answer_unit(app, s, result)
-        else:
-            try:
-                with s.begin_nested():
-                    result = ingest(s, fetched, app.intake)
-            except Exception as exc:  # a bug or hostile input: keep the original, answer, move on
-                log.exception("message from %s quarantined", fetched.source)
-                result = quarantine(s, fetched, f"{type(exc).__name__}: {exc}")
-                _answer_unit(app, s, result)
-        s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
-        for bounce in result.bounces:  # our mail did not arrive: note the address for the digest
-            if bounced_message_was_ours(s, bounce.original_message_id, bounce.address):
-                record_bounce(s, bounce.address, bounce.status, bounce.permanent, "delivery status notification", now)
-        if result.unit is not None and result.reply_to:  # a unit's address that writes to us works
-            clear_unreachable(s, [result.reply_to], "the address wrote to the bot", now)
-        if result.command == "digest" and result.reply_to:
-            # Checked before the digest is built: building one is the expensive part of a request flood.
-            if limit := over_limit(s, "digest", result.reply_to, now, app.mail.limits):
-                log.warning("digest request #%d not answered: rate limit (%s)", result.inbound_id, limit)
-            else:
-                period = result.period or app.period_in_focus(fetched.arrived_at)
-                queue_digest(app, s, period, fetched.arrived_at, f"digest-request:{result.inbound_id}",
-                             [result.reply_to], result.original_message_id)
-        if result.command == "staff":  # reply words from STAFF_EMAILS, already authenticated by screen
-            from bot.staff import run_staff_commands  # bot.staff builds on this module (reread, receipts)
+def process_batch(app: App, batch: list[Fetched]) -> list[IngestResult | None]:
+    """Store a batch of messages in one transaction (group commit), each in its own savepoint, so one bad
+    message never rolls back another and the batch costs one fsync instead of one per message.
 
-            run_staff_commands(app, s, fetched, result, now)
-        if not result.scans_pending:  # otherwise the OCR queue answers once the scans are read
-            _enqueue_receipt(app, s, result, now)
+    1. A message with a processing marker left by an earlier attempt (the worker died) is a suspect: then
+       every message of the batch goes alone through `process_one`, so a message that kills the worker
+       is the only one whose attempts grow (and after two it is quarantined unread).
+    2. Otherwise one committed write marks the whole batch as being processed,
+    3. and one transaction stores each message (and its receipt) in a savepoint. Nothing is marked done on
+       the server before this commit; a failure of the transaction itself leaves every message for later.
+    """
+    with app.sessions() as s:
+        suspects = set(s.scalars(select(ProcessingAttempt.sha256).where(
+            ProcessingAttempt.sha256.in_([f.sha256 for f in batch]))))
+    if suspects or len(batch) == 1 or not _mark_batch(app, batch):
+        return [process_one(app, fetched) for fetched in batch]
+    results: list[IngestResult | None] = []
+    pending = list(batch)
+    while pending:  # a transaction lasts at most BATCH_MS (plus one message): other writers wait no longer
+        opened = time.monotonic()
+        with app.sessions.begin() as s:
+            _write_lock(s)
+            while pending and (time.monotonic() - opened) * 1000 < max(app.settings.batch_ms, 1):
+                fetched = pending.pop(0)
+                try:
+                    with s.begin_nested():
+                        results.append(_store(app, s, fetched, None, datetime.now(UTC)))
+                except IntegrityError:  # another worker stored it meanwhile: it is theirs
+                    s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
+                    results.append(None)
+    return results
+
+
+def _write_lock(s: Session) -> None:
+    """On SQLite, take the write lock when the transaction starts (BEGIN IMMEDIATE). A deferred transaction
+    that reads (is the message stored?) and then writes cannot upgrade once another writer has committed in
+    between; SQLite then fails at once instead of waiting. Taking the lock first makes writers queue (up to
+    the busy timeout) for at most one batch. PostgreSQL needs nothing."""
+    if s.get_bind().dialect.name == "sqlite":
+        s.execute(text("BEGIN IMMEDIATE"))
+
+
+def _mark_batch(app: App, batch: list[Fetched]) -> bool:
+    """One committed write: these messages are being processed (see `begin_attempt`). False when another
+    worker marked one of them at the same moment (then each goes alone)."""
+    now = datetime.now(UTC)
+    try:
+        with app.sessions.begin() as s:
+            if s.get_bind().dialect.name == "postgresql":  # a marker, not data: skip the WAL flush
+                s.execute(text("SET LOCAL synchronous_commit = off"))
+            s.add_all([ProcessingAttempt(sha256=sha, attempts=1, last_error="", updated_at=now)
+                       for sha in dict.fromkeys(f.sha256 for f in batch)])
+    except IntegrityError:
+        return False
+    return True
+
+
+def _store(app: App, s: Session, fetched: Fetched, earlier: ProcessingAttempt | None,
+           now: datetime) -> IngestResult | None:
+    """One message inside the caller's transaction: stored (or quarantined), its marker cleared, bounces and
+    commands acted on, its receipt queued; None for a message stored before."""
+    if is_duplicate(s, fetched):
+        s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
+        return None
+    if earlier is not None and earlier.attempts >= MAX_ATTEMPTS:
+        # It stopped the worker (or failed) twice: keep it for a person, unread, and go on.
+        reason = (f"processing failed {earlier.attempts} times (the worker crashed or the message could not be "
+                  f"stored): {earlier.last_error or 'the worker stopped while reading it'}")
+        log.error("message uid=%s quarantined unread: %s", fetched.uid, reason)
+        result = quarantine(s, fetched, reason, read_body=False)
+        _answer_unit(app, s, result)
+    else:
+        try:
+            with s.begin_nested():
+                result = ingest(s, fetched, app.intake)
+        except Exception as exc:  # a bug or hostile input: keep the original, answer, move on
+            log.exception("message from %s quarantined", fetched.source)
+            result = quarantine(s, fetched, f"{type(exc).__name__}: {exc}")
+            _answer_unit(app, s, result)
+    s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
+    for bounce in result.bounces:  # our mail did not arrive: note the address for the digest
+        if bounced_message_was_ours(s, bounce.original_message_id, bounce.address):
+            record_bounce(s, bounce.address, bounce.status, bounce.permanent, "delivery status notification", now)
+    if result.unit is not None and result.reply_to:  # a unit's address that writes to us works
+        clear_unreachable(s, [result.reply_to], "the address wrote to the bot", now)
+    if result.command == "digest" and result.reply_to:
+        # Checked before the digest is built: building one is the expensive part of a request flood.
+        if limit := over_limit(s, "digest", result.reply_to, now, app.mail.limits):
+            log.warning("digest request #%d not answered: rate limit (%s)", result.inbound_id, limit)
+        else:
+            period = result.period or app.period_in_focus(fetched.arrived_at)
+            queue_digest(app, s, period, fetched.arrived_at, f"digest-request:{result.inbound_id}",
+                         [result.reply_to], result.original_message_id)
+    if result.command == "staff":  # reply words from STAFF_EMAILS, already authenticated by screen
+        from bot.staff import run_staff_commands  # bot.staff builds on this module (reread, receipts)
+
+        try:
+            with s.begin_nested():
+                run_staff_commands(app, s, fetched, result, now)
+        except Exception as exc:  # a bug must not stop intake: the mail stays stored, a person looks
+            log.exception("command mail #%d could not be done", result.inbound_id)
+            stored = s.get(InboundMessage, result.inbound_id)
+            if stored is not None:
+                stored.outcome, stored.reason = Outcome.QUARANTINED, f"staff commands: {type(exc).__name__}: {exc}"
+    if not result.scans_pending:  # otherwise the OCR queue answers once the scans are read
+        _enqueue_receipt(app, s, result, now)
     return result
 
 
@@ -252,17 +321,38 @@ def poll_once(app: App, source: MailSource, stop: Callable[[], bool] = lambda: F
         report.skipped = True
         report.lease_holder, report.lease_expires = lease.holder, lease.expires_at
         return report
+    batch: list[Fetched] = []
+    opened = time.monotonic()
     for fetched in source.fetch_new(known_uids(app)):
         report.seen += 1
         if report.seen % 100 == 0:  # a long backlog: keep the lease while working through it
             acquire(app.sessions, source.name, app.worker_id, datetime.now(UTC), app.lease_ttl)
-        try:
-            result = process_one(app, fetched)
-        except Exception as exc:  # the database is unavailable: leave the message for the next poll
-            report.failed += 1
-            log.error("could not store message uid=%s (%s); it will be retried", fetched.uid, type(exc).__name__)
+        if not batch:
+            opened = time.monotonic()
+        batch.append(fetched)
+        if (len(batch) >= app.settings.batch_messages or stop()
+                or (time.monotonic() - opened) * 1000 >= app.settings.batch_ms):
+            _settle(app, source, batch, report, progress)
+            batch = []
+            if stop():
+                break
+    if batch:  # the mailbox has nothing more now: settle what came, however few
+        _settle(app, source, batch, report, progress)
+    return report
+
+
+def _settle(app: App, source: MailSource, batch: list[Fetched], report: PollReport,
+            progress: Callable[[int], None] | None) -> None:
+    """Store a batch, then mark each message done on the server (never before the commit)."""
+    try:
+        results = process_batch(app, batch)
+    except Exception as exc:  # the database is unavailable: leave the messages for the next poll
+        report.failed += len(batch)
+        log.error("could not store %d message(s) (%s); they will be retried", len(batch), type(exc).__name__)
+        for fetched in batch:
             note_failure(app, fetched, exc)
-            continue
+        return
+    for fetched, result in zip(batch, results):
         source.mark_done(fetched)
         if result is None:
             report.duplicates += 1
@@ -270,11 +360,8 @@ def poll_once(app: App, source: MailSource, stop: Callable[[], bool] = lambda: F
             report.processed += 1
             report.outcomes[result.outcome] = report.outcomes.get(result.outcome, 0) + 1
         log.info(_log_line(fetched, result))
-        if progress:
-            progress(report.seen)
-        if stop():
-            break
-    return report
+    if progress:
+        progress(report.seen)
 
 
 def flush_outbox(app: App) -> SendReport:

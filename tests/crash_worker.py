@@ -27,7 +27,7 @@ def die() -> None:
 
 step = os.environ["CRASH_AT"]
 if step == "after_fetch":  # the message is in memory, nothing is stored yet
-    bot.service.process_one = lambda app, fetched: die()  # type: ignore[assignment,misc]
+    bot.service.process_batch = lambda app, batch: die()  # type: ignore[assignment,misc]
 elif step == "after_commit":  # stored and receipt queued, the server not yet told
     ImapSource.mark_done = lambda self, fetched: die()  # type: ignore[method-assign,assignment,misc]
 elif step == "after_mark":  # marked on the server, the next message not started
