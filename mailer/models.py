@@ -36,6 +36,8 @@ class OutboxMessage(Base):
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_kind_created", "kind", "created_at"),
         Index("ix_outbox_primary_to", "primary_to", "created_at"),
+        # The hourly limit on all automatic mail counts rows by creation time for every message queued.
+        Index("ix_outbox_created", "created_at"),
     )
 
 
