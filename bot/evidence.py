@@ -17,9 +17,9 @@ from bot.reporting import unit_states
 from config.units import Unit
 from intake.admin import unit_messages
 from mailer.models import OutboxMessage
-from mailer.receipts import STATUS_THAI
 from mailer.workbook import STATUS_FILL
 from scoring.periods import fiscal_year_periods, thai_date, thai_datetime
+from scoring.status import STATUS_THAI
 
 MANIFEST = "manifest-sha256.txt"
 

@@ -14,6 +14,7 @@ from config.units import Unit
 from intake.admin import exempt_units
 from intake.models import InboundMessage
 from intake.state import UnitReport, period_reports
+from mailer.problem_text import problem_text
 from scoring.periods import Period, fiscal_year_periods
 from scoring.scores import UnitScore, score_unit
 from scoring.status import Status, unit_status
@@ -51,7 +52,7 @@ def status_report(app: App, period: Period, as_of: datetime) -> dict[str, Any]:
         "completed_at": _iso(st.report.state.completed_at, app),
         "counts": dict(st.report.counts),
         "problems": [{"code": p.code, "severity": p.severity} | (
-            {"arrived_at": _iso(p.arrived_at, app), "message": p.message} if p.arrived_at else {})
+            {"arrived_at": _iso(p.arrived_at, app), "message": problem_text(p.code, p.params)} if p.arrived_at else {})
             for p in st.report.problems],
     } for st in states]}
 

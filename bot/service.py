@@ -74,16 +74,17 @@ def receipt_for(app: App, result: IngestResult) -> ReceiptInfo | None:
     if result.report is not None and due is not None:
         status = unit_status(result.report.state, due, result.arrived_at).value
         report_kind, completed = result.report.state.kind, result.report.state.completed_at
-    problems = [(p.severity, p.message) for p in result.problems]
+    problems = [(p.severity, p.code, p.params) for p in result.problems]
     if result.report is not None:
-        known = {m for _, m in problems}
-        problems += [(p.severity, p.message) for p in result.report.problems if p.message not in known]
+        known = {(code, repr(sorted(params.items()))) for _, code, params in problems}
+        problems += [(p.severity, p.code, p.params) for p in result.report.problems
+                     if (p.code, repr(sorted(p.params.items()))) not in known]
     return ReceiptInfo(
         key=f"receipt:{result.inbound_id}", situation=situation, reference=reference, to=result.reply_to,
         arrived_at=result.arrived_at, unit_code=result.unit.code if result.unit else None,
         unit_name=result.unit.name if result.unit else None, period=period, period_rule=result.period_rule,
         deadline=due, status=status, report_kind=report_kind, completed_at=completed,
-        files=[(f.filename, f.detail) for f in result.files],
+        files=[(f.filename, f.kind, f.detail) for f in result.files],
         counts=dict(result.report.counts) if result.report else {}, problems=problems,
         original_message_id=result.original_message_id, original_subject=result.original_subject,
     )

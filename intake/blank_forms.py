@@ -13,7 +13,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from scoring.periods import BE_OFFSET, Period
-from scoring.status import CATEGORIES
+from scoring.status import CATEGORIES, CATEGORY_THAI
 
 FONT = "TH SarabunPSK"
 C01_HEADERS = (
@@ -22,7 +22,6 @@ C01_HEADERS = (
     ("ผลการดำเนินการ", 20), ("วันที่แล้วเสร็จ", 14), ("หมายเหตุ", 18),
 )
 C02_HEADERS = (("ประเภท", 22), ("จำนวนที่ได้รับ", 16), ("ดำเนินการแล้วเสร็จ", 18), ("อยู่ระหว่างดำเนินการ", 20))
-THAI_CATEGORY = {"complaint": "ข้อร้องเรียน", "suggestion": "ข้อเสนอแนะ", "opinion": "ข้อคิดเห็น", "compliment": "คำชมเชย"}
 _THIN = Side(style="thin")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -93,7 +92,7 @@ def complaint_01(unit_name: str = "", period: Period | None = None, cases: Seque
     result_dv.add("H6:H500")
     for i, case in enumerate(cases, start=1):
         values = (
-            i, be_date(case.received), case.channel, THAI_CATEGORY[case.category], case.subject, case.complainant,
+            i, be_date(case.received), case.channel, CATEGORY_THAI[case.category], case.subject, case.complainant,
             case.action, "แล้วเสร็จ" if case.done else "อยู่ระหว่างดำเนินการ",
             be_date(case.completed) if case.completed else "", case.note,
         )
@@ -113,7 +112,7 @@ def complaint_02(unit_name: str = "", period: Period | None = None,
     width = len(C02_HEADERS)
     totals = [0, 0, 0]
     for i, cat in enumerate(CATEGORIES, start=6):
-        values: list[object] = [THAI_CATEGORY[cat]]
+        values: list[object] = [CATEGORY_THAI[cat]]
         if counts is not None:
             nums = counts.get(cat, (0, 0, 0))
             values += list(nums)

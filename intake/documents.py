@@ -91,7 +91,7 @@ def sniff(filename: str, data: bytes) -> str:
 class FileNote:
     filename: str
     kind: str  # complaint_01 | complaint_02 | memo | unknown | unreadable
-    detail: str = ""  # Thai, for the receipt
+    detail: str = ""  # Thai, for the receipt; for an unreadable file its problem code (mailer words it)
 
 
 @dataclass
@@ -174,26 +174,18 @@ def pdf_text(data: bytes) -> str:
     return "\n".join((page.extract_text() or "") for page in reader.pages[:10])
 
 
-_THAI_PROBLEM = {
-    "unreadable_attachment": "เปิดไฟล์ไม่ได้ (ไฟล์อาจเสียหายหรือไม่ใช่ไฟล์ตามนามสกุล) กรุณาบันทึกไฟล์ใหม่แล้วส่งอีกครั้ง",
-    "encrypted_attachment": "ไฟล์มีการตั้งรหัสผ่าน ระบบจึงเปิดอ่านไม่ได้ กรุณายกเลิกรหัสผ่านแล้วส่งอีกครั้ง",
-    "archive_too_large": (f"ไฟล์บีบอัดหรือไฟล์ Office มีขนาดเมื่อขยายหรือจำนวนไฟล์ภายในเกินกำหนด "
-                          f"(ไม่เกิน {MAX_UNPACKED_BYTES // (1024 * 1024)} MB และ {MAX_ZIP_MEMBERS} ไฟล์) "
-                          "กรุณาแนบแบบฟอร์มโดยตรงโดยไม่ต้องบีบอัด หรือลบข้อมูลที่ไม่เกี่ยวข้องออก"),
-    "sheet_too_large": (f"แผ่นงานในไฟล์มีขนาดเกินกำหนด (ไม่เกิน {MAX_SHEET_ROWS:,} แถว และ {MAX_SHEET_CELLS:,} ช่อง) "
-                        "กรุณาลบแถวหรือคอลัมน์ว่างที่ไม่ใช้ออก หรือคัดลอกเฉพาะตารางลงแบบฟอร์มใหม่แล้วส่งอีกครั้ง"),
-    "parser_limit": ("ไฟล์ใช้เวลาหรือหน่วยความจำในการอ่านเกินกำหนด ระบบจึงอ่านไม่ได้ "
-                     "กรุณาบันทึกเป็นแบบฟอร์มใหม่ที่มีเฉพาะตารางรายงานแล้วส่งอีกครั้ง"),
-    "empty_attachment": "ไฟล์แนบว่างเปล่า (ขนาด 0 ไบต์) กรุณาแนบไฟล์ใหม่อีกครั้ง",
-    "unsupported_format": "ระบบอ่านไฟล์ Word รุ่นเก่า (.doc) ไม่ได้ กรุณาบันทึกเป็น .docx หรือ .pdf แล้วส่งอีกครั้ง",
-    "too_many_files": "มีไฟล์แนบมากเกินกำหนด ระบบอ่านเฉพาะไฟล์แรก ๆ กรุณาส่งเฉพาะแบบฟอร์มที่เกี่ยวข้อง",
-}
+def _limits(code: str) -> dict[str, str]:
+    """The limits a size problem names (the receipt says what they are)."""
+    if code == "archive_too_large":
+        return {"max_mb": str(MAX_UNPACKED_BYTES // (1024 * 1024)), "max_members": str(MAX_ZIP_MEMBERS)}
+    if code == "sheet_too_large":
+        return {"max_rows": f"{MAX_SHEET_ROWS:,}", "max_cells": f"{MAX_SHEET_CELLS:,}"}
+    return {}
 
 
 def _failed(doc: Documents, err: DocumentError) -> None:
-    detail = _THAI_PROBLEM.get(err.code, "อ่านไฟล์ไม่ได้")
-    doc.files.append(FileNote(err.filename, "unreadable", detail))
-    doc.problems.append(Problem(err.code, ERROR, f"ไฟล์ {err.filename}: {detail}"))
+    doc.files.append(FileNote(err.filename, "unreadable", err.code))  # the receipt words the code
+    doc.problems.append(Problem(err.code, ERROR, {"file": err.filename, **_limits(err.code)}))
 
 
 def _read_workbook(doc: Documents, name: str, data: bytes) -> None:
@@ -203,10 +195,7 @@ def _read_workbook(doc: Documents, name: str, data: bytes) -> None:
     forms = read_forms(name, data)
     if not forms:
         doc.files.append(FileNote(name, "unknown", "ไม่พบตารางของแบบฟอร์ม Complaint_01 หรือ Complaint_02"))
-        doc.problems.append(Problem(
-            "unknown_template", WARNING,
-            f"ไฟล์ {name}: ไม่พบหัวตารางของแบบฟอร์ม Complaint_01 หรือ Complaint_02 "
-            "กรุณาใช้แบบฟอร์มของสำนักงานเลขานุการกรม โดยคงชื่อหัวคอลัมน์ไว้"))
+        doc.problems.append(Problem("unknown_template", WARNING, {"file": name}))
     for form in forms:
         doc.forms.append(form)
         if form.form == "complaint_01":
@@ -215,8 +204,7 @@ def _read_workbook(doc: Documents, name: str, data: bytes) -> None:
             detail = f"แบบ Complaint_02 แผ่นงาน {form.sheet} รวม {sum(form.category_counts().values())} เรื่อง"
         else:
             detail = f"แบบ Complaint_02 แผ่นงาน {form.sheet} ยังไม่ได้กรอกจำนวน"
-            doc.problems.append(Problem(
-                "empty_form", ERROR, f"ไฟล์ {name}: แบบ Complaint_02 ยังไม่ได้กรอกจำนวน หากไม่มีเรื่อง กรุณากรอกเลข 0"))
+            doc.problems.append(Problem("empty_form", ERROR, {"file": name}))
         doc.files.append(FileNote(name, form.form, detail))
         doc.problems.extend(form.problems)
 

@@ -55,7 +55,6 @@ _DONE_WORDS = ("แล้วเสร็จ", "เสร็จสิ้น", "�
 _PROGRESS_WORDS = ("อยู่ระหว่าง", "กำลังดำเนินการ", "ระหว่างดำเนินการ", "inprogress", "pending", "open", "ongoing")
 _TOTAL_WORDS = ("รวม", "total", "ทั้งหมด", "ยอดรวม")
 
-THAI_CATEGORY = {"complaint": "ข้อร้องเรียน", "suggestion": "ข้อเสนอแนะ", "opinion": "ข้อคิดเห็น", "compliment": "คำชมเชย"}
 
 
 _SPACES = re.compile(r"[\s\u200b_:*]+")
@@ -270,21 +269,16 @@ def _read_c01(filename: str, sheet: str, rows: list[list[Any]], hdr: int, cols: 
             parsed = _date(value)
             if isinstance(parsed, BadDate):
                 bad = True
-                reading.problems.append(Problem(
-                    "bad_date", WARNING,
-                    f"{where(filename, sheet, offset)}: วันที่ \"{_text(value)}\" ไม่ถูกต้อง กรุณาระบุเป็น วัน/เดือน/ปี พ.ศ. เช่น 5/11/2569"))
+                reading.problems.append(Problem("bad_date", WARNING,
+                                                {**where(filename, sheet, offset), "value": _text(value)}))
             else:
                 setattr(case, name, parsed)
         if case.category is None:
             raw = _text(category)
             code = "row_missing_category" if not raw else "unknown_category"
-            detail = "ไม่ได้ระบุประเภท" if not raw else f"ประเภท \"{raw}\" ไม่อยู่ในรายการ"
-            reading.problems.append(Problem(
-                code, WARNING,
-                f"{where(filename, sheet, offset)}: {detail} กรุณาระบุเป็น ข้อร้องเรียน ข้อเสนอแนะ ข้อคิดเห็น หรือ คำชมเชย"))
+            reading.problems.append(Problem(code, WARNING, {**where(filename, sheet, offset), "value": raw}))
         if case.received is None and not bad:
-            reading.problems.append(Problem(
-                "row_missing_date", WARNING, f"{where(filename, sheet, offset)}: ไม่ได้ระบุวันที่รับเรื่อง กรุณาเพิ่มวันที่รับเรื่อง"))
+            reading.problems.append(Problem("row_missing_date", WARNING, where(filename, sheet, offset)))
         reading.rows.append(case)
     return reading
 
@@ -305,10 +299,8 @@ def _read_c02(filename: str, sheet: str, rows: list[list[Any]], hdr: int, cols: 
             reading.filled = reading.filled or _text(raw) != ""
             value = _number(raw)
             if value is None:
-                reading.problems.append(Problem(
-                    "bad_number", WARNING,
-                    f"{where(filename, sheet, offset)}: จำนวน \"{_text(raw)}\" "
-                    "ไม่ใช่ตัวเลข กรุณาระบุเป็นตัวเลข"))
+                reading.problems.append(Problem("bad_number", WARNING,
+                                                {**where(filename, sheet, offset), "value": _text(raw)}))
                 value = 0
             counts[name] = value
         reading.counts[cat] = counts

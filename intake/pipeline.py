@@ -22,7 +22,7 @@ from intake.bounces import Bounce, parse_bounce
 from intake.documents import Documents, FileNote, ScanTexts, filename_periods_text, read_documents
 from intake.message import ParsedMail, parse_message
 from intake.models import CaseRecord, InboundMessage, Outcome, Submission
-from intake.problems import ERROR, WARNING, Problem
+from intake.problems import ERROR, WARNING, Problem, where
 from intake.sandbox import Sandbox
 from intake.state import UnitReport, current_report, fold_in, refresh_fold_states
 from intake.reply_words import looks_like_commands
@@ -125,10 +125,7 @@ def decide_unit(candidates: list[Unit], doc: Documents, registry: UnitRegistry) 
     if len(candidates) == 1:
         unit = candidates[0]
         for other in {u.code: u for u in named if u.code != unit.code}.values():
-            problems.append(Problem(
-                "unit_conflict", WARNING,
-                f"แบบฟอร์มระบุหน่วยงาน \"{other.name}\" แต่ส่งจากที่อยู่อีเมลของ \"{unit.name}\" "
-                f"ระบบบันทึกเป็นของ {unit.name} หากไม่ถูกต้อง กรุณาแจ้งสำนักงานเลขานุการกรม"))
+            problems.append(Problem("unit_conflict", WARNING, {"named": other.name, "unit": unit.name}))
         return unit, problems
     chosen = {u.code for u in named} & {u.code for u in candidates}
     if len(chosen) == 1:
@@ -155,15 +152,11 @@ def decide_period(mail: ParsedMail, doc: Documents, unit: Unit, fetched: Fetched
     if form_periods:
         chosen, rule = form_periods[0], "form"
         if len(form_periods) > 1:
-            problems.append(Problem(
-                "period_conflict", WARNING,
-                "แบบฟอร์มที่แนบระบุเดือนไม่ตรงกัน (" + ", ".join(p.thai() for p in form_periods) + ") "
-                f"ระบบบันทึกเป็นเดือน{chosen.thai()} กรุณาตรวจสอบ"))
+            problems.append(Problem("period_conflict", WARNING, {
+                "periods": ", ".join(p.thai() for p in form_periods), "chosen": chosen.thai()}))
         elif text_periods and text_periods[0] != chosen:
-            problems.append(Problem(
-                "period_conflict", WARNING,
-                f"หัวเรื่องหรือข้อความระบุเดือน{text_periods[0].thai()} แต่แบบฟอร์มระบุเดือน{chosen.thai()} "
-                f"ระบบบันทึกตามแบบฟอร์ม (เดือน{chosen.thai()})"))
+            problems.append(Problem("period_conflict", WARNING, {
+                "written": text_periods[0].thai(), "chosen": chosen.thai()}))
         return chosen, rule, problems
     if text_periods:
         return text_periods[0], "text", problems
@@ -229,11 +222,11 @@ def _date_problems(doc: Documents, period: Period) -> list[Problem]:
     for form in doc.forms:
         for r in form.rows:
             if r.received and not period.contains(r.received):
-                when = "หลัง" if r.received > period.last_day() else "ก่อน"
-                out.append(Problem(
-                    "date_out_of_period", WARNING,
-                    f"ไฟล์ {form.filename} แถวที่ {r.row}: วันที่รับเรื่อง {r.received.day}/{r.received.month}/"
-                    f"{r.received.year + 543} อยู่{when}เดือน{period.thai()} กรุณาตรวจสอบวันที่หรือเดือนที่รายงาน"))
+                when = "after" if r.received > period.last_day() else "before"
+                out.append(Problem("date_out_of_period", WARNING, {
+                    **where(form.filename, None, r.row),
+                    "date": f"{r.received.day}/{r.received.month}/{r.received.year + 543}", "when": when,
+                    "period": period.thai()}))
     return out
 
 
@@ -361,8 +354,7 @@ def screen(mail: ParsedMail, fetched: Fetched, ctx: IntakeContext, result: Inges
     if not forced and (problem := _sender_doubt(mail, ctx)):
         # The From header cannot name a unit, or our server did not vouch for its domain: someone may be
         # posing as a unit or the secretariat. Nothing counts, nobody is answered; a person decides.
-        result.problems.append(Problem("sender_not_verified", ERROR,
-                                       "ไม่สามารถยืนยันตัวตนผู้ส่งอีเมลได้ เจ้าหน้าที่จะตรวจสอบ"))
+        result.problems.append(Problem("sender_not_verified", ERROR))
         return _inbound(fetched, mail, Outcome.NEEDS_REVIEW, problem), []
     result.command = None if forced else command_of(mail, ctx)
     if result.command:
@@ -373,8 +365,7 @@ def screen(mail: ParsedMail, fetched: Fetched, ctx: IntakeContext, result: Inges
     if len(fetched.raw) > ctx.max_message_bytes:
         result.reply_to = mail.from_addr if ctx.registry.for_sender(mail.from_addr) else None
         result.problems.append(Problem("message_too_large", ERROR,
-                                       f"อีเมลมีขนาดเกิน {ctx.max_message_bytes // (1024 * 1024)} MB "
-                                       "กรุณาส่งแบบฟอร์มเป็นไฟล์ Excel ที่มีขนาดเล็กลง"))
+                                       {"max_mb": str(ctx.max_message_bytes // (1024 * 1024))}))
         return _inbound(fetched, mail, Outcome.NEEDS_REVIEW, "message too large"), []
     candidates = sender_candidates(mail, ctx)
     if not candidates and not forced:

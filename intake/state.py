@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.forms import THAI_CATEGORY
 from intake.models import InboundMessage, Outcome, Submission
 from intake.problems import ERROR, WARNING, Problem
 from scoring.periods import thai_short_datetime
@@ -44,21 +43,17 @@ def cross_check(c01: Submission | None, c02: Submission | None) -> list[Problem]
         rows = c01.c01_counts.get(cat, 0)
         summary = c02.c02_counts.get(cat, {}).get("received", 0)
         if rows != summary:
-            problems.append(Problem(
-                "totals_mismatch", WARNING,
-                f"{THAI_CATEGORY[cat]}: แบบ Complaint_02 ระบุ {summary} เรื่อง แต่แบบ Complaint_01 มี {rows} รายการ "
-                "กรุณาตรวจสอบให้ตรงกันแล้วส่งแบบที่แก้ไขอีกครั้ง"))
+            problems.append(Problem("totals_mismatch", WARNING,
+                                    {"category": cat, "summary": str(summary), "rows": str(rows)}))
     return problems
 
 
 def _missing_problems(state: PeriodState) -> list[Problem]:
     out = []
     if "Complaint_01" in state.missing:
-        out.append(Problem("missing_complaint_01", ERROR,
-                           "ยังไม่ได้รับแบบ Complaint_01 (รายละเอียดรายเรื่อง) กรุณาส่งเพิ่มเติม"))
+        out.append(Problem("missing_complaint_01", ERROR))
     if "Complaint_02" in state.missing:
-        out.append(Problem("missing_complaint_02", ERROR,
-                           "ยังไม่ได้รับแบบ Complaint_02 (สรุปจำนวนเรื่อง) กรุณาส่งเพิ่มเติม"))
+        out.append(Problem("missing_complaint_02", ERROR))
     return out
 
 
@@ -82,9 +77,11 @@ def _report(unit_code: str, state: PeriodState, by_id: dict[int, Submission], ne
     seen: set[tuple[str, str]] = set()
     for sub in (c01, c02):
         for p in (sub.problems if sub else []):
-            if (p["code"], p["message"]) not in seen and p["code"] not in ("totals_mismatch",):
-                seen.add((p["code"], p["message"]))
-                report.problems.append(Problem(p["code"], p["severity"], p["message"]))
+            problem = Problem.from_dict(p)
+            key = (problem.code, repr(sorted(problem.params.items())))
+            if key not in seen and problem.code != "totals_mismatch":
+                seen.add(key)
+                report.problems.append(problem)
     if state.kind == "complaints":
         report.problems.extend(cross_check(c01, c02))
     report.problems.extend(_missing_problems(state))
@@ -178,9 +175,9 @@ def failed_attempts(session: Session, period: str, as_of: datetime,
     for unit_code, arrived, problems in session.execute(query.order_by(InboundMessage.arrived_at)):
         for p in problems or []:
             if p.get("code") in ATTEMPT_CODES:
+                stored = Problem.from_dict(p)
                 when = thai_short_datetime(arrived.astimezone(BKK))
-                out[unit_code].append(Problem(p["code"], "error", f"อีเมลเมื่อ {when} น.: {p.get('message', '')}",
-                                              arrived_at=arrived))
+                out[unit_code].append(Problem(stored.code, ERROR, {**stored.params, "attempt": when}, arrived_at=arrived))
     return out
 
 

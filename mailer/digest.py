@@ -13,12 +13,13 @@ from config.msgid import make_message_id
 from mailer.compose import OutgoingAttachment, build_message
 from mailer.models import DigestSnapshot
 from mailer.outbox import Envelope, enqueue
-from mailer.receipts import CATEGORY_THAI, STATUS_THAI, MailContext
+from mailer.problem_text import problem_text
+from mailer.receipts import MailContext
 from mailer.render import render
 from mailer.staff_mail import ACTION_THAI, refusal_thai
 from scoring.periods import Period, thai_date, thai_datetime
 from scoring.scores import UnitScore
-from scoring.status import CATEGORIES
+from scoring.status import CATEGORIES, CATEGORY_THAI, STATUS_THAI
 
 STATUS_ORDER = ("on_time", "late", "missing", "incomplete", "needs_review", "pending", "exempt")
 
@@ -31,7 +32,7 @@ class UnitLine:
     kind: str | None
     completed_at: datetime | None
     counts: dict[str, int]
-    problems: list[tuple[str, str, str]]  # (code, severity, Thai message)
+    problems: list[tuple[str, str, dict[str, str]]]  # (code, severity, params): mailer words them
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def digest_context(data: DigestData, ctx: MailContext) -> dict[str, object]:
         "categories": [{"label": CATEGORY_THAI[c], "count": n} for c, n in data.category_totals().items()],
         "channels": sorted(({"label": k or "(ไม่ระบุ)", "count": v} for k, v in data.channels.items()),
                            key=lambda c: -int(c["count"])),  # type: ignore[call-overload]
-        "problems": [{"unit": u.code, "message": p[2]} for u in data.units for p in u.problems],
+        "problems": [{"unit": u.code, "message": problem_text(p[0], p[2])} for u in data.units for p in u.problems],
         "unreachable": [{"address": a, "status": s, "reason": r} for a, s, r in data.unreachable],
         "changes": [{"unit": u, "before": STATUS_THAI.get(b, b), "after": STATUS_THAI.get(a, a)} for u, b, a in data.changes],
         "actions": [{"when": thai_date(w.astimezone(ctx.tz).date()), "kind": ACTION_THAI.get(k, k), "unit": u,

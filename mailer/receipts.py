@@ -12,22 +12,13 @@ from sqlalchemy.orm import Session
 from config.msgid import make_message_id
 from mailer.compose import build_message
 from mailer.outbox import Envelope, RateLimits, enqueue
+from mailer.problem_text import problem_text
 from mailer.render import render
 from scoring.periods import Period, thai_datetime
-from scoring.status import CATEGORIES
+from scoring.status import CATEGORIES, CATEGORY_THAI, STATUS_THAI
 
-STATUS_THAI = {
-    "on_time": "ส่งครบถ้วนและตรงเวลา",
-    "late": "ส่งครบถ้วน แต่ล่าช้ากว่ากำหนด",
-    "incomplete": "ยังไม่ครบถ้วน",
-    "pending": "ยังไม่ได้รับรายงาน",
-    "missing": "ไม่ได้ส่งรายงาน",
-    "needs_review": "รอเจ้าหน้าที่ตรวจสอบ",
-    "exempt": "ได้รับการยกเว้น",
-}
 KIND_THAI = {"complaints": "รายงานกรณีมีเรื่อง (Complaint_01 และ Complaint_02)",
              "nil": "รายงานกรณีไม่มีเรื่องร้องเรียน"}
-CATEGORY_THAI = {"complaint": "ข้อร้องเรียน", "suggestion": "ข้อเสนอแนะ", "opinion": "ข้อคิดเห็น", "compliment": "คำชมเชย"}
 PERIOD_RULE_THAI = {
     "form": "ตามที่ระบุในแบบฟอร์ม",
     "text": "ตามที่ระบุในหัวเรื่องหรือข้อความของอีเมล",
@@ -67,9 +58,9 @@ class ReceiptInfo:
     status: str | None = None
     report_kind: str | None = None
     completed_at: datetime | None = None
-    files: list[tuple[str, str]] = field(default_factory=list)
+    files: list[tuple[str, str, str]] = field(default_factory=list)  # (name, kind, Thai detail or problem code)
     counts: dict[str, int] = field(default_factory=dict)
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (severity, Thai message)
+    problems: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)  # (severity, code, params)
     original_message_id: str = ""
     original_subject: str = ""
 
@@ -91,11 +82,12 @@ def receipt_context(info: ReceiptInfo, ctx: MailContext) -> dict[str, object]:
         "on_time": info.status == "on_time",
         "kind_thai": KIND_THAI.get(info.report_kind or "", ""),
         "completed": local(info.completed_at),
-        "files": [{"name": plain(n, 80), "detail": d} for n, d in info.files],
+        "files": [{"name": plain(n, 80), "detail": problem_text(d) if k == "unreadable" else d}
+                  for n, k, d in info.files],
         "counts": [{"label": CATEGORY_THAI[c], "value": info.counts.get(c, 0)} for c in CATEGORIES],
         "has_counts": info.report_kind == "complaints",
-        "errors": [plain(m, 500) for s, m in info.problems if s == "error"],
-        "warnings": [plain(m, 500) for s, m in info.problems if s != "error"],
+        "errors": [plain(problem_text(c, p), 500) for s, c, p in info.problems if s == "error"],
+        "warnings": [plain(problem_text(c, p), 500) for s, c, p in info.problems if s != "error"],
         "original_subject": plain(info.original_subject, 120),
         "contact": ctx.contact,
     }

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from config.msgid import make_message_id
 from mailer.compose import build_message
 from mailer.outbox import Envelope, enqueue
-from mailer.receipts import STATUS_THAI, MailContext, plain
+from mailer.receipts import MailContext, plain
 from mailer.render import render
 from scoring.periods import Period, thai_datetime
+from scoring.status import STATUS_THAI
 
 # Why a line was not done, by the code intake or bot gives (the params fill the braces).
 LINE_ERRORS = {

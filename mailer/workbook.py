@@ -22,10 +22,10 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from mailer.digest import STATUS_ORDER, DigestData
 from config.privacy import mask_name, mask_text, safe_cell
-from mailer.receipts import CATEGORY_THAI, STATUS_THAI
+from mailer.problem_text import problem_text
 from mailer.staff_mail import ACTION_THAI, refusal_thai
 from scoring.periods import THAI_MONTHS_ABBR, thai_datetime
-from scoring.status import CATEGORIES
+from scoring.status import CATEGORIES, CATEGORY_THAI, STATUS_THAI
 
 FONT_NAME = "TH Sarabun New"
 BODY = Font(name=FONT_NAME, size=14)
@@ -234,7 +234,8 @@ def _problems(wb: Workbook, data: DigestData) -> None:
     s.title(f"ปัญหาที่พบในรายงาน ประจำเดือน{data.period.thai()}")
     s.header(["รหัส", "หน่วยงาน", "รหัสปัญหา", "ระดับ", "รายละเอียดและวิธีแก้ไข"])
     for u in data.units:
-        for code, severity, message in u.problems:
+        for code, severity, params in u.problems:
+            message = problem_text(code, params)
             s.row([u.code, u.name, code, "ต้องแก้ไข" if severity == "error" else "ข้อสังเกต",
                    s.cell(mask_text(message), wrap=True)])
     s.filter()

@@ -13,6 +13,7 @@ from intake import ocr
 from intake.blank_forms import complaint_02
 from intake.documents import ocr_attachments, read_documents, scan_key, sniff
 from intake.message import Attachment, parse_message
+from mailer.problem_text import problem_text
 from scoring.periods import Period
 
 FILES = Path(__file__).parent / "data" / "files"
@@ -68,7 +69,7 @@ def test_mutated_files_never_raise(parsers, seed: bytes, flips: list[tuple[int, 
     for pos, value in flips:
         data[pos % len(data)] = value
     doc = read_documents([Attachment(name, "application/octet-stream", bytes(data))], parsers)
-    assert all(p.code and p.message for p in doc.problems)
+    assert all(p.code and problem_text(p.code, p.params) for p in doc.problems)
 
 
 @settings(max_examples=200, deadline=None)
@@ -158,7 +159,7 @@ def test_password_protected_odf_says_remove_the_password(parsers) -> None:  # ty
                    'xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="content.xml"><manifest:encryption-data '
                    'manifest:checksum-type="SHA1"/></manifest:file-entry></manifest:manifest>')
     doc = read_documents([Attachment("Complaint_02.ods", "", ods.getvalue())], parsers)
-    assert [p.code for p in doc.problems] == ["encrypted_attachment"] and "รหัสผ่าน" in doc.problems[0].message
+    assert [p.code for p in doc.problems] == ["encrypted_attachment"] and "รหัสผ่าน" in problem_text(doc.problems[0].code, doc.problems[0].params)
 
 
 def test_password_protected_xls_says_remove_the_password(parsers) -> None:  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from intake.blank_forms import Case, complaint_01, complaint_02
 from intake.dates import BadDate, parse_date
 from intake.forms import C01_LABELS, read_forms, read_table
+from mailer.problem_text import problem_text
 from scoring.periods import Period
 
 NOV = Period(2026, 11)
@@ -68,7 +69,7 @@ def test_row_problems_name_the_file_sheet_and_row() -> None:
     [form] = read_forms("bad.xlsx", _xlsx(rows, "ข้อมูล"))
     codes = sorted(p.code for p in form.problems)
     assert codes == ["bad_date", "row_missing_category", "row_missing_date", "unknown_category"]
-    assert any("ไฟล์ bad.xlsx แผ่นงาน ข้อมูล แถวที่ 2" in p.message for p in form.problems)
+    assert any("ไฟล์ bad.xlsx แผ่นงาน ข้อมูล แถวที่ 2" in problem_text(p.code, p.params) for p in form.problems)
 
 
 def test_csv_in_cp874_is_read() -> None:

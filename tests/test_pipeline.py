@@ -12,6 +12,7 @@ from bot.reporting import status_report
 from intake.blank_forms import complaint_02
 from intake.models import CaseRecord, InboundMessage, Submission
 from intake.pipeline import Fetched
+from mailer.problem_text import problem_text
 from mailer.models import OutboxMessage
 from scoring.periods import Period
 from tests.conftest import DOMAIN, SECRETARIAT, bkk
@@ -161,4 +162,5 @@ def test_a_failed_attempt_shows_in_status_and_digest(db_url, make_app) -> None: 
     with app.sessions() as s:
         data = digest_data(app, s, Period(2026, 11), bkk(2026, 11, 30))
     [unit] = [u for u in data.units if u.code == "HPC01"]
-    assert any(code == "encrypted_attachment" and "20 พ.ย. 69 10:02" in message for code, _, message in unit.problems)
+    assert any(code == "encrypted_attachment" and "20 พ.ย. 69 10:02" in problem_text(code, params)
+               for code, _, params in unit.problems)
