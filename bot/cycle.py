@@ -96,7 +96,7 @@ def plan_notices(app: App, session: Session, as_of: datetime) -> list[Notice]:
             notices.append(Notice(
                 kind=slot.kind, key=f"{slot.kind}:{st.unit.code}:{slot.period}:{slot.label}", unit_code=st.unit.code,
                 unit_name=st.unit.name, period=slot.period, deadline=due, to=to,
-                missing=tuple(st.report.state.missing), days_left=days_left))
+                missing=st.missing, days_left=days_left))
     done = _queued(session, [n.key for n in notices])
     return [n for n in notices if n.key not in done]
 

@@ -17,8 +17,7 @@ from scoring.periods import Period, fiscal_year_of
 
 def _c01_ids(states: list[UnitState]) -> list[int]:
     """The latest accepted Complaint_01 of each complete unit: its rows are the unit's cases."""
-    return [st.report.state.c01_ref for st in states
-            if st.report.state.kind == "complaints" and st.report.state.c01_ref is not None]
+    return [st.c01_ref for st in states if st.kind == "complaints" and st.c01_ref is not None]
 
 
 def _cases(app: App, session: Session, period: Period, ids: list[int]) -> Iterator[CaseLine]:
@@ -42,8 +41,7 @@ def digest_data(app: App, session: Session, period: Period, as_of: datetime,
     ids = _c01_ids(states)
     return DigestData(
         period=period, as_of=as_of, deadline=app.deadline(period), fiscal_year=fiscal_year,
-        units=[UnitLine(st.unit.code, st.unit.name, st.status.value, st.report.state.kind,
-                        st.report.state.completed_at, dict(st.report.counts),
+        units=[UnitLine(st.unit.code, st.unit.name, st.status.value, st.kind, st.completed_at, dict(st.report.counts),
                         [(p.code, p.severity, p.params) for p in st.report.problems]) for st in states],
         cases=_cases(app, session, period, ids),
         matrix_periods=periods,

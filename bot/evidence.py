@@ -74,9 +74,9 @@ def build_evidence(app: App, unit: Unit, fiscal_year: int, as_of: datetime, out:
             if st is None:
                 continue
             count = sum(1 for name in files if name.startswith(f"originals/{period}/"))
-            completed = st.report.state.completed_at
+            completed = st.completed_at
             rows.append(([period.thai(), thai_date(app.deadline(period).date()), STATUS_THAI.get(st.status.value, st.status.value),
-                          {"complaints": "มีเรื่อง", "nil": "ไม่มีเรื่อง"}.get(st.report.state.kind or "", ""),
+                          {"complaints": "มีเรื่อง", "nil": "ไม่มีเรื่อง"}.get(st.kind or "", ""),
                           thai_datetime(completed.astimezone(app.settings.tz)) if completed else "", count],
                          st.status.value))
     files["summary.xlsx"] = _summary(unit, fiscal_year, as_of.astimezone(app.settings.tz), rows)

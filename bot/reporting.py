@@ -22,9 +22,28 @@ from scoring.status import Status, unit_status
 
 @dataclass(frozen=True)
 class UnitState:
+    """A unit's month: its report (the folded parts) and its status. The report's fields most readers want
+    are here directly (`st.kind`, not `st.report.state.kind`)."""
+
     unit: Unit
     report: UnitReport
     status: Status
+
+    @property
+    def kind(self) -> str | None:
+        return self.report.state.kind
+
+    @property
+    def completed_at(self) -> datetime | None:
+        return self.report.state.completed_at
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        return tuple(self.report.state.missing)
+
+    @property
+    def c01_ref(self) -> int | None:
+        return self.report.state.c01_ref
 
 
 def unit_states(app: App, session: Session, period: Period, as_of: datetime) -> list[UnitState]:
@@ -48,8 +67,8 @@ def status_report(app: App, period: Period, as_of: datetime) -> dict[str, Any]:
     return {"period": str(period), "deadline": _iso(app.deadline(period), app), "units": [{
         "unit": st.unit.code,
         "status": st.status.value,
-        "kind": st.report.state.kind,
-        "completed_at": _iso(st.report.state.completed_at, app),
+        "kind": st.kind,
+        "completed_at": _iso(st.completed_at, app),
         "counts": dict(st.report.counts),
         "problems": [{"code": p.code, "severity": p.severity} | (
             {"arrived_at": _iso(p.arrived_at, app), "message": problem_text(p.code, p.params)} if p.arrived_at else {})
