@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
@@ -24,6 +25,7 @@ parts = st.lists(st.tuples(
 ), min_size=1, max_size=12)
 
 
+@pytest.mark.slow  # 150 examples against a real database: ~12 s, CI runs it
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(parts, st.integers(0, 11))
 def test_cached_state_equals_the_full_fold(sequence: list[tuple[int, bool, int, bool, int, bool]], drop: int) -> None:
