@@ -247,6 +247,8 @@ def staff_command(mail: ParsedMail, ctx: IntakeContext) -> tuple[bool, str] | No
         if is_staff and looks_like_commands(strip_quoted(mail.text)):
             return False, "not a reply to the bot's digest or review alert"
         return None
+    if mail.sender_problem:  # a From that cannot name one sender never commands
+        return False, f"sender: {mail.sender_problem}"
     if not is_staff:
         return False, "the sender is not in STAFF_EMAILS"
     if not ctx.authserv_id:

@@ -215,13 +215,18 @@ def test_forged_not_a_reply_and_not_staff_change_nothing(db_url, make_app) -> No
         raw = make_mail(sender=CLERK, to=SECRETARIAT, subject="Re: สรุป", body=words, date_=bkk(2026, 11, 26, 9, 4),
                         headers={"In-Reply-To": f"<cr.digest.-.2026-11.{'0' * 12}.{'0' * 16}@{DOMAIN}>"})
         unsigned = process_one(app, Fetched(raw=_authenticated(raw), arrived_at=bkk(2026, 11, 26, 9, 4)))  # forged ID
+        disguised = process_one(app, Fetched(raw=_authenticated(make_mail(  # a From naming two senders
+            sender=f"{CLERK}, boss@evil.example", to=SECRETARIAT, subject="Re: สรุป", body=words,
+            date_=bkk(2026, 11, 26, 9, 5), headers={"In-Reply-To": digest.message_id})),
+            arrived_at=bkk(2026, 11, 26, 9, 5)))
+        assert disguised is not None and disguised.outcome != Outcome.COMMAND
         for result in (forged, stranger, fresh, unsigned):
             assert result is not None and result.outcome == Outcome.SET_ASIDE and result.reason.startswith("command refused")
         assert _state(app)[:3] == before[:3] and _outbox(app, "staff") == []
         assert _status(app, "HPC02", bkk(2026, 11, 26, 9, 5)) == "missing"
         with app.sessions() as s:  # the next digest lists the attempts
             refused = digest_data(app, s, NOV, bkk(2026, 11, 26, 10)).refused
-        assert [who for _, who, _ in refused] == [CLERK, f"hpc01@{DOMAIN}", CLERK, CLERK]
+        assert [who for _, who, _ in refused] == [CLERK, f"hpc01@{DOMAIN}", CLERK, CLERK, ""]  # "": no one sender
 
 
 def test_without_authserv_staff_commands_are_refused(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
