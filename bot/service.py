@@ -74,11 +74,11 @@ def receipt_for(app: App, result: IngestResult) -> ReceiptInfo | None:
     if result.report is not None and due is not None:
         status = unit_status(result.report.state, due, result.arrived_at).value
         report_kind, completed = result.report.state.kind, result.report.state.completed_at
-    problems = [(p.severity, p.code, p.params) for p in result.problems]
+    shown = list(result.problems)
     if result.report is not None:
-        known = {(code, repr(sorted(params.items()))) for _, code, params in problems}
-        problems += [(p.severity, p.code, p.params) for p in result.report.problems
-                     if (p.code, repr(sorted(p.params.items()))) not in known]
+        known = {p.identity for p in shown}
+        shown += [p for p in result.report.problems if p.identity not in known]
+    problems = [(p.severity, p.code, p.params) for p in shown]
     return ReceiptInfo(
         key=f"receipt:{result.inbound_id}", situation=situation, reference=reference, to=result.reply_to,
         arrived_at=result.arrived_at, unit_code=result.unit.code if result.unit else None,

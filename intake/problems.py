@@ -18,6 +18,11 @@ class Problem:
     params: dict[str, str] = field(default_factory=dict)  # file, sheet, row, value, …: data, no wording
     arrived_at: datetime | None = None  # set for a failed attempt: when the message that held it arrived
 
+    @property
+    def identity(self) -> tuple[str, str]:
+        """Two problems with the same code and parameters say the same thing (shown once)."""
+        return self.code, repr(sorted(self.params.items()))
+
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "severity": self.severity, "params": self.params}
 

@@ -78,9 +78,8 @@ def _report(unit_code: str, state: PeriodState, by_id: dict[int, Submission], ne
     for sub in (c01, c02):
         for p in (sub.problems if sub else []):
             problem = Problem.from_dict(p)
-            key = (problem.code, repr(sorted(problem.params.items())))
-            if key not in seen and problem.code != "totals_mismatch":
-                seen.add(key)
+            if problem.identity not in seen and problem.code != "totals_mismatch":
+                seen.add(problem.identity)
                 report.problems.append(problem)
     if state.kind == "complaints":
         report.problems.extend(cross_check(c01, c02))
