@@ -13,6 +13,7 @@ from bot.app import App
 from bot.reporting import unit_status_now
 from bot.reread import reread_in
 from config.msgid import read_message_ids
+from config.units import Unit
 from intake import admin
 from intake.admin import AdminError
 from intake.documents import read_documents
@@ -23,7 +24,7 @@ from intake.reply_words import StaffCommand, Verb, parse_commands
 from intake.text import strip_quoted
 from mailer.outbox import over_limit
 from mailer.staff_mail import LineOutcome, ReviewItem, StaffAnswer, enqueue_review_alert, enqueue_staff_answer
-from scoring.periods import Period
+from scoring.periods import Period, thai_date
 
 log = logging.getLogger("complaint_bot.staff")
 
@@ -80,9 +81,7 @@ def run_staff_commands(app: App, s: Session, fetched: Fetched, result: IngestRes
         try:
             with s.begin_nested():
                 lines.append(_do(app, s, command, replied, mail, actor, result.inbound_id, now))
-        except LineFailed as exc:
-            lines.append(LineOutcome(command.line_no, command.text, command.verb, error=exc.code, params=exc.params))
-        except AdminError as exc:
+        except (LineFailed, AdminError) as exc:  # the savepoint is rolled back: this line changed nothing
             lines.append(LineOutcome(command.line_no, command.text, command.verb, error=exc.code, params=exc.params))
     lines.sort(key=lambda line: line.line_no)
     log.info("command mail #%d from %s: %d done, %d not", result.inbound_id, actor,
@@ -93,7 +92,7 @@ def run_staff_commands(app: App, s: Session, fetched: Fetched, result: IngestRes
                                         ignored=parsed.ignored), app.mail, now)
 
 
-def _unit(app: App, code: str | None):  # type: ignore[no-untyped-def]
+def _unit(app: App, code: str | None) -> Unit:
     unit = app.registry.get(code or "")
     if unit is None:
         raise LineFailed("no_unit", unit=code or "")
@@ -131,7 +130,7 @@ def _do(app: App, s: Session, command: StaffCommand, replied: Replied, mail: Par
             received = datetime.combine(command.received, datetime.max.time().replace(microsecond=0),
                                         tzinfo=app.settings.tz)
             if command.received > now.astimezone(app.settings.tz).date():
-                raise LineFailed("paper_received_future", date=command.received.isoformat())
+                raise LineFailed("paper_received_future", date=thai_date(command.received))
             doc = read_documents([] if command.nil else mail.attachments, app.parsers)
             _, _, action = admin.record_paper(s, unit, period, received, nil=command.nil, doc=doc, actor=actor,
                                               reason=command.reason, now=now, original_id=inbound_id)
@@ -147,9 +146,9 @@ def _do(app: App, s: Session, command: StaffCommand, replied: Replied, mail: Par
     if command.verb == Verb.DISMISS:
         action = admin.dismiss(s, number, actor, command.reason or "ไม่ใช่รายงาน (แจ้งทางอีเมล)", now)
     else:
-        unit = _unit(app, command.unit) if command.verb == Verb.ASSIGN else None
-        kind = "resolve" if unit is not None else "reprocess"
-        _, action = reread_in(app, s, number, kind, actor, command.reason, unit, command.period, now)
+        assigned = _unit(app, command.unit) if command.verb == Verb.ASSIGN else None
+        kind = "resolve" if assigned is not None else "reprocess"
+        _, action = reread_in(app, s, number, kind, actor, command.reason, assigned, command.period, now)
     code = action.unit_code or before_unit
     period_text = action.period or before_period
     after = None

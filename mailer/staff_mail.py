@@ -36,7 +36,6 @@ LINE_ERRORS = {
     "no_action": "ไม่พบคำสั่งเลขอ้างอิง {reference}",
     "already_undone": "คำสั่ง {reference} ถูกยกเลิกไปแล้ว",
     "cannot_undo": "คำสั่ง {reference} ยกเลิกไม่ได้",
-    "not_staff_action": "คำสั่ง {reference} ไม่ได้สั่งผ่านอีเมลของท่าน",
     "failed": "ดำเนินการไม่ได้ กรุณาติดต่อผู้ดูแลระบบ",
 }
 ACTION_THAI = {
