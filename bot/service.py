@@ -84,7 +84,7 @@ def receipt_for(app: App, result: IngestResult) -> ReceiptInfo | None:
         arrived_at=result.arrived_at, unit_code=result.unit.code if result.unit else None,
         unit_name=result.unit.name if result.unit else None, period=period, period_rule=result.period_rule,
         deadline=due, status=status, report_kind=report_kind, completed_at=completed,
-        files=[(f.filename, f.kind, f.detail) for f in result.files],
+        files=[(f.filename, f.kind, f.detail, f.params) for f in result.files],
         counts=dict(result.report.counts) if result.report else {}, problems=problems,
         original_message_id=result.original_message_id, original_subject=result.original_subject,
     )

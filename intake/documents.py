@@ -90,8 +90,9 @@ def sniff(filename: str, data: bytes) -> str:
 @dataclass
 class FileNote:
     filename: str
-    kind: str  # complaint_01 | complaint_02 | memo | unknown | unreadable
-    detail: str = ""  # Thai, for the receipt; for an unreadable file its problem code (mailer words it)
+    kind: str  # complaint_01 | complaint_02 | memo | scan | unknown | unreadable
+    detail: str = ""  # what was found, as a code (mailer/problem_text.py words it for the receipt)
+    params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -194,18 +195,18 @@ def _read_workbook(doc: Documents, name: str, data: bytes) -> None:
         check_sheet_ranges(name, open_zip(name, data))
     forms = read_forms(name, data)
     if not forms:
-        doc.files.append(FileNote(name, "unknown", "ไม่พบตารางของแบบฟอร์ม Complaint_01 หรือ Complaint_02"))
+        doc.files.append(FileNote(name, "unknown", "no_form_table"))
         doc.problems.append(Problem("unknown_template", WARNING, {"file": name}))
     for form in forms:
         doc.forms.append(form)
         if form.form == "complaint_01":
-            detail = f"แบบ Complaint_01 แผ่นงาน {form.sheet} จำนวน {len(form.rows)} รายการ"
+            detail, params = "c01_rows", {"sheet": form.sheet, "rows": str(len(form.rows))}
         elif form.filled:
-            detail = f"แบบ Complaint_02 แผ่นงาน {form.sheet} รวม {sum(form.category_counts().values())} เรื่อง"
+            detail, params = "c02_total", {"sheet": form.sheet, "total": str(sum(form.category_counts().values()))}
         else:
-            detail = f"แบบ Complaint_02 แผ่นงาน {form.sheet} ยังไม่ได้กรอกจำนวน"
+            detail, params = "c02_empty", {"sheet": form.sheet}
             doc.problems.append(Problem("empty_form", ERROR, {"file": name}))
-        doc.files.append(FileNote(name, form.form, detail))
+        doc.files.append(FileNote(name, form.form, detail, params))
         doc.problems.extend(form.problems)
 
 
@@ -213,9 +214,9 @@ def _memo(doc: Documents, name: str, text: str, how: str) -> None:
     if nil_statement(text):
         doc.memo_text.append(text)
         doc.memo_nil.append(name)
-        doc.files.append(FileNote(name, "memo", f"{how}แจ้งว่าไม่มีข้อร้องเรียน"))
+        doc.files.append(FileNote(name, "memo", "memo_nil", {"how": how}))
     else:
-        doc.files.append(FileNote(name, "memo", f"{how} (ไม่พบข้อความแจ้งว่าไม่มีข้อร้องเรียน)"))
+        doc.files.append(FileNote(name, "memo", "memo_no_nil", {"how": how}))
 
 
 def scan_key(data: bytes) -> str:
@@ -229,17 +230,17 @@ def _scan(doc: Documents, name: str, data: bytes, scans: ScanTexts | None) -> No
     key = scan_key(data)
     if scans is None:
         doc.scans.append(key)
-        doc.files.append(FileNote(name, "scan", "เอกสารสแกน อยู่ระหว่างอ่านข้อความ (OCR)"))
+        doc.files.append(FileNote(name, "scan", "scan_pending"))
         return
     text = scans.get(key)
     if text is None:
-        doc.files.append(FileNote(name, "memo", "เอกสารสแกน รอเจ้าหน้าที่อ่าน"))
+        doc.files.append(FileNote(name, "memo", "scan_for_a_person"))
         doc.review_reasons.append(f"{name}: เอกสารสแกนต้องให้เจ้าหน้าที่อ่าน")
     elif not text.strip():
-        doc.files.append(FileNote(name, "memo", "เอกสารสแกนที่อ่านข้อความไม่ได้ รอเจ้าหน้าที่ตรวจสอบ"))
+        doc.files.append(FileNote(name, "memo", "scan_unreadable"))
         doc.review_reasons.append(f"{name}: อ่านข้อความจากเอกสารสแกนไม่ได้")
     else:
-        _memo(doc, name, text, "เอกสารสแกน (อ่านด้วย OCR) ")
+        _memo(doc, name, text, "ocr")
 
 
 def _read_one(doc: Documents, att: Attachment, depth: int, scans: ScanTexts | None) -> None:
@@ -254,13 +255,13 @@ def _read_one(doc: Documents, att: Attachment, depth: int, scans: ScanTexts | No
     elif kind == "corrupt":
         raise DocumentError(name, "unreadable_attachment", "content does not match the name")
     elif kind == "docx":
-        _memo(doc, name, docx_text(normalized_package(name, att.data)), "บันทึกข้อความ (Word) ")
+        _memo(doc, name, docx_text(normalized_package(name, att.data)), "docx")
     elif kind == "odt":
-        _memo(doc, name, odt_text(normalized_package(name, att.data)), "บันทึกข้อความ (ODT) ")
+        _memo(doc, name, odt_text(normalized_package(name, att.data)), "odt")
     elif kind == "pdf":
         text = pdf_text(att.data)
         if text.strip():
-            _memo(doc, name, text, "บันทึกข้อความ (PDF) ")
+            _memo(doc, name, text, "pdf")
         else:
             _scan(doc, name, att.data, scans)
     elif kind == "image":
@@ -276,7 +277,7 @@ def _read_one(doc: Documents, att: Attachment, depth: int, scans: ScanTexts | No
         for inner_att in inner.attachments:
             _read_expanded(doc, inner_att, depth + 1, scans)
     elif not name.lower().endswith(IGNORED_EXTENSIONS):
-        doc.files.append(FileNote(name, "unknown", "ไม่ใช่ไฟล์แบบฟอร์ม"))
+        doc.files.append(FileNote(name, "unknown", "not_a_form"))
 
 
 def _read_expanded(doc: Documents, att: Attachment, depth: int, scans: ScanTexts | None) -> None:

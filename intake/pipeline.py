@@ -197,7 +197,7 @@ def build_submission(unit: Unit, period: Period, rule: str, fetched: Fetched, do
         period_rule=rule, has_c01=c01 is not None, c01_rows=len(c01.rows) if c01 else 0,
         has_c02=c02 is not None, c02_total=sum(c02.category_counts().values()) if c02 else 0,
         nil_statement=nil, c01_counts=c01.category_counts() if c01 else {}, c02_counts=c02.counts if c02 else {},
-        files=[{"filename": f.filename, "kind": f.kind, "detail": f.detail} for f in doc.files],
+        files=[{"filename": f.filename, "kind": f.kind, "detail": f.detail, "params": f.params} for f in doc.files],
         problems=[p.to_dict() for p in problems],
     )
     return sub

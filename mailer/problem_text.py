@@ -47,6 +47,21 @@ CATALOGUE: dict[str, str] = {
     "missing_complaint_01": "ยังไม่ได้รับแบบ Complaint_01 (รายละเอียดรายเรื่อง) กรุณาส่งเพิ่มเติม",
     "missing_complaint_02": "ยังไม่ได้รับแบบ Complaint_02 (สรุปจำนวนเรื่อง) กรุณาส่งเพิ่มเติม",
 }
+# What the receipt says about each attached file, by the note intake gives it.
+FILE_NOTES: dict[str, str] = {
+    "c01_rows": "แบบ Complaint_01 แผ่นงาน {sheet} จำนวน {rows} รายการ",
+    "c02_total": "แบบ Complaint_02 แผ่นงาน {sheet} รวม {total} เรื่อง",
+    "c02_empty": "แบบ Complaint_02 แผ่นงาน {sheet} ยังไม่ได้กรอกจำนวน",
+    "no_form_table": "ไม่พบตารางของแบบฟอร์ม Complaint_01 หรือ Complaint_02",
+    "not_a_form": "ไม่ใช่ไฟล์แบบฟอร์ม",
+    "memo_nil": "{how}แจ้งว่าไม่มีข้อร้องเรียน",
+    "memo_no_nil": "{how} (ไม่พบข้อความแจ้งว่าไม่มีข้อร้องเรียน)",
+    "scan_pending": "เอกสารสแกน อยู่ระหว่างอ่านข้อความ (OCR)",
+    "scan_for_a_person": "เอกสารสแกน รอเจ้าหน้าที่อ่าน",
+    "scan_unreadable": "เอกสารสแกนที่อ่านข้อความไม่ได้ รอเจ้าหน้าที่ตรวจสอบ",
+}
+MEMO_THAI = {"docx": "บันทึกข้อความ (Word) ", "odt": "บันทึกข้อความ (ODT) ", "pdf": "บันทึกข้อความ (PDF) ",
+             "ocr": "เอกสารสแกน (อ่านด้วย OCR) "}
 WHEN_THAI = {"before": "ก่อน", "after": "หลัง"}
 
 
@@ -83,3 +98,14 @@ def problem_text(code: str, params: Mapping[str, str] | None = None) -> str:
     if params.get("attempt"):  # a message of the month that held no usable report
         sentence = f"อีเมลเมื่อ {params['attempt']} น.: {sentence}"
     return sentence
+
+
+def file_note_text(kind: str, note: str, params: Mapping[str, str] | None = None) -> str:
+    """What the receipt says about one attached file; an unreadable file says why, as its problem does."""
+    if kind == "unreadable":
+        return CATALOGUE.get(note, "อ่านไฟล์ไม่ได้")
+    if note not in FILE_NOTES:  # a note stored before the catalogue was already a sentence
+        return note
+    values = _Blank(params or {})
+    values["how"] = MEMO_THAI.get(values["how"], values["how"])
+    return FILE_NOTES[note].format_map(values)

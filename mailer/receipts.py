@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from config.msgid import make_message_id
 from mailer.compose import build_message
 from mailer.outbox import Envelope, RateLimits, enqueue
-from mailer.problem_text import problem_text
+from mailer.problem_text import file_note_text, problem_text
 from mailer.render import render
 from scoring.periods import Period, thai_datetime
 from scoring.status import CATEGORIES, CATEGORY_THAI, STATUS_THAI
@@ -58,7 +58,7 @@ class ReceiptInfo:
     status: str | None = None
     report_kind: str | None = None
     completed_at: datetime | None = None
-    files: list[tuple[str, str, str]] = field(default_factory=list)  # (name, kind, Thai detail or problem code)
+    files: list[tuple[str, str, str, dict[str, str]]] = field(default_factory=list)  # (name, kind, note, params)
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)  # (severity, code, params)
     original_message_id: str = ""
@@ -82,8 +82,7 @@ def receipt_context(info: ReceiptInfo, ctx: MailContext) -> dict[str, object]:
         "on_time": info.status == "on_time",
         "kind_thai": KIND_THAI.get(info.report_kind or "", ""),
         "completed": local(info.completed_at),
-        "files": [{"name": plain(n, 80), "detail": problem_text(d) if k == "unreadable" else d}
-                  for n, k, d in info.files],
+        "files": [{"name": plain(n, 80), "detail": file_note_text(k, d, p)} for n, k, d, p in info.files],
         "counts": [{"label": CATEGORY_THAI[c], "value": info.counts.get(c, 0)} for c in CATEGORIES],
         "has_counts": info.report_kind == "complaints",
         "errors": [plain(problem_text(c, p), 500) for s, c, p in info.problems if s == "error"],

@@ -16,6 +16,7 @@ from bot.service import process_one, read_pending_scans
 from intake.models import Submission
 from intake.pipeline import Fetched
 from intake.text import nil_statement, normalize_text
+from mailer.problem_text import file_note_text
 from tests.conftest import BKK, DOMAIN, SECRETARIAT
 from tests.memo_corpus import MEMOS, Memo, docx, odt, pdf_path
 
@@ -44,7 +45,7 @@ def test_memo_variant(memo: Memo, fmt: str, make_app, tmp_path) -> None:  # type
     app = make_app(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     result = process_one(app, Fetched(_mail(memo, fmt), ARRIVED))
     assert result is not None and result.unit is not None
-    assert result.nil is memo.nil, [f.detail for f in result.files]
+    assert result.nil is memo.nil, [file_note_text(f.kind, f.detail, f.params) for f in result.files]
     with app.sessions() as s:
         subs = list(s.scalars(select(Submission)))
     if memo.nil:
@@ -53,7 +54,7 @@ def test_memo_variant(memo: Memo, fmt: str, make_app, tmp_path) -> None:  # type
         # The period written in the memo, not its date field (วันที่ 9 ตุลาคม 2569) nor the arrival month.
         assert str(result.period) == memo.period and result.period_rule == "text"
         if fmt != "body":
-            assert any("แจ้งว่าไม่มีข้อร้องเรียน" in f.detail for f in result.files)
+            assert any("แจ้งว่าไม่มีข้อร้องเรียน" in file_note_text(f.kind, f.detail, f.params) for f in result.files)
     else:
         assert subs == [] and result.outcome in ("no_report", "needs_review")
 

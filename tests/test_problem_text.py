@@ -49,3 +49,18 @@ def test_a_problem_stored_before_the_catalogue_keeps_its_sentence() -> None:
     old = Problem.from_dict({"code": "bad_date", "severity": "warning", "message": "ข้อความเดิม"})
     assert problem_text(old.code, old.params) == "ข้อความเดิม"
     assert problem_text("bad_date", {"file": "x.xlsx"}).startswith("ไฟล์ x.xlsx: วันที่ \"\" ไม่ถูกต้อง")  # no KeyError
+
+
+def test_every_file_note_has_a_sentence_and_intake_writes_none() -> None:
+    from mailer.problem_text import FILE_NOTES, file_note_text
+
+    source = (ROOT / "intake" / "documents.py").read_text(encoding="utf-8")
+    notes = set(re.findall(r'FileNote\([^,\n]+, "[a-z_0-9]+", "([a-z_0-9]+)"', source))
+    notes |= set(re.findall(r'detail, params = "([a-z_0-9]+)"', source))
+    assert {"c01_rows", "memo_nil", "scan_pending"} <= notes and sorted(notes - set(FILE_NOTES)) == []
+    calls = re.findall(r"FileNote\((?:[^()]|\([^()]*\))*\)", source)
+    assert calls and not [c for c in calls if re.search("[\u0e00-\u0e7f]", c)]
+    assert file_note_text("memo", "memo_nil", {"how": "docx"}) == "บันทึกข้อความ (Word) แจ้งว่าไม่มีข้อร้องเรียน"
+    assert file_note_text("complaint_01", "c01_rows", {"sheet": "ข้อมูล", "rows": "3"}) == \
+        "แบบ Complaint_01 แผ่นงาน ข้อมูล จำนวน 3 รายการ"
+    assert file_note_text("unreadable", "encrypted_attachment").startswith("ไฟล์มีการตั้งรหัสผ่าน")
