@@ -359,7 +359,8 @@ def _settle(app: App, source: MailSource, batch: list[Fetched], report: PollRepo
             report.duplicates += 1
         else:
             report.processed += 1
-            report.outcomes[result.outcome] = report.outcomes.get(result.outcome, 0) + 1
+            outcome = str(result.outcome)  # the plain word in reports and JSON, not the enum's repr
+            report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
         log.info(_log_line(fetched, result))
     if progress:
         progress(report.seen)
