@@ -166,7 +166,7 @@ def enqueue_review_alert(session: Session, items: list[ReviewItem], to: list[str
         "items": [{"number": i.number, "arrived": thai_datetime(i.arrived_at.astimezone(ctx.tz)),
                    "from": i.from_addr, "subject": plain(i.subject, 120), "why": review_why(i.outcome, i.reason),
                    "candidates": [f"{code} {name}" for code, name in i.candidates],
-                   "example_unit": i.candidates[0][0] if i.candidates else "HPC05",
+                   "example_unit": i.candidates[0][0] if i.candidates else "รหัสหน่วยงาน",
                    "period": i.period.thai() if i.period else "", "files": [plain(f, 80) for f in i.files],
                    "prefix": "" if single else f"#{i.number} "} for i in items],
     }
