@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # imported where used: `status` and `score` need none of the 
     from intake.mailbox import MailSource
     from intake.pipeline import IntakeContext
     from intake.sandbox import Sandbox
-    from mailer.receipts import MailContext
+    from mailer.context import MailContext
     from mailer.transport import Transport
 
 
@@ -75,8 +75,8 @@ class App:
 
     @property
     def mail(self) -> MailContext:
+        from mailer.context import MailContext
         from mailer.outbox import RateLimits
-        from mailer.receipts import MailContext
 
         s = self.settings
         return MailContext(from_addr=s.secretariat_email, from_name="สำนักงานเลขานุการกรม (ระบบรับรายงานอัตโนมัติ)",

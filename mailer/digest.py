@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from config.msgid import make_message_id
 from mailer.compose import OutgoingAttachment, build_message
+from mailer.context import MailContext
 from mailer.models import DigestSnapshot
 from mailer.outbox import Envelope, enqueue
 from mailer.problem_text import problem_text
-from mailer.receipts import MailContext
 from mailer.render import render
 from mailer.staff_mail import ACTION_THAI, refusal_thai
 from scoring.periods import Period, thai_date, thai_datetime

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from config.msgid import make_message_id
 from mailer.compose import OutgoingAttachment, build_message
+from mailer.context import MailContext
 from mailer.outbox import Envelope, enqueue
-from mailer.receipts import MailContext
 from mailer.render import render
 from scoring.periods import Period, thai_date, thai_datetime
 

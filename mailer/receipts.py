@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from config.msgid import make_message_id
 from mailer.compose import build_message
-from mailer.outbox import Envelope, RateLimits, enqueue
+from mailer.context import MailContext
+from mailer.outbox import Envelope, enqueue
 from mailer.problem_text import file_note_text, problem_text
 from mailer.render import render
 from scoring.periods import Period, thai_datetime
@@ -27,20 +26,6 @@ PERIOD_RULE_THAI = {
     "arrival_late": "ตามเดือนที่ได้รับอีเมล ซึ่งได้รับหลังกำหนดส่ง จึงถือเป็นการส่งล่าช้าของเดือนนี้",
     "arrival_next": "เป็นเดือนถัดไป เนื่องจากรายงานเดือนที่ได้รับอีเมลครบถ้วนแล้ว",
 }
-
-
-@dataclass(frozen=True)
-class MailContext:
-    """Who the bot is when it writes: sender, Message-ID signing, time zone, template overrides."""
-
-    from_addr: str
-    from_name: str
-    secret: str
-    domain: str
-    tz: ZoneInfo
-    templates_dir: Path | None = None
-    limits: RateLimits = RateLimits()
-    contact: str = ""  # how a unit reaches the secretariat (SECRETARIAT_CONTACT), closing every mail
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from config.msgid import make_message_id
 from mailer.compose import build_message
+from mailer.context import MailContext
 from mailer.outbox import Envelope, enqueue
-from mailer.receipts import MailContext, plain
+from mailer.receipts import plain
 from mailer.render import render
 from scoring.periods import Period, thai_datetime
 from scoring.status import STATUS_THAI
