@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.units import Unit
+from intake.commands import REFUSED
 from intake.errors import IntakeError
 from intake.models import Action, CaseRecord, Exemption, InboundMessage, Outcome, ReviewAlert, Submission
 from intake.problems import Problem
@@ -168,8 +169,6 @@ def unit_messages(session: Session, unit_code: str, periods: list[str]) -> list[
 
 def refused_commands(session: Session, since: datetime, until: datetime) -> list[InboundMessage]:
     """Mail that looked like a staff command but could not command (forged, not a reply, not staff)."""
-    from intake.pipeline import REFUSED  # the reason's prefix is the pipeline's word
-
     return list(session.scalars(select(InboundMessage).where(
         InboundMessage.outcome == Outcome.SET_ASIDE, InboundMessage.reason.startswith(REFUSED),
         InboundMessage.arrived_at >= since, InboundMessage.arrived_at <= until).order_by(InboundMessage.arrived_at)))

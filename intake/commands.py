@@ -1,0 +1,54 @@
+"""Mail that asks the bot to do something, decided from headers and the sender's own text: reply words from the
+staff (`staff_command`) and a digest asked for by subject (`command_of`). Part of `screen`; nothing here is read
+from an attachment."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from config.msgid import read_message_ids
+from intake.authentication import authenticate
+from intake.message import ParsedMail
+from intake.reply_words import looks_like_commands
+from intake.text import strip_quoted
+
+if TYPE_CHECKING:
+    from intake.pipeline import IntakeContext
+
+STAFF_KINDS = ("digest", "review", "staff")  # the bot's mail to the staff, which their commands reply to
+REFUSED = "command refused"  # the reason's prefix of a command that may not command (the digest lists them)
+
+
+def staff_command(mail: ParsedMail, ctx: IntakeContext) -> tuple[bool, str] | None:
+    """Reply words from the staff: (True, "") when this message may command; (False, why) when it looks like a
+    command but may not (not from STAFF_EMAILS, not a reply to the bot's own mail, not authenticated);
+    None when it is not a command at all (a unit's mail goes its usual way).
+    A forged From alone can do nothing: the reply must quote a Message-ID the bot signed, and our own
+    server's Authentication-Results must vouch for the sender's domain."""
+    replies_to_staff_mail = any(ref.kind in STAFF_KINDS for ref in
+                                read_message_ids(ctx.secret, [mail.in_reply_to, *mail.references]))
+    is_staff = mail.from_addr in ctx.staff
+    if not replies_to_staff_mail:
+        if is_staff and looks_like_commands(strip_quoted(mail.text)):
+            return False, "not a reply to the bot's digest or review alert"
+        return None
+    if mail.sender_problem:  # a From that cannot name one sender never commands
+        return False, f"sender: {mail.sender_problem}"
+    if not is_staff:
+        return False, "the sender is not in STAFF_EMAILS"
+    if not ctx.authserv_id:
+        return False, "TRUSTED_AUTHSERV_ID is not set, so the sender cannot be authenticated"
+    verdict = authenticate(mail.all_headers, mail.from_addr, ctx.authserv_id)
+    return (True, "") if verdict.ok else (False, f"authentication: {verdict.reason}")
+
+
+COMMAND_SUBJECTS = {"สถานะ": "digest", "digest": "digest", "status": "digest", "สรุป": "digest"}
+
+
+def command_of(mail: ParsedMail, ctx: IntakeContext) -> str | None:
+    """A secretariat request by mail (subject `สถานะ` or `digest`), only from configured addresses."""
+    if mail.from_addr not in ctx.command_senders:
+        return None
+    words = re.sub(r"^(re|fw|fwd|ตอบกลับ)\s*:\s*", "", mail.subject.strip(), flags=re.I).split()
+    return COMMAND_SUBJECTS.get(words[0].lower()) if words else None
