@@ -46,14 +46,21 @@ class UnitState:
         return self.report.state.c01_ref
 
 
+def _statuses(app: App, session: Session, period: Period, as_of: datetime,
+              codes: list[str]) -> dict[str, tuple[UnitReport, Status]]:
+    """These units' reports and statuses for the period as of a moment."""
+    due = app.deadline(period)
+    reports = period_reports(session, str(period), as_of, codes)
+    exempt = exempt_units(session, str(period))
+    return {c: (reports[c], unit_status(reports[c].state, due, as_of, exempt=c in exempt,
+                                        needs_review=reports[c].needs_review)) for c in codes}
+
+
 def unit_states(app: App, session: Session, period: Period, as_of: datetime) -> list[UnitState]:
     """Every active unit's report and status for the period, in registry order."""
-    due = app.deadline(period)
     units = app.registry.active
-    reports = period_reports(session, str(period), as_of, [u.code for u in units])
-    exempt = exempt_units(session, str(period))
-    return [UnitState(u, reports[u.code], unit_status(reports[u.code].state, due, as_of, exempt=u.code in exempt,
-                                                      needs_review=reports[u.code].needs_review)) for u in units]
+    found = _statuses(app, session, period, as_of, [u.code for u in units])
+    return [UnitState(u, *found[u.code]) for u in units]
 
 
 def _iso(moment: datetime | None, app: App) -> str | None:
@@ -116,7 +123,4 @@ def scores(app: App, session: Session, fiscal_year: int, as_of: datetime) -> tup
 
 def unit_status_now(app: App, session: Session, unit_code: str, period: Period, as_of: datetime) -> str:
     """One unit's status for a period as of a moment (what a staff member's answer shows before and after)."""
-    report = period_reports(session, str(period), as_of, [unit_code])[unit_code]
-    exempt = unit_code in exempt_units(session, str(period))
-    return unit_status(report.state, app.deadline(period), as_of, exempt=exempt,
-                       needs_review=report.needs_review).value
+    return _statuses(app, session, period, as_of, [unit_code])[unit_code][1].value

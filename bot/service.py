@@ -143,15 +143,16 @@ def process_one(app: App, fetched: Fetched) -> IngestResult | None:
 
 
 def process_batch(app: App, batch: list[Fetched]) -> list[IngestResult | None]:
-    """Store a batch of messages in one transaction (group commit), each in its own savepoint, so one bad
-    message never rolls back another and the batch costs one fsync instead of one per message.
+    """Store a batch of messages with few commits (group commit), each in its own savepoint, so one bad
+    message never rolls back another and the batch costs a commit per INTAKE_BATCH_MS, not per message.
 
     1. A message with a processing marker left by an earlier attempt (the worker died) is a suspect: then
        every message of the batch goes alone through `process_one`, so a message that kills the worker
        is the only one whose attempts grow (and after two it is quarantined unread).
     2. Otherwise one committed write marks the whole batch as being processed,
-    3. and one transaction stores each message (and its receipt) in a savepoint. Nothing is marked done on
-       the server before this commit; a failure of the transaction itself leaves every message for later.
+    3. and transactions of at most INTAKE_BATCH_MS store each message (and its receipt) in a savepoint.
+       The caller marks messages done on the server only after this returns, every transaction committed;
+       a failure of a transaction itself leaves the batch for later.
     """
     with app.sessions() as s:
         suspects = set(s.scalars(select(ProcessingAttempt.sha256).where(

@@ -51,10 +51,8 @@ def _replied(app: App, s: Session, mail: ParsedMail) -> Replied:
     headers = [mail.in_reply_to, *mail.references]
     refs = read_message_ids(app.settings.secret_key, headers)
     periods = [Period.parse(r.period) for r in refs if r.kind == "digest" and r.period]
-    items: list[int] = []
-    for value in headers:  # the signed ID is checked above; the alert row says which messages it listed
-        items = items or admin.alert_items(s, value.strip())
-    return Replied(periods[-1] if periods else None, items)
+    # The screen checked the signature; the alert's row says which messages it listed.
+    return Replied(periods[-1] if periods else None, admin.alert_items(s, headers))
 
 
 def run_staff_commands(app: App, s: Session, fetched: Fetched, result: IngestResult, now: datetime) -> None:
@@ -109,8 +107,8 @@ def _target(s: Session, command: StaffCommand, replied: Replied) -> int:
         raise LineFailed("target_ambiguous", first=str(replied.alert_items[0]))
     else:
         raise LineFailed("no_target")
-    msg = admin.get_message(s, number)
-    if msg.id not in {m.id for m in admin.review_items(s, limit=10_000)}:
+    admin.get_message(s, number)  # "no_message" for a number never stored
+    if not admin.is_waiting(s, number):
         raise LineFailed("not_in_review", number=str(number))
     return number
 

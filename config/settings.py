@@ -320,6 +320,7 @@ def settings_from_mapping(env: Mapping[str, str], base_dir: Path | None = None) 
 
     units_file = Path(env.get("UNITS_FILE", "units.csv")).expanduser()
     ca_file = _file(env, "TLS_CA_FILE")
+    digest_to = _emails(env, "DIGEST_TO") or (secretariat,)
     return Settings(
         database_url=database_url,
         data_dir=data_dir,
@@ -327,8 +328,8 @@ def settings_from_mapping(env: Mapping[str, str], base_dir: Path | None = None) 
         mail_source=mail_source,
         smtp_url=smtp_url,
         secretariat_email=secretariat,
-        digest_to=_emails(env, "DIGEST_TO") or (secretariat,),
-        staff_emails=_emails(env, "STAFF_EMAILS") or _emails(env, "DIGEST_TO") or (secretariat,),
+        digest_to=digest_to,
+        staff_emails=_emails(env, "STAFF_EMAILS") or digest_to,
         trusted_domains=tuple(
             d.strip().lower().lstrip("@") for d in env.get("TRUSTED_DOMAINS", "").replace(";", ",").split(",") if d.strip()
         ),

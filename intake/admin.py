@@ -79,13 +79,20 @@ def record_paper(session: Session, unit: Unit, period: Period, received_at: date
     return sub, list(doc.problems), action
 
 
-def review_items(session: Session, limit: int = 200) -> list[InboundMessage]:
-    """What needs a person: undecidable or quarantined messages, and unknown senders set aside."""
-    return list(session.scalars(
-        select(InboundMessage).where(
-            InboundMessage.outcome.in_(REVIEW_OUTCOMES)
+# What needs a person: undecidable or quarantined messages, and unknown senders set aside.
+_WAITING = (InboundMessage.outcome.in_(REVIEW_OUTCOMES)
             | ((InboundMessage.outcome == Outcome.SET_ASIDE) & (InboundMessage.reason == "unknown sender")))
-        .order_by(InboundMessage.arrived_at).limit(limit)))
+
+
+def review_items(session: Session, limit: int = 200) -> list[InboundMessage]:
+    """What needs a person, oldest first."""
+    return list(session.scalars(select(InboundMessage).where(_WAITING)
+                                .order_by(InboundMessage.arrived_at).limit(limit)))
+
+
+def is_waiting(session: Session, inbound_id: int) -> bool:
+    """Whether this stored message still needs a person (one indexed lookup; no message is loaded)."""
+    return session.scalar(select(InboundMessage.id).where(InboundMessage.id == inbound_id, _WAITING)) is not None
 
 
 def get_message(session: Session, inbound_id: int) -> InboundMessage:
@@ -103,6 +110,9 @@ def dismiss(session: Session, inbound_id: int, actor: str, reason: str, now: dat
                       inbound_id=inbound_id, details=before)
 
 
+UNDOABLE = ("exempt", "record", "dismiss", "resolve")
+
+
 def undo(session: Session, reference: int, actor: str, now: datetime) -> Action:
     """Undo an exemption, a paper report or a dismissal by its action's reference; logged as its own action.
     (A resolve is undone by reading the message again, which the caller does.)"""
@@ -113,7 +123,7 @@ def undo(session: Session, reference: int, actor: str, now: datetime) -> Action:
         raise AdminError(f"no action A-{reference}", "no_action", reference=f"A-{reference}")
     if action.undone_at is not None:
         raise AdminError(f"A-{reference} was undone already", "already_undone", reference=f"A-{reference}")
-    if action.details is None:
+    if action.details is None or action.kind not in UNDOABLE:
         raise AdminError(f"A-{reference} ({action.kind}) cannot be undone", "cannot_undo", reference=f"A-{reference}")
     if action.kind == "exempt":
         exemption = session.scalar(select(Exemption).where(Exemption.unit_code == action.unit_code,
@@ -129,8 +139,6 @@ def undo(session: Session, reference: int, actor: str, now: datetime) -> Action:
     elif action.kind == "dismiss":
         msg = get_message(session, action.inbound_id or 0)
         msg.outcome, msg.reason = action.details["outcome"], action.details.get("reason", "")
-    elif action.kind != "resolve":
-        raise AdminError(f"A-{reference} ({action.kind}) cannot be undone", "cannot_undo", reference=f"A-{reference}")
     action.undone_at = now
     return log_action(session, "undo", actor, f"ยกเลิก A-{reference} ({action.kind})", now, unit=action.unit_code,
                       period=action.period, inbound_id=action.inbound_id)
@@ -187,7 +195,10 @@ def last_alert_at(session: Session) -> datetime | None:
     return session.scalar(select(func.max(ReviewAlert.created_at)))
 
 
-def alert_items(session: Session, message_id: str) -> list[int]:
-    """The messages listed by the alert with this Message-ID (empty for another message)."""
-    alert = session.scalar(select(ReviewAlert).where(ReviewAlert.message_id == message_id))
+def alert_items(session: Session, message_ids: list[str]) -> list[int]:
+    """The messages listed by the review alert a reply quotes (In-Reply-To, References), in one query;
+    empty when it quotes none."""
+    ids = [m.strip() for m in message_ids if m and m.strip()][:100]
+    alert = session.scalars(select(ReviewAlert).where(ReviewAlert.message_id.in_(ids))
+                            .order_by(ReviewAlert.id.desc()).limit(1)).first() if ids else None
     return list(alert.inbound_ids) if alert is not None else []
