@@ -20,7 +20,7 @@ from intake.mailbox import MailSource
 from intake.documents import ocr_attachments
 from intake.message import parse_message
 from intake.models import InboundMessage, Outcome, ProcessingAttempt
-from intake.pipeline import Fetched, IngestResult, ingest, is_duplicate, quarantine
+from intake.pipeline import Fetched, IngestResult, Prepared, ingest, is_duplicate, prepare, quarantine
 from intake.sandbox import SandboxFailure
 from mailer.contacts import bounced_message_was_ours, clear_unreachable, record_bounce
 from mailer.outbox import SendReport, over_limit, send_due
@@ -160,20 +160,57 @@ def process_batch(app: App, batch: list[Fetched]) -> list[IngestResult | None]:
     if suspects or len(batch) == 1 or not _mark_batch(app, batch):
         return [process_one(app, fetched) for fetched in batch]
     results: list[IngestResult | None] = []
-    pending = list(batch)
-    while pending:  # a transaction lasts at most BATCH_MS (plus one message): other writers wait no longer
+    ahead = _LookAhead(app, batch)
+    while ahead.pending:  # a transaction lasts at most BATCH_MS (plus one message): other writers wait no longer
         opened = time.monotonic()
         with app.sessions.begin() as s:
             _write_lock(s)
-            while pending and (time.monotonic() - opened) * 1000 < max(app.settings.batch_ms, 1):
-                fetched = pending.pop(0)
+            while ahead.pending and (time.monotonic() - opened) * 1000 < max(app.settings.batch_ms, 1):
+                fetched, prepared = ahead.next()
                 try:
                     with s.begin_nested():
-                        results.append(_store(app, s, fetched, None, datetime.now(UTC)))
+                        results.append(_store(app, s, fetched, None, datetime.now(UTC), prepared))
                 except IntegrityError:  # another worker stored it meanwhile: it is theirs
                     s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
                     results.append(None)
     return results
+
+
+class _LookAhead:
+    """The batch's messages in order, each prepared (parsed, screened, its files handed to the sandbox) a
+    few messages before it is stored, so the parser processes read while this one writes. Bounded in
+    messages and in bytes: a backlog of large messages must not be parsed into memory all at once."""
+
+    MESSAGES = 8
+    BYTES = 64 * 1024 * 1024
+
+    def __init__(self, app: App, batch: list[Fetched]) -> None:
+        self.app = app
+        self.waiting = list(batch)
+        self.ready: list[tuple[Fetched, Prepared | Exception]] = []
+        self.ready_bytes = 0
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.ready or self.waiting)
+
+    def next(self) -> tuple[Fetched, Prepared | Exception]:
+        self._fill()
+        fetched, prepared = self.ready.pop(0)
+        self.ready_bytes -= len(fetched.raw)
+        self._fill()  # hand the next message to the parsers before this one is stored
+        return fetched, prepared
+
+    def _fill(self) -> None:
+        while self.waiting and (not self.ready or (len(self.ready) < self.MESSAGES
+                                                   and self.ready_bytes + len(self.waiting[0].raw) <= self.BYTES)):
+            fetched = self.waiting.pop(0)
+            try:
+                prepared: Prepared | Exception = prepare(fetched, self.app.intake)
+            except Exception as exc:  # noqa: BLE001 - quarantined when its turn comes, like any reading error
+                prepared = exc
+            self.ready.append((fetched, prepared))
+            self.ready_bytes += len(fetched.raw)
 
 
 def _write_lock(s: Session) -> None:
@@ -201,9 +238,10 @@ def _mark_batch(app: App, batch: list[Fetched]) -> bool:
 
 
 def _store(app: App, s: Session, fetched: Fetched, earlier: ProcessingAttempt | None,
-           now: datetime) -> IngestResult | None:
+           now: datetime, prepared: Prepared | Exception | None = None) -> IngestResult | None:
     """One message inside the caller's transaction: stored (or quarantined), its marker cleared, bounces and
-    commands acted on, its receipt queued; None for a message stored before."""
+    commands acted on, its receipt queued; None for a message stored before. `prepared`: its parse and
+    screening done ahead (or the error that stopped them)."""
     if is_duplicate(s, fetched):
         s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
         return None
@@ -217,7 +255,9 @@ def _store(app: App, s: Session, fetched: Fetched, earlier: ProcessingAttempt | 
     else:
         try:
             with s.begin_nested():
-                result = ingest(s, fetched, app.intake)
+                if isinstance(prepared, Exception):
+                    raise prepared
+                result = ingest(s, fetched, app.intake, prepared=prepared)
         except Exception as exc:  # a bug or hostile input: keep the original, answer, move on
             log.exception("message from %s quarantined", fetched.source)
             result = quarantine(s, fetched, f"{type(exc).__name__}: {exc}")

@@ -10,6 +10,7 @@ import hashlib
 import io
 import re
 import zipfile
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from defusedxml import ElementTree as SafeET
@@ -309,23 +310,42 @@ def read_attachment(att: Attachment, scans: ScanTexts | None) -> Documents:
     return doc
 
 
-def read_documents(attachments: list[Attachment], sandbox: Sandbox, scans: ScanTexts | None = None) -> Documents:
-    """Read every attachment in the sandbox; a file that crashes or overruns its reader is a problem of
-    its own, and the others are still read. `scans` is the OCR queue's text of the message's scans once
-    it has run (a scan it could not read needs a person); None before, when scans are left for it."""
-    futures = [sandbox.submit(read_attachment, att, scans) for att in attachments[:MAX_FILES]]
+@dataclass
+class Reading:
+    """Attachments being read in the sandbox: started as soon as the sender is known to be a unit's
+    address, collected when the message is stored, so parsing overlaps the storing of earlier messages."""
+
+    attachments: list[Attachment]
+    futures: list[Future[Documents]]
+
+
+def start_reading(attachments: list[Attachment], sandbox: Sandbox, scans: ScanTexts | None = None) -> Reading:
+    """Hand every attachment to the sandbox's workers and return at once. `scans` is the OCR queue's text
+    of the message's scans once it has run (a scan it could not read needs a person); None before, when
+    scans are left for it."""
+    return Reading(attachments, [sandbox.submit(read_attachment, att, scans) for att in attachments[:MAX_FILES]])
+
+
+def finish_reading(reading: Reading) -> Documents:
+    """Wait for the readers of `start_reading`; a file that crashes or overruns its reader is a problem of
+    its own, and the others are still read."""
     doc = Documents()
-    for att, future in zip(attachments, futures):
+    for att, future in zip(reading.attachments, reading.futures):
         try:
-            part = sandbox.result(future)
+            part = Sandbox.result(future)
         except SandboxFailure as exc:
             _failed(doc, DocumentError(att.filename, "parser_limit", str(exc)))
             doc.review_reasons.append(f"{att.filename}: {exc}")
             continue
         doc.merge(part)
-    if len(attachments) > MAX_FILES:
-        _failed(doc, DocumentError(attachments[MAX_FILES].filename, "too_many_files", "too many files"))
+    if len(reading.attachments) > MAX_FILES:
+        _failed(doc, DocumentError(reading.attachments[MAX_FILES].filename, "too_many_files", "too many files"))
     return doc
+
+
+def read_documents(attachments: list[Attachment], sandbox: Sandbox, scans: ScanTexts | None = None) -> Documents:
+    """Read every attachment in the sandbox and wait for all of them."""
+    return finish_reading(start_reading(attachments, sandbox, scans))
 
 
 def _scans_in(att: Attachment, depth: int = 0) -> list[tuple[str, bytes]]:

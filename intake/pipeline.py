@@ -18,7 +18,8 @@ from config.msgid import read_message_ids
 from config.units import Unit, UnitRegistry
 from intake.authentication import authenticate
 from intake.bounces import Bounce, parse_bounce
-from intake.documents import Documents, FileNote, ScanTexts, filename_periods_text, read_documents
+from intake.documents import (Documents, FileNote, Reading, ScanTexts, filename_periods_text, finish_reading,
+                              start_reading)
 from intake.message import ParsedMail, parse_message
 from intake.models import CaseRecord, InboundMessage, Outcome, Submission
 from intake.problems import ERROR, WARNING, Problem, where
@@ -237,26 +238,52 @@ class Overrides:
     period: Period | None = None
 
 
+@dataclass
+class Prepared:
+    """A message parsed and screened ahead of storing it (no database needed): the early outcome, or the
+    units its sender may speak for and the reading of its files, already under way in the sandbox."""
+
+    mail: ParsedMail
+    result: IngestResult
+    early: InboundMessage | None
+    candidates: list[Unit]
+    reading: Reading | None
+
+
+def prepare(fetched: Fetched, ctx: IntakeContext, *, forced: bool = False, scans: ScanTexts | None = None) -> Prepared:
+    """Steps 1-2 of `ingest`, and the start of step 3: parse, screen (from headers alone), and only for a
+    unit's address hand the files to the sandbox. A batch prepares the next messages while it stores
+    this one, so the parsers' processes work while the database does."""
+    mail = parse_message(fetched.raw)
+    result = IngestResult(inbound_id=0, outcome=Outcome.SET_ASIDE, reason="", arrived_at=fetched.arrived_at,
+                          original_message_id=mail.message_id, original_subject=mail.subject)
+    early, candidates = screen(mail, fetched, ctx, result, forced=forced)
+    reading = start_reading(mail.attachments, ctx.sandbox, scans) if early is None else None
+    return Prepared(mail, result, early, candidates, reading)
+
+
 def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: InboundMessage | None = None,
-           overrides: Overrides = Overrides(), scans: ScanTexts | None = None) -> IngestResult:
+           overrides: Overrides = Overrides(), scans: ScanTexts | None = None,
+           prepared: Prepared | None = None) -> IngestResult:
     """Read, decide and store one message inside the caller's transaction.
 
     1. Parse the MIME.
     2. Screen it (`screen`): robots, unverified senders, commands, size and strangers end here, unread.
     3. Attribute it (`attribute`): documents in the sandbox, unit, period, the submission.
     4. Store the message and its submission (`store_message`), fold the unit's report for the receipt.
-    `existing` re-reads a stored message (after a registry fix or a person's decision) in place;
-    `scans` gives the OCR queue's text of its scanned memos.
+    Steps 1-2 may have run ahead (`prepared`, see `prepare`). `existing` re-reads a stored message (after
+    a registry fix or a person's decision) in place; `scans` gives the OCR queue's text of its scanned memos.
     """
-    mail = parse_message(fetched.raw)
-    result = IngestResult(inbound_id=0, outcome=Outcome.SET_ASIDE, reason="", arrived_at=fetched.arrived_at,
-                          original_message_id=mail.message_id, original_subject=mail.subject)
+    if prepared is None:
+        prepared = prepare(fetched, ctx, forced=overrides.unit is not None, scans=scans)
+    result = prepared.result
     replaced = _forget_earlier_reading(session, existing)
-    early, candidates = screen(mail, fetched, ctx, result, forced=overrides.unit is not None)
-    if early is not None:
-        store_message(session, early, existing, result)
+    if prepared.reading is None:  # screened out: stored unread
+        assert prepared.early is not None  # `prepare` starts reading exactly when screening let it through
+        store_message(session, prepared.early, existing, result)
         return result
-    inbound, sub, doc = attribute(session, mail, fetched, ctx, result, candidates, overrides, scans)
+    inbound, sub, doc = attribute(session, prepared.mail, fetched, ctx, result, prepared.candidates, overrides,
+                                  prepared.reading)
     store_message(session, inbound, existing, result)
     if sub is not None and result.unit is not None and result.period is not None:
         sub.inbound_id = result.inbound_id
@@ -351,10 +378,10 @@ def _nil_stated(mail: ParsedMail, doc: Documents, ctx: IntakeContext) -> bool:
 
 def attribute(session: Session, mail: ParsedMail, fetched: Fetched, ctx: IntakeContext, result: IngestResult,
               candidates: list[Unit], overrides: Overrides,
-              scans: ScanTexts | None) -> tuple[InboundMessage, Submission | None, Documents]:
-    """Documents (sandboxed; scans wait for the OCR queue), unit, period and the submission, for a message
-    from a unit's address: what to store, and the submission if it holds a report part."""
-    doc = read_documents(mail.attachments, ctx.sandbox, scans)
+              reading: Reading) -> tuple[InboundMessage, Submission | None, Documents]:
+    """Documents (read in the sandbox; scans wait for the OCR queue), unit, period and the submission, for a
+    message from a unit's address: what to store, and the submission if it holds a report part."""
+    doc = finish_reading(reading)
     unit_problems: list[Problem] = []
     if overrides.unit is not None:
         unit: Unit | None = overrides.unit

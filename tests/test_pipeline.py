@@ -98,7 +98,7 @@ def test_a_broken_message_is_quarantined_answered_and_the_loop_goes_on(db_url, m
     def boom(*a, **k):  # type: ignore[no-untyped-def]
         raise RuntimeError("reader bug")
 
-    monkeypatch.setattr(intake.pipeline, "read_documents", boom)
+    monkeypatch.setattr(intake.pipeline, "finish_reading", boom)
     result = _send(app, bkk(2026, 11, 3), "ไม่มีข้อร้องเรียน")
     assert result.outcome == "quarantined" and "reader bug" in result.reason
     monkeypatch.undo()

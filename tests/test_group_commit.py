@@ -1,0 +1,96 @@
+"""Group commit with look-ahead, on SQLite and PostgreSQL: a batch of messages stored in few transactions,
+each message's files read in the sandbox while earlier ones are stored, and no message able to spoil
+another's outcome."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+import bot.service
+from bot.samples import forms, make_mail, sample_cases
+from bot.service import process_batch
+from intake.models import InboundMessage, ProcessingAttempt, Submission
+from intake.pipeline import Fetched
+from mailer.models import OutboxMessage
+from scoring.periods import Period
+from tests.conftest import DOMAIN, SECRETARIAT, bkk
+
+NOV = Period(2026, 11)
+NAMES = {"hpc01": "ศูนย์อนามัยที่ 1 เชียงใหม่", "hpc02": "ศูนย์อนามัยที่ 2 พิษณุโลก", "hpc03": "ศูนย์อนามัยที่ 3 นครสวรรค์"}
+
+
+def _mail(sender: str, i: int, **kw: object) -> Fetched:
+    when = bkk(2026, 11, 20) + timedelta(minutes=i)
+    local = sender.split("@")[0]
+    attachments = kw.pop("attachments", forms(NAMES.get(local, "หน่วยงานอื่น"), NOV, sample_cases(NOV, 2 + i % 3)))
+    raw = make_mail(sender=sender, to=SECRETARIAT, subject=f"รายงาน พ.ย. 69 ฉบับที่ {i}", body="ขอส่งรายงานครับ",
+                    date_=when, attachments=attachments, **kw)  # type: ignore[arg-type]
+    return Fetched(raw=raw, arrived_at=when, source="test", uidvalidity=1, uid=str(i + 1))
+
+
+def test_a_batch_is_stored_in_order_and_a_failure_costs_only_its_message(db_url, make_app,  # type: ignore[no-untyped-def]
+                                                                          monkeypatch) -> None:
+    app = make_app(db_url)
+    batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(12)]
+    batch[4] = _mail("stranger@example.com", 4)  # a stranger (outside TRUSTED_DOMAINS): stored unread, its files never reach a parser
+    batch[7] = _mail(f"hpc02@{DOMAIN}", 7)  # its parse will fail (a bug, say): quarantined alone
+    batch.append(batch[1])  # the same message twice in one batch: stored once
+    poisoned = batch[7].raw
+    real_prepare = bot.service.prepare
+    read_by_parsers: list[str] = []
+    real_submit = app.parsers.submit
+
+    def prepare(fetched, ctx, **kw):  # type: ignore[no-untyped-def]
+        if fetched.raw == poisoned:
+            raise RuntimeError("parser bug on message 8")
+        return real_prepare(fetched, ctx, **kw)
+
+    def submit(fn, att, *args):  # type: ignore[no-untyped-def]
+        read_by_parsers.append(att.filename)
+        return real_submit(fn, att, *args)
+
+    monkeypatch.setattr(bot.service, "prepare", prepare)
+    monkeypatch.setattr(app.parsers, "submit", submit)
+    results = process_batch(app, batch)
+
+    outcomes = [r.outcome if r else None for r in results]
+    assert outcomes == ["report"] * 4 + ["set_aside"] + ["report"] * 2 + ["quarantined"] + ["report"] * 4 + [None]
+    assert "parser bug on message 8" in results[7].reason  # type: ignore[union-attr]
+    assert len(read_by_parsers) == 2 * 11  # two forms of every unit message, none of the stranger's
+    with app.sessions() as s:
+        stored = list(s.scalars(select(InboundMessage.uid).order_by(InboundMessage.id)))
+        assert stored == [str(i + 1) for i in range(12)]  # in the mailbox's order
+        assert s.scalar(select(func.count()).select_from(Submission)) == 10
+        assert s.scalar(select(func.count()).select_from(ProcessingAttempt)) == 0  # every marker cleared
+        receipts = s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "receipt"))
+    assert receipts == 11  # every unit message is answered, the quarantined one too; the stranger is not
+
+
+def test_the_look_ahead_is_bounded_in_messages_and_bytes(sqlite_only_url, make_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sqlite_only_url)
+    batch = [_mail(f"hpc01@{DOMAIN}", i) for i in range(30)]
+    ahead = bot.service._LookAhead(app, batch)
+    held: list[int] = []
+    while ahead.pending:
+        ahead.next()
+        held.append(len(ahead.ready))
+    assert max(held) == ahead.MESSAGES  # the parsers always have the next messages to read
+    monkeypatch.setattr(bot.service._LookAhead, "BYTES", 3 * len(batch[0].raw))
+    ahead = bot.service._LookAhead(app, batch)
+    held = []
+    while ahead.pending:
+        ahead.next()
+        held.append(ahead.ready_bytes)
+    assert 0 < max(held) <= 3 * len(batch[0].raw) + max(len(f.raw) for f in batch)
+
+
+@pytest.mark.parametrize("batch_ms", ["1", "10000"])
+def test_short_transactions_store_the_same_as_one(db_url, make_app, batch_ms: str) -> None:  # type: ignore[no-untyped-def]
+    """INTAKE_BATCH_MS bounds how long other writers wait; it must not change what is stored."""
+    app = make_app(db_url, INTAKE_BATCH_MS=batch_ms)
+    results = process_batch(app, [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(9)])
+    assert [r.outcome for r in results if r] == ["report"] * 9
+    assert [r.rows for r in results if r] == [2 + i % 3 for i in range(9)]
