@@ -394,8 +394,8 @@ def _settle(app: App, source: MailSource, batch: list[Fetched], report: PollRepo
         for fetched in batch:
             note_failure(app, fetched, exc)
         return
+    source.mark_all(batch)
     for fetched, result in zip(batch, results):
-        source.mark_done(fetched)
         if result is None:
             report.duplicates += 1
         else:

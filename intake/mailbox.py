@@ -27,6 +27,7 @@ from intake.pipeline import Fetched
 
 KnownFn = Callable[[str, int | None, list[str]], set[str]]
 FETCH_BATCH = 100
+MARK_BATCH = 200  # UIDs per STORE/MOVE command: a short command line for any server
 _FETCH_ITEM = re.compile(rb"UID (\d+)")
 _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
 # imap-tools raises its own errors too (e.g. a tagged BYE when the server shuts down during IDLE).
@@ -40,6 +41,7 @@ class MailSource(Protocol):
     def connect(self) -> None: ...
     def fetch_new(self, known: KnownFn) -> Iterator[Fetched]: ...
     def mark_done(self, fetched: Fetched) -> None: ...
+    def mark_all(self, batch: list[Fetched]) -> None: ...
     def wait(self, timeout: float) -> bool: ...
     def close(self) -> None: ...
 
@@ -91,6 +93,10 @@ class MaildirSource:
         src = self.path / "new" / str(fetched.uid)
         if src.exists():
             os.replace(src, self.path / "cur" / f"{fetched.uid}:2,")
+
+    def mark_all(self, batch: list[Fetched]) -> None:
+        for fetched in batch:
+            self.mark_done(fetched)
 
     def wait(self, timeout: float) -> bool:
         time.sleep(min(timeout, 2.0))  # a local folder is cheap to look at again
@@ -187,6 +193,7 @@ class ImapSource:
                        uid=uid.group(1).decode() if uid else None)
 
     def _mark(self, client: imaplib.IMAP4, uid: str) -> None:
+        """Flag (and move) one message, or a batch given as a UID set ("4,7,9"): one round trip each."""
         typ, data = client.uid("STORE", uid, "+FLAGS.SILENT", f"({self.done_keyword})")
         if typ != "OK":
             raise SourceError(self.name, f"could not flag message {uid}: {data!r}")
@@ -203,6 +210,16 @@ class ImapSource:
             return
         try:
             self._mark(self._client(), fetched.uid)
+        except NETWORK_ERRORS as exc:
+            self.box = None
+            raise SourceError(self.name, str(exc)) from None
+
+    def mark_all(self, batch: list[Fetched]) -> None:
+        """Mark a stored batch done with one command (per MARK_BATCH messages), not a round trip each."""
+        uids = [f.uid for f in batch if f.uid is not None]
+        try:
+            for start in range(0, len(uids), MARK_BATCH):
+                self._mark(self._client(), ",".join(uids[start:start + MARK_BATCH]))
         except NETWORK_ERRORS as exc:
             self.box = None
             raise SourceError(self.name, str(exc)) from None

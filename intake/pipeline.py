@@ -285,16 +285,17 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: 
     inbound, sub, doc = attribute(session, prepared.mail, fetched, ctx, result, prepared.candidates, overrides,
                                   prepared.reading)
     store_message(session, inbound, existing, result)
+    newest: Submission | None = None
     if sub is not None and result.unit is not None and result.period is not None:
         sub.inbound_id = result.inbound_id
         store_submission(session, sub, doc)
         result.rows = sub.c01_rows
-        if (result.unit.code, str(result.period)) not in replaced:
-            fold_in(session, sub)  # O(1): the thousandth correction costs what the first did
+        if (result.unit.code, str(result.period)) not in replaced and fold_in(session, sub):
+            newest = sub  # O(1): the thousandth correction costs what the first did
     if result.unit is not None and result.period is not None:
         for unit_code, period_text in replaced | ({(result.unit.code, str(result.period))} if replaced else set()):
             refresh_fold_states(session, unit_code, period_text)
-        result.report = current_report(session, result.unit.code, str(result.period), fetched.arrived_at)
+        result.report = current_report(session, result.unit.code, str(result.period), fetched.arrived_at, newest)
     return result
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from intake.models import InboundMessage, Outcome, Submission
@@ -101,34 +101,38 @@ def refresh_fold_states(session: Session, unit_code: str, period: str) -> None:
         sub.fold_state = folder.dump()
 
 
-def fold_in(session: Session, sub: Submission) -> None:
+def fold_in(session: Session, sub: Submission) -> bool:
     """Fold a newly stored submission into its unit's state for the period: from the latest cached state
-    when it is the newest part (the usual case: O(1)), else by rebuilding the chain."""
+    when it is the newest part (the usual case: O(1)), else by rebuilding the chain. True when it is the
+    newest (its fold state is then the period's)."""
     latest = session.scalars(
         select(Submission).where(Submission.unit_code == sub.unit_code, Submission.period == sub.period,
                                  Submission.id != sub.id)
         .order_by(Submission.arrived_at.desc(), Submission.id.desc()).limit(1)).first()
     if latest is not None and (latest.fold_state is None or _order(latest) > _order(sub)):
         refresh_fold_states(session, sub.unit_code, sub.period)
-        return
+        return False
     folder = Folder.load(latest.fold_state) if latest is not None and latest.fold_state else Folder()
     folder.add(_part(sub))
     sub.fold_state = folder.dump()
+    return True
 
 
-def current_report(session: Session, unit_code: str, period: str, as_of: datetime) -> UnitReport:
+def current_report(session: Session, unit_code: str, period: str, as_of: datetime,
+                   newest: Submission | None = None) -> UnitReport:
     """The unit's report as of its newest part (what a receipt shows), from the cached fold state: the
-    latest Complaint_01 and Complaint_02 are loaded by id instead of every submission of the period."""
-    latest = session.scalars(
+    latest Complaint_01 and Complaint_02 are loaded by id instead of every submission of the period.
+    `newest`: the submission just folded in as the newest, when the caller knows it (saves the lookup)."""
+    latest = newest or session.scalars(
         select(Submission).where(Submission.unit_code == unit_code, Submission.period == period,
                                  Submission.arrived_at <= as_of)
         .order_by(Submission.arrived_at.desc(), Submission.id.desc()).limit(1)).first()
     if latest is None or latest.fold_state is None:
         return period_reports(session, period, as_of, [unit_code])[unit_code]
     folder = Folder.load(latest.fold_state)
-    refs = [r for r in (folder.state.c01_ref, folder.state.c02_ref) if r]
-    subs = list(session.scalars(select(Submission).where(Submission.id.in_(refs)))) if refs else []
-    review = unit_code in review_units(session, period, as_of)
+    refs = dict.fromkeys(r for r in (folder.state.c01_ref, folder.state.c02_ref) if r)
+    subs = [sub for ref in refs if (sub := session.get(Submission, ref)) is not None]  # the newest: no query
+    review = unit_code in review_units(session, period, as_of, unit_code)
     report = _report(unit_code, folder.result(), {s.id: s for s in subs}, review)
     report.last_arrival = latest.arrived_at
     if report.state.completed_at is None:
@@ -180,17 +184,18 @@ def failed_attempts(session: Session, period: str, as_of: datetime,
     return out
 
 
-def review_units(session: Session, period: str, as_of: datetime) -> set[str]:
-    """Units with a message for this period that a person must still look at."""
-    rows = session.execute(
-        select(InboundMessage.unit_code, InboundMessage.candidates, InboundMessage.arrived_at).where(
-            InboundMessage.outcome == Outcome.NEEDS_REVIEW, InboundMessage.period == period)
-    ).all()
+def review_units(session: Session, period: str, as_of: datetime, unit_code: str | None = None) -> set[str]:
+    """Units with a message for this period that a person must still look at (only whether `unit_code` is
+    one, when given: then the messages of other units are not loaded)."""
+    query = select(InboundMessage.unit_code, InboundMessage.candidates, InboundMessage.arrived_at).where(
+        InboundMessage.outcome == Outcome.NEEDS_REVIEW, InboundMessage.period == period)
+    if unit_code is not None:  # its own messages, or one whose sender serves several units (unit not decided)
+        query = query.where(or_(InboundMessage.unit_code == unit_code, InboundMessage.unit_code.is_(None)))
     units: set[str] = set()
-    for unit_code, candidates, arrived in rows:
+    for code, candidates, arrived in session.execute(query):
         if arrived > as_of:
             continue
-        if unit_code:
-            units.add(unit_code)
+        if code:
+            units.add(code)
         units.update(candidates or [])
     return units

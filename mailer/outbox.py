@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailer.errors import DeliveryError
@@ -74,26 +75,23 @@ class SendReport:
     failed: int = 0
 
 
-def enqueue(session: Session, env: Envelope, now: datetime, limits: RateLimits = RateLimits()) -> OutboxMessage | None:
-    """Add the message unless its idempotency key is already there or a rate limit is reached (then
-    nothing happens, and the limit is logged)."""
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == env.key)) is not None:
-        return None
+def enqueue(session: Session, env: Envelope, now: datetime, limits: RateLimits = RateLimits()) -> int | None:
+    """Add the message unless a rate limit is reached (then nothing happens, and the limit is logged) or its
+    idempotency key is already there, also when another worker inserts it at the same moment (one
+    INSERT ... ON CONFLICT DO NOTHING: no lookup first, no savepoint). The new row's id, or None."""
     if env.recipients and (reason := over_limit(session, env.kind, env.recipients[0], now, limits)):
         log.warning("%s %s not queued: rate limit (%s)", env.kind, env.key, reason)
         return None
-    row = OutboxMessage(
+    values = dict(
         idempotency_key=env.key, kind=env.kind, unit_code=env.unit_code, period=env.period,
         recipients=env.recipients, primary_to=(env.recipients[0] if env.recipients else ""), subject=env.subject,
         message_id=env.message_id, raw=env.raw, status="pending", attempts=0, created_at=now,
         next_attempt_at=now, last_error="",
     )
-    try:
-        with session.begin_nested():  # another worker may insert the same key at the same moment
-            session.add(row)
-    except IntegrityError:
-        return None
-    return row
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(OutboxMessage).values(values).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    return session.scalar(statement.returning(OutboxMessage.id))
 
 
 def purge_sent(session: Session, before: datetime, dry_run: bool = False) -> int:

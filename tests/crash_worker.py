@@ -29,15 +29,15 @@ step = os.environ["CRASH_AT"]
 if step == "after_fetch":  # the message is in memory, nothing is stored yet
     bot.service.process_batch = lambda app, batch: die()  # type: ignore[assignment,misc]
 elif step == "after_commit":  # stored and receipt queued, the server not yet told
-    ImapSource.mark_done = lambda self, fetched: die()  # type: ignore[method-assign,assignment,misc]
-elif step == "after_mark":  # marked on the server, the next message not started
-    original_mark = ImapSource.mark_done
+    ImapSource.mark_all = lambda self, batch: die()  # type: ignore[method-assign,assignment,misc]
+elif step == "after_mark":  # the batch marked on the server, the next message not started
+    original_mark = ImapSource.mark_all
 
-    def mark_then_die(self: ImapSource, fetched: object) -> None:
-        original_mark(self, fetched)  # type: ignore[arg-type]
+    def mark_then_die(self: ImapSource, batch: list[object]) -> None:
+        original_mark(self, batch)  # type: ignore[arg-type]
         die()
 
-    ImapSource.mark_done = mark_then_die  # type: ignore[method-assign]
+    ImapSource.mark_all = mark_then_die  # type: ignore[method-assign]
 elif step == "during_send":  # the SMTP server took the message, the outbox row is not yet settled
     original_send = SmtpTransport.send
 

@@ -95,7 +95,7 @@ def test_crash_between_commit_and_mark_sends_no_second_receipt(dovecot, imap_use
         def fetch_new(self, known):  # type: ignore[no-untyped-def]
             return self.inner.fetch_new(known)
 
-        def mark_done(self, fetched: Fetched) -> None:
+        def mark_all(self, batch: list[Fetched]) -> None:
             raise KeyboardInterrupt("simulated crash")
 
     crashing = CrashOnMark()
@@ -128,14 +128,15 @@ def test_same_message_delivered_twice_is_stored_once(dovecot, imap_user, smtp, d
 
 
 def test_done_folder_moves_processed_mail(dovecot, imap_user, db_url, make_app) -> None:  # type: ignore[no-untyped-def]
-    dovecot.append(imap_user, _mail(U1, "ไม่มีข้อร้องเรียนครับ", bkk(2026, 11, 3)), bkk(2026, 11, 3))
+    for day in (3, 4, 5):  # one batch: flagged and moved with one command each
+        dovecot.append(imap_user, _mail(U1, "ไม่มีข้อร้องเรียนครับ", bkk(2026, 11, day)), bkk(2026, 11, day))
     app = make_app(db_url, MAIL_SOURCE=dovecot.url(imap_user), IMAP_DONE_FOLDER="Processed")
     source = app.source()
-    assert poll_once(app, source).processed == 1
+    assert poll_once(app, source).processed == 3
     source.close()
     assert dovecot.flags(imap_user) == {}
     moved = dovecot.flags(imap_user, "Processed")
-    assert len(moved) == 1 and "ComplaintBotDone" in next(iter(moved.values()))
+    assert len(moved) == 3 and all("ComplaintBotDone" in flags for flags in moved.values())
 
 
 def test_wrong_password_is_a_source_error_without_the_password(dovecot, imap_user, db_url, make_app) -> None:  # type: ignore[no-untyped-def]

@@ -88,7 +88,9 @@ def test_a_crashed_senders_claim_is_taken_over_after_the_lease(db_url, make_app,
     app = make_app(db_url)
     now = datetime.now(UTC)
     with app.sessions.begin() as s:
-        row = enqueue(s, _env("claimed"), now)
+        row_id = enqueue(s, _env("claimed"), now)
+        assert row_id is not None
+        row = s.get(OutboxMessage, row_id)
         assert row is not None
         row.status, row.claimed_until = "sending", now + timedelta(minutes=5)
     transport = SmtpTransport(parse_smtp_url(smtp.url))
