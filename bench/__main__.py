@@ -8,20 +8,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import corrections, digest, intake, latency, scaleout, workbook  # noqa: E402
+from bench import corrections, digest, intake, latency, scaleout, startup, workbook  # noqa: E402
 
 BENCHES = {"intake": intake.main, "corrections": corrections.main, "latency": latency.main, "workbook": workbook.main, "digest": digest.main,
-           "scaleout": scaleout.main}
+           "scaleout": scaleout.main, "startup": startup.main}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("name", choices=[*BENCHES, "all"])
     parser.add_argument("--n", type=int, default=0, help="size (messages, rows, cases); 0 = the issue's size")
+    parser.add_argument("--repeat", type=int, default=1, help="intake: runs per shape, to show the spread")
     args = parser.parse_args()
     for name, fn in BENCHES.items():
         if args.name in (name, "all"):
-            fn(args.n)
+            if name == "intake":
+                intake.main(args.n, args.repeat)
+            else:
+                fn(args.n)
 
 
 if __name__ == "__main__":

@@ -8,11 +8,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
 from bot.cli.common import (console, handles_errors, load_app, new_typer, parse_as_of, registry, settings,
                             setup_logging)
-from config.settings import require_secret_key
 from scoring.periods import Period
 
 app = typer.Typer()
@@ -55,6 +53,8 @@ def init(
 def units_list() -> None:
     """Show the registered units."""
     s, reg = registry()
+    from rich.table import Table
+
     table = Table(title=f"Units ({s.units_file})")
     for col in ("Code", "Name", "Senders", "Contacts", "Active"):
         table.add_column(col)
@@ -98,6 +98,8 @@ def doctor() -> None:
     from bot.doctor import run_checks
 
     results = run_checks(settings())
+    from rich.table import Table
+
     table = Table(title="complaint-bot doctor")
     for col in ("Check", "Result", "Detail", "Fix"):
         table.add_column(col)
@@ -119,6 +121,8 @@ def backup_cmd(out: Annotated[Path, typer.Option("--out", help="The backup file 
     from bot.backup import backup
 
     s = settings()
+    from config.settings import require_secret_key
+
     manifest = backup(s.database_url, out, require_secret_key(s))
     counts = manifest["counts"]
     assert isinstance(counts, dict)
@@ -138,6 +142,8 @@ def restore_cmd(path: Annotated[Path, typer.Argument(help="A file written by `ba
 
     s = settings()
     try:
+        from config.settings import require_secret_key
+
         counts = restore(s.database_url, path, require_secret_key(s), force=force, trust_unsigned=trust_unsigned)
     except KeyError as exc:  # a zip without the member a backup has
         raise BackupError(f"not a complaint-bot backup: {exc}") from None

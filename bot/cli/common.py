@@ -16,14 +16,13 @@ import typer
 from rich.console import Console
 
 from config.errors import ConfigError
-from config.settings import Settings, load_settings
-from config.units import UnitRegistry, load_registry
 from intake.errors import IntakeError
 from scoring.periods import Period, thai_digits_to_arabic, typed_year
 
 if TYPE_CHECKING:  # the app (SQLAlchemy, every package) is imported by the commands that need it: --help stays fast
     from bot.app import App
-    from config.units import Unit
+    from config.settings import Settings
+    from config.units import Unit, UnitRegistry
 
 console = Console()
 err_console = Console(stderr=True)
@@ -68,11 +67,15 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 def settings() -> Settings:
+    from config.settings import load_settings  # read per command: `--help` never needs it
+
     return load_settings()
 
 
 def registry() -> tuple[Settings, UnitRegistry]:
     """The registry alone: no database is opened (or created) to read a CSV file."""
+    from config.units import load_registry
+
     s = settings()
     return s, load_registry(s.units_file)
 

@@ -9,15 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.table import Table
 
 from bot.cli.common import (be_fiscal_year, console, handles_errors, load_app, parse_as_of, parse_period,
                             unit_of)
-from intake.message import Attachment
 from scoring.periods import Period, thai_short_datetime
 
 if TYPE_CHECKING:
     from bot.app import App
+    from rich.table import Table
 
 app = typer.Typer()
 review_app = typer.Typer(help="Messages that need a person: list them, then resolve or dismiss.",
@@ -38,6 +37,8 @@ def _who(by: str) -> str:
 def status_table(report: dict, app_: App) -> Table:
     period = Period.parse(report["period"])
     due = datetime.fromisoformat(report["deadline"])
+    from rich.table import Table
+
     table = Table(title=f"สถานะการส่งรายงาน ประจำเดือน{period.thai()} (กำหนดส่ง {thai_short_datetime(due)} น.)",
                   caption="C/S/O/P = ข้อร้องเรียน/ข้อเสนอแนะ/ข้อคิดเห็น/คำชมเชย")
     wide = console.width >= 110  # Thai names need room; narrow terminals get codes only
@@ -156,6 +157,8 @@ def score(fiscal_year: Annotated[int, typer.Option("--fiscal-year", help="Buddhi
     if as_json:
         print(json.dumps({"fiscal_year": fiscal_year, "units": [r.to_dict() for r in results]}, ensure_ascii=False))
         return
+    from rich.table import Table
+
     table = Table(title=f"คะแนนการส่งรายงาน ปีงบประมาณ {fiscal_year}")
     for col in ("Unit", "Due", "On time", "Late", "Missing", "Exempt", "Score", "Level"):
         table.add_column(col, justify="right" if col != "Unit" else "left")
@@ -192,6 +195,8 @@ def record(unit: Annotated[str, typer.Option("--unit")], period: Annotated[str, 
     a = load_app()
     if not nil and not file:
         raise typer.BadParameter("give --nil or --file")
+    from intake.message import Attachment
+
     files = [Attachment(f.name, "application/octet-stream", f.read_bytes()) for f in file or []]
     doc = read_documents(files, a.parsers)
     with a.sessions.begin() as s:
@@ -212,6 +217,8 @@ def review(ctx: typer.Context) -> None:
     a = load_app()
     with a.sessions() as s:
         items = review_items(s)
+    from rich.table import Table
+
     table = Table(title="รอเจ้าหน้าที่ตรวจสอบ")
     for col in ("MSG", "Arrived", "From", "Outcome", "Candidates", "Period", "Reason"):
         table.add_column(col)
