@@ -23,10 +23,11 @@ from config.errors import ConfigError
 from config.settings import Settings, require_secret_key
 from config.units import UnitRegistry, load_registry
 from scoring.deadlines import deadline
-from scoring.periods import Period
+from scoring.periods import Period, thai_short_datetime
 from scoring.scores import Rubric, rubric_from_dict
 
 if TYPE_CHECKING:  # imported where used: `status` and `score` need none of the mail machinery
+    from intake.problems import Problem
     from intake.mailbox import MailSource
     from intake.pipeline import IntakeContext
     from intake.sandbox import Sandbox
@@ -49,6 +50,12 @@ class App:
         """Long enough to outlive one IDLE wait; short enough for a standby worker to take over soon."""
         seconds = self.settings.mailbox_lease_seconds or 2 * self.settings.idle_seconds + 60
         return timedelta(seconds=seconds)
+
+    def problem_params(self, problem: Problem) -> dict[str, str]:
+        """A problem's values as mail and reports show them: a failed attempt's arrival in TIMEZONE."""
+        if problem.arrived_at is None:
+            return problem.params
+        return {**problem.params, "attempt": thai_short_datetime(problem.arrived_at.astimezone(self.settings.tz))}
 
     def deadline(self, period: Period) -> datetime:
         s = self.settings

@@ -42,7 +42,7 @@ def digest_data(app: App, session: Session, period: Period, as_of: datetime,
     return DigestData(
         period=period, as_of=as_of, deadline=app.deadline(period), fiscal_year=fiscal_year,
         units=[UnitLine(st.unit.code, st.unit.name, st.status.value, st.kind, st.completed_at, dict(st.report.counts),
-                        [(p.code, p.severity, p.params) for p in st.report.problems]) for st in states],
+                        [(p.code, p.severity, app.problem_params(p)) for p in st.report.problems]) for st in states],
         cases=_cases(app, session, period, ids),
         matrix_periods=periods,
         matrix=[MatrixRow(u.code, u.name, grid[u.code], by_code[u.code]) for u in app.registry.active],

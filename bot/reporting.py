@@ -78,7 +78,7 @@ def status_report(app: App, period: Period, as_of: datetime) -> dict[str, Any]:
         "completed_at": _iso(st.completed_at, app),
         "counts": dict(st.report.counts),
         "problems": [{"code": p.code, "severity": p.severity} | (
-            {"arrived_at": _iso(p.arrived_at, app), "message": problem_text(p.code, p.params)} if p.arrived_at else {})
+            {"arrived_at": _iso(p.arrived_at, app), "message": problem_text(p.code, app.problem_params(p))} if p.arrived_at else {})
             for p in st.report.problems],
     } for st in states]}
 

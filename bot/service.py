@@ -78,7 +78,7 @@ def receipt_for(app: App, result: IngestResult) -> ReceiptInfo | None:
     if result.report is not None:
         known = {p.identity for p in shown}
         shown += [p for p in result.report.problems if p.identity not in known]
-    problems = [(p.severity, p.code, p.params) for p in shown]
+    problems = [(p.severity, p.code, app.problem_params(p)) for p in shown]
     return ReceiptInfo(
         key=f"receipt:{result.inbound_id}", situation=situation, reference=reference, to=result.reply_to,
         arrived_at=result.arrived_at, unit_code=result.unit.code if result.unit else None,

@@ -6,17 +6,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from intake.models import InboundMessage, Outcome, Submission
 from intake.problems import ERROR, WARNING, Problem
-from scoring.periods import thai_short_datetime
 from scoring.status import CATEGORIES, Folder, Part, PeriodState, fold
-
-
-BKK = ZoneInfo("Asia/Bangkok")  # how the attempt's time is written in its Thai message
 
 
 @dataclass
@@ -178,9 +173,8 @@ def failed_attempts(session: Session, period: str, as_of: datetime,
     for unit_code, arrived, problems in session.execute(query.order_by(InboundMessage.arrived_at)):
         for p in problems or []:
             if p.get("code") in ATTEMPT_CODES:
-                stored = Problem.from_dict(p)
-                when = thai_short_datetime(arrived.astimezone(BKK))
-                out[unit_code].append(Problem(stored.code, ERROR, {**stored.params, "attempt": when}, arrived_at=arrived))
+                stored = Problem.from_dict(p)  # when it arrived is written out in the deployment's TIMEZONE by bot
+                out[unit_code].append(Problem(stored.code, ERROR, dict(stored.params), arrived_at=arrived))
     return out
 
 

@@ -164,3 +164,18 @@ def test_a_failed_attempt_shows_in_status_and_digest(db_url, make_app) -> None: 
     [unit] = [u for u in data.units if u.code == "HPC01"]
     assert any(code == "encrypted_attachment" and "20 พ.ย. 69 10:02" in problem_text(code, params)
                for code, _, params in unit.problems)
+
+
+def test_a_failed_attempt_is_dated_in_the_deployments_timezone(sqlite_only_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    """intake keeps the moment; the Thai time in reports and mail is written in TIMEZONE, not Bangkok's."""
+    from pathlib import Path
+
+    encrypted = (Path(__file__).parent / "data" / "files" / "c01_encrypted.xlsx").read_bytes()
+    app = make_app(sqlite_only_url, TIMEZONE="Asia/Tokyo")  # two hours ahead of Bangkok
+    raw = make_mail(sender=f"hpc01@{DOMAIN}", to=SECRETARIAT, subject="รายงาน พ.ย. 69", body="ตามแนบ",
+                    date_=bkk(2026, 11, 20, 10, 2), attachments=[("Complaint_01.xlsx", encrypted)])
+    process_one(app, Fetched(raw=raw, arrived_at=bkk(2026, 11, 20, 10, 2)))
+    [row] = [u for u in status_report(app, Period(2026, 11), bkk(2026, 11, 30))["units"] if u["unit"] == "HPC01"]
+    [attempt] = [p for p in row["problems"] if p["code"] == "encrypted_attachment"]
+    assert attempt["arrived_at"] == "2026-11-20T12:02:00+09:00"
+    assert "อีเมลเมื่อ 20 พ.ย. 69 12:02 น." in attempt["message"]
