@@ -24,7 +24,7 @@ from intake.pipeline import Fetched, IngestResult, Prepared, ingest, is_duplicat
 from intake.sandbox import SandboxFailure
 from mailer.contacts import bounced_message_was_ours, clear_unreachable, record_bounce
 from mailer.outbox import SendReport, over_limit, send_due
-from mailer.receipts import ReceiptInfo, enqueue_receipt
+from mailer.receipts import ReceiptInfo, compose_queued, enqueue_receipt
 from scoring.status import unit_status
 
 log = logging.getLogger("complaint_bot.intake")
@@ -408,6 +408,8 @@ def _settle(app: App, source: MailSource, batch: list[Fetched], report: PollRepo
 
 
 def flush_outbox(app: App) -> SendReport:
+    mail = app.mail
     return send_due(app.sessions, app.transport(), app.settings.secretariat_email,
-                    lease=timedelta(seconds=app.settings.send_lease_seconds))
+                    lease=timedelta(seconds=app.settings.send_lease_seconds),
+                    compose=lambda row: compose_queued(row, mail))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -23,7 +24,9 @@ class OutboxMessage(Base):
     primary_to: Mapped[str] = mapped_column(String(320), default="")  # for per-sender rate limits
     subject: Mapped[str] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(String(255))
-    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)  # empty until composed, for a row queued as `payload`
+    # A receipt's data: rendered into `raw` (and `subject`) by the sender, so intake does not pay for rendering.
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

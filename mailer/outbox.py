@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -32,6 +34,7 @@ class Envelope:
     raw: bytes
     unit_code: str | None = None
     period: str | None = None
+    payload: dict[str, Any] | None = None  # with raw=b"": composed by `send_due`'s `compose` when sent
 
 
 @dataclass(frozen=True)
@@ -62,10 +65,25 @@ def over_limit(session: Session, kind: str, recipient: str, now: datetime, limit
     since = now - timedelta(hours=1)
     if recent_count(session, recipient, kind, since) >= limits.per_recipient(kind):
         return f"{kind} to this recipient: {limits.per_recipient(kind)} per hour"
-    total = session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.created_at >= since))
-    if (total or 0) >= limits.total:
+    if _queued_last_hour(session, since) >= limits.total:
         return f"all automatic mail: {limits.total} per hour"
     return None
+
+
+_HOUR_COUNT = "complaint_bot.outbox.queued_last_hour"  # session.info: (monotonic time counted, count)
+_COUNT_REUSE_SECONDS = 1.0
+
+
+def _queued_last_hour(session: Session, since: datetime) -> int:
+    """All mail queued since `since`. Counting scans the hour's rows (thousands in a rush), so a session
+    counts at most once a second and adds its own inserts (`enqueue`); rows leaving the hour meanwhile are
+    not taken off, which can only make the limit stricter, never looser."""
+    cached = session.info.get(_HOUR_COUNT)
+    if cached is not None and time.monotonic() - cached[0] < _COUNT_REUSE_SECONDS:
+        return int(cached[1])
+    total = session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.created_at >= since)) or 0
+    session.info[_HOUR_COUNT] = (time.monotonic(), total)
+    return total
 
 
 @dataclass
@@ -85,23 +103,27 @@ def enqueue(session: Session, env: Envelope, now: datetime, limits: RateLimits =
     values = dict(
         idempotency_key=env.key, kind=env.kind, unit_code=env.unit_code, period=env.period,
         recipients=env.recipients, primary_to=(env.recipients[0] if env.recipients else ""), subject=env.subject,
-        message_id=env.message_id, raw=env.raw, status="pending", attempts=0, created_at=now,
+        message_id=env.message_id, raw=env.raw, payload=env.payload, status="pending", attempts=0, created_at=now,
         next_attempt_at=now, last_error="",
     )
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(OutboxMessage).values(values).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    return session.scalar(statement.returning(OutboxMessage.id))
+    row_id = session.scalar(statement.returning(OutboxMessage.id))
+    if row_id is not None and (cached := session.info.get(_HOUR_COUNT)) is not None:
+        session.info[_HOUR_COUNT] = (cached[0], cached[1] + 1)
+    return row_id
 
 
 def purge_sent(session: Session, before: datetime, dry_run: bool = False) -> int:
     """Drop the bytes of settled mail queued before `before` (receipts quote senders; digests carry every
     case): the row stays as the record that it was sent. Returns how many rows."""
     old = (OutboxMessage.created_at < before) & OutboxMessage.status.in_(("sent", "failed")) & (
-        func.length(OutboxMessage.raw) > 0)
+        (func.length(OutboxMessage.raw) > 0) | OutboxMessage.payload.is_not(None))
     count = session.scalar(select(func.count()).select_from(OutboxMessage).where(old)) or 0
     if not dry_run:
-        session.execute(update(OutboxMessage).where(old).values(raw=b"").execution_options(synchronize_session=False))
+        session.execute(update(OutboxMessage).where(old).values(raw=b"", payload=None)
+                        .execution_options(synchronize_session=False))
     return count
 
 
@@ -140,10 +162,26 @@ def _unexpected(exc: Exception) -> DeliveryError:
     return DeliveryError(f"{type(exc).__name__}: {exc}", permanent=permanent)
 
 
+Composer = Callable[[OutboxMessage], tuple[str, bytes]]  # a row queued as payload -> (subject, MIME bytes)
+
+
+def _compose(row: OutboxMessage, compose: Composer | None) -> tuple[tuple[str, bytes] | None, DeliveryError | None]:
+    """The message of a row queued as data, or why it cannot be built (permanent: trying again builds the
+    same failure; the row stays as the record, with the error, for a person)."""
+    try:
+        if compose is None:
+            raise ValueError(f"nothing composes a queued {row.kind}")
+        return compose(row), None
+    except Exception as exc:  # noqa: BLE001 - a template or data bug must not stall the queue
+        log.exception("composing %s #%d failed", row.kind, row.id)
+        return None, DeliveryError(f"could not compose: {type(exc).__name__}: {exc}", permanent=True)
+
+
 def send_due(session_factory: sessionmaker, transport: Transport, sender: str,
              now: Callable[[], datetime] = lambda: datetime.now(UTC), limit: int = 200,
-             lease: timedelta = LEASE) -> SendReport:
-    """Deliver what is due. A failing recipient delays only its own message.
+             lease: timedelta = LEASE, compose: Composer | None = None) -> SendReport:
+    """Deliver what is due. A failing recipient delays only its own message. A row queued as data (a
+    receipt) is first composed by `compose`; its bytes are kept, so a retry sends the same message.
 
     A claimed row that is never settled (the sender died mid-send) is sent again after `lease`:
     at most a duplicate with the same Message-ID, which mail clients fold into one.
@@ -160,8 +198,11 @@ def send_due(session_factory: sessionmaker, transport: Transport, sender: str,
             assert row is not None
             raw, recipients, attempts, created = row.raw, list(row.recipients), row.attempts, row.created_at
             name = f"{row.id:06d}-{row.kind}"
-        error: DeliveryError | None = down
-        if down is None:
+            composed, error = _compose(row, compose) if not raw and row.payload is not None else (None, None)
+        if composed is not None:
+            raw = composed[1]
+        error = error or down
+        if error is None:
             try:
                 if not opened:
                     try:
@@ -179,6 +220,8 @@ def send_due(session_factory: sessionmaker, transport: Transport, sender: str,
         with session_factory.begin() as s:
             row = s.get(OutboxMessage, row_id)
             assert row is not None
+            if composed is not None:
+                row.subject, row.raw = composed
             moment = now()
             if error is None:
                 row.status, row.sent_at, row.claimed_until, row.last_error = "sent", moment, None, ""

@@ -200,3 +200,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if (module in SLOW_MODULES or SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
                 or "postgresql" in item.name or "scan" in item.name or item.get_closest_marker("imap")):
             item.add_marker(pytest.mark.slow)
+
+
+def compose_queued_receipts(app: App) -> int:
+    """Compose every receipt queued as data, as the sender does before sending (`send_due`'s composer), so a
+    test can read the rows' subject and bytes without sending them. How many were composed."""
+    from sqlalchemy import select
+
+    from mailer.models import OutboxMessage
+    from mailer.receipts import compose_queued
+
+    mail = app.mail
+    with app.sessions.begin() as s:
+        rows = list(s.scalars(select(OutboxMessage).where(OutboxMessage.payload.is_not(None), OutboxMessage.raw == b"")))
+        for row in rows:
+            row.subject, row.raw = compose_queued(row, mail)
+    return len(rows)

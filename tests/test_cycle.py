@@ -29,7 +29,7 @@ from mailer.models import OutboxMessage
 from mailer.workbook import build_workbook
 from scoring.periods import Period
 from scoring.scores import Rubric, score_unit
-from tests.conftest import DOMAIN, SECRETARIAT, bkk
+from tests.conftest import DOMAIN, SECRETARIAT, bkk, compose_queued_receipts
 
 NOV, OCT, DEC = Period(2026, 11), Period(2026, 10), Period(2026, 12)
 U1 = f"hpc01@{DOMAIN}"
@@ -41,6 +41,7 @@ def _send(app, sender: str, when: datetime, body: str, **kw):  # type: ignore[no
 
 
 def _outbox(app, kind: str) -> list[OutboxMessage]:  # type: ignore[no-untyped-def]
+    compose_queued_receipts(app)
     with app.sessions() as s:
         return list(s.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)))
 
@@ -192,6 +193,7 @@ def test_review_resolve_dismiss_and_reprocess(db_url, make_app, tmp_path) -> Non
     with app2.sessions() as s:
         assert review_items(s) == []
         assert s.get(InboundMessage, spam.inbound_id).outcome == "dismissed"
+        compose_queued_receipts(app2)
         subjects = [o.subject for o in s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "receipt"))]
     assert sum("ส่งครบถ้วนและตรงเวลา" in x for x in subjects) == 2  # both senders told the outcome
 

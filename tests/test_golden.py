@@ -16,6 +16,7 @@ from intake.pipeline import Fetched
 from mailer.models import OutboxMessage
 from scoring.periods import Period
 from tests import servers
+from tests.conftest import compose_queued_receipts
 
 DATA = Path(__file__).parent / "data"
 CASES = sorted(p.name[: -len(".eml")] for p in DATA.glob("*.eml"))
@@ -48,6 +49,7 @@ def test_golden_message(name: str, make_app, db_url: str) -> None:  # type: igno
     info = receipt_for(app, result)
     assert (info.situation if info else None) == expected["reply"]
     with app.sessions() as s:
+        compose_queued_receipts(app)
         outbox = s.scalars(select(OutboxMessage)).all()
         subs = s.scalars(select(Submission)).all()
     assert len(outbox) == (1 if expected["reply"] else 0)

@@ -20,7 +20,7 @@ from intake.pipeline import Fetched
 from intake.retention import purge
 from mailer.models import OutboxMessage
 from scoring.periods import Period
-from tests.conftest import DOMAIN, SECRETARIAT, bkk
+from tests.conftest import DOMAIN, SECRETARIAT, bkk, compose_queued_receipts
 
 NOV = Period(2026, 11)
 U1 = f"hpc01@{DOMAIN}"
@@ -42,6 +42,7 @@ def _mail(body: str = "ไม่มีข้อร้องเรียนคร
 
 
 def _receipts(app) -> list[OutboxMessage]:  # type: ignore[no-untyped-def]
+    compose_queued_receipts(app)
     with app.sessions() as s:
         return list(s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "receipt")))
 

@@ -30,7 +30,7 @@ from intake.sandbox import SandboxFailure
 from mailer.models import OutboxMessage
 from scoring.periods import Period
 from tests import hostile_files
-from tests.conftest import DOMAIN, SECRETARIAT, UNITS, bkk
+from tests.conftest import DOMAIN, SECRETARIAT, UNITS, bkk, compose_queued_receipts
 
 ROOT = Path(__file__).resolve().parent.parent
 NOV = Period(2026, 11)
@@ -113,6 +113,7 @@ def _receipt_text(app, inbound_id: int) -> str:  # type: ignore[no-untyped-def]
     import email.policy
 
     with app.sessions() as s:
+        compose_queued_receipts(app)
         row = s.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == f"receipt:{inbound_id}"))
     msg = email.message_from_bytes(row.raw, policy=email.policy.default)
     return str(msg.get_body(("plain",)).get_content())  # type: ignore[union-attr]

@@ -38,6 +38,24 @@ def test_enqueue_is_idempotent(db_url, make_app) -> None:  # type: ignore[no-unt
     assert list(_rows(app)) == ["k1"]
 
 
+def test_the_hourly_limit_on_all_mail_holds_within_and_across_transactions(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    """The total is counted once per transaction and then kept by the transaction's own inserts."""
+    from mailer.outbox import RateLimits
+
+    app = make_app(db_url)
+    limits = RateLimits(total=5)
+    now = datetime.now(UTC)
+    with app.sessions.begin() as s:
+        queued = [enqueue(s, _env(f"a{i}", f"u{i}@anamai.example.go.th"), now, limits) for i in range(4)]
+        assert enqueue(s, _env("a0", "u0@anamai.example.go.th"), now, limits) is None  # a repeated key adds nothing
+        queued += [enqueue(s, _env(f"b{i}", f"v{i}@anamai.example.go.th"), now, limits) for i in range(3)]
+    assert [q is not None for q in queued] == [True] * 5 + [False] * 2
+    with app.sessions.begin() as s:  # a new transaction counts again: the hour is full
+        assert enqueue(s, _env("c", "w@anamai.example.go.th"), now, limits) is None
+    with app.sessions.begin() as s:  # an hour later the window is empty again
+        assert enqueue(s, _env("d", "w@anamai.example.go.th"), now + timedelta(hours=1, seconds=1), limits) is not None
+
+
 def test_delivers_once_and_a_failing_recipient_blocks_nobody(db_url, make_app, smtp) -> None:  # type: ignore[no-untyped-def]
     app = make_app(db_url)
     smtp.handler.reject_rcpt["gone@anamai.example.go.th"] = "550 5.1.1 no such user"

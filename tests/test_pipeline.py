@@ -15,7 +15,7 @@ from intake.pipeline import Fetched
 from mailer.problem_text import problem_text
 from mailer.models import OutboxMessage
 from scoring.periods import Period
-from tests.conftest import DOMAIN, SECRETARIAT, bkk
+from tests.conftest import DOMAIN, SECRETARIAT, bkk, compose_queued_receipts
 
 NOV, OCT = Period(2026, 11), Period(2026, 10)
 U1 = f"hpc01@{DOMAIN}"
@@ -106,6 +106,7 @@ def test_a_broken_message_is_quarantined_answered_and_the_loop_goes_on(db_url, m
     with app.sessions() as s:
         assert [m.outcome for m in s.scalars(select(InboundMessage).order_by(InboundMessage.id))] == [
             "quarantined", "report"]
+        compose_queued_receipts(app)
         subjects = [o.subject for o in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
     assert "ตรวจสอบ" in subjects[0]  # the sender is told a person will look at it
 

@@ -23,7 +23,7 @@ from intake.pipeline import Fetched
 from intake.reply_words import Verb, looks_like_commands, parse_commands
 from mailer.models import OutboxMessage
 from scoring.periods import Period
-from tests.conftest import DOMAIN, SECRETARIAT, bkk
+from tests.conftest import DOMAIN, SECRETARIAT, bkk, compose_queued_receipts
 
 NOV = Period(2026, 11)
 OURS = "mx.anamai.example.go.th"
@@ -111,6 +111,7 @@ def _reply(app, to: OutboxMessage, body: str, when: datetime, sender: str = CLER
 
 
 def _outbox(app, kind: str) -> list[OutboxMessage]:  # type: ignore[no-untyped-def]
+    compose_queued_receipts(app)
     with app.sessions() as s:
         return list(s.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)))
 

@@ -28,7 +28,7 @@ from mailer.models import ContactStatus, OutboxMessage
 from mailer.outbox import Envelope, enqueue
 from scoring.periods import Period
 from tests import servers
-from tests.conftest import DOMAIN, SECRETARIAT, CaptureHandler, bkk
+from tests.conftest import DOMAIN, SECRETARIAT, CaptureHandler, bkk, compose_queued_receipts
 from tests.test_hostile import delivered
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +49,7 @@ def _status(app, unit: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
 
 
 def _outbox(app) -> list[OutboxMessage]:  # type: ignore[no-untyped-def]
+    compose_queued_receipts(app)
     with app.sessions() as s:
         return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
