@@ -6,12 +6,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from config.msgid import read_message_ids
@@ -56,8 +57,8 @@ class Fetched:
     uidvalidity: int | None = None
     uid: str | None = None
 
-    @property
-    def sha256(self) -> str:
+    @functools.cached_property
+    def sha256(self) -> str:  # asked for at every step of a message: hashed once
         return hashlib.sha256(self.raw).hexdigest()
 
 
@@ -83,8 +84,12 @@ class IngestResult:
     scans_pending: bool = False  # scanned memos wait for the OCR queue; answer once they are read
 
 
+# Asked for every message: built once, run on the connection (every stored message is flushed by then).
+_STORED = select(InboundMessage.id).where(InboundMessage.sha256 == bindparam("sha256")).limit(1)
+
+
 def is_duplicate(session: Session, fetched: Fetched) -> bool:
-    return session.scalar(select(InboundMessage.id).where(InboundMessage.sha256 == fetched.sha256)) is not None
+    return session.connection().execute(_STORED, {"sha256": fetched.sha256}).first() is not None
 
 
 # Step: who sent it (before any attachment is read) ----------------------------------------------
@@ -209,8 +214,8 @@ def store_submission(session: Session, sub: Submission, doc: Documents) -> None:
     session.add(sub)
     session.flush()
     c01 = next((f for f in doc.forms if f.form == "complaint_01"), None)
-    if c01 and sub.has_c01 and c01.rows:
-        session.execute(insert(CaseRecord), [
+    if c01 and sub.has_c01 and c01.rows:  # Core, not the ORM's bulk path: plain rows need none of its bookkeeping
+        session.connection().execute(insert(CaseRecord), [
             {"submission_id": sub.id, "row": r.row, "seq": r.seq[:32], "received": r.received, "channel": r.channel,
              "category": r.category, "subject": r.subject, "complainant": r.complainant, "action": r.action,
              "result": r.result, "completed": r.completed, "note": r.note} for r in c01.rows])

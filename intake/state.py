@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from intake.models import InboundMessage, Outcome, Submission
@@ -178,15 +178,23 @@ def failed_attempts(session: Session, period: str, as_of: datetime,
     return out
 
 
+_WAITING = select(InboundMessage.unit_code, InboundMessage.candidates, InboundMessage.arrived_at).where(
+    InboundMessage.outcome == Outcome.NEEDS_REVIEW, InboundMessage.period == bindparam("period"))
+# A receipt asks this for every message: its own unit's, or one whose sender serves several units (unit not
+# decided); built once and run on the connection (the message just stored is flushed by then).
+_WAITING_FOR_UNIT = _WAITING.where(or_(InboundMessage.unit_code == bindparam("unit_code"),
+                                       InboundMessage.unit_code.is_(None)))
+
+
 def review_units(session: Session, period: str, as_of: datetime, unit_code: str | None = None) -> set[str]:
     """Units with a message for this period that a person must still look at (only whether `unit_code` is
     one, when given: then the messages of other units are not loaded)."""
-    query = select(InboundMessage.unit_code, InboundMessage.candidates, InboundMessage.arrived_at).where(
-        InboundMessage.outcome == Outcome.NEEDS_REVIEW, InboundMessage.period == period)
-    if unit_code is not None:  # its own messages, or one whose sender serves several units (unit not decided)
-        query = query.where(or_(InboundMessage.unit_code == unit_code, InboundMessage.unit_code.is_(None)))
+    if unit_code is None:
+        rows = session.execute(_WAITING, {"period": period})
+    else:
+        rows = session.connection().execute(_WAITING_FOR_UNIT, {"period": period, "unit_code": unit_code})
     units: set[str] = set()
-    for code, candidates, arrived in session.execute(query):
+    for code, candidates, arrived in rows:
         if arrived > as_of:
             continue
         if code:

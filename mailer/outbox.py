@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -109,7 +109,7 @@ def enqueue(session: Session, env: Envelope, now: datetime, limits: RateLimits =
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(OutboxMessage).values(values).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    row_id = session.scalar(statement.returning(OutboxMessage.id))
+    row_id = session.connection().scalar(statement.returning(OutboxMessage.id))  # Core: no ORM bookkeeping
     if row_id is not None and (cached := session.info.get(_HOUR_COUNT)) is not None:
         session.info[_HOUR_COUNT] = (cached[0], cached[1] + 1)
     return row_id
@@ -127,9 +127,14 @@ def purge_sent(session: Session, before: datetime, dry_run: bool = False) -> int
     return count
 
 
+_RECENT = select(func.count()).select_from(OutboxMessage).where(
+    OutboxMessage.primary_to == bindparam("address"), OutboxMessage.kind == bindparam("kind"),
+    OutboxMessage.created_at >= bindparam("since"))
+
+
 def recent_count(session: Session, address: str, kind: str, since: datetime) -> int:
-    return session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.primary_to == address, OutboxMessage.kind == kind, OutboxMessage.created_at >= since)) or 0
+    """Asked for every message queued: built once, run on the connection (outbox rows are inserted there)."""
+    return session.connection().scalar(_RECENT, {"address": address, "kind": kind, "since": since}) or 0
 
 
 def _backoff(attempts: int) -> timedelta:
