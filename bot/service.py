@@ -185,7 +185,7 @@ class _LookAhead:
     BYTES = 64 * 1024 * 1024
 
     def __init__(self, app: App, batch: list[Fetched]) -> None:
-        self.app = app
+        self.ctx = app.intake
         self.waiting = list(batch)
         self.ready: list[tuple[Fetched, Prepared | Exception]] = []
         self.ready_bytes = 0
@@ -206,7 +206,7 @@ class _LookAhead:
                                                    and self.ready_bytes + len(self.waiting[0].raw) <= self.BYTES)):
             fetched = self.waiting.pop(0)
             try:
-                prepared: Prepared | Exception = prepare(fetched, self.app.intake)
+                prepared: Prepared | Exception = prepare(fetched, self.ctx)
             except Exception as exc:  # noqa: BLE001 - quarantined when its turn comes, like any reading error
                 prepared = exc
             self.ready.append((fetched, prepared))
