@@ -17,6 +17,7 @@ from bot.reporting import unit_states
 from config.units import Unit
 from intake.admin import unit_messages
 from mailer.models import OutboxMessage
+from mailer.receipts import compose_queued
 from mailer.workbook import STATUS_FILL
 from scoring.periods import fiscal_year_periods, thai_date, thai_datetime
 from scoring.status import STATUS_THAI
@@ -65,8 +66,10 @@ def build_evidence(app: App, unit: Unit, fiscal_year: int, as_of: datetime, out:
         sent = s.scalars(select(OutboxMessage).where(OutboxMessage.unit_code == unit.code,
                                                      OutboxMessage.period.in_([str(p) for p in periods]))
                          .order_by(OutboxMessage.id))
-        for row in sent:
-            files[f"receipts/{row.period}/{row.id:06d}-{row.kind}.eml"] = row.raw
+        mail = app.mail
+        for row in sent:  # a receipt not sent yet is composed as it will be sent
+            raw = row.raw if row.raw or row.payload is None else compose_queued(row, mail)[1]
+            files[f"receipts/{row.period}/{row.id:06d}-{row.kind}.eml"] = raw
         for period in periods:
             if period.first_day() > as_of.astimezone(app.settings.tz).date():
                 continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+from email.header import decode_header, make_header
 import io
 import json
 import zipfile
@@ -210,6 +212,9 @@ def test_evidence_zip_verifies_against_its_manifest(db_url, make_app, tmp_path) 
         summary = load_workbook(io.BytesIO(zf.read("summary.xlsx")))["สรุป"]
     assert n == len(names) == 6  # 2 originals, 2 receipts, summary, manifest
     assert sum(x.startswith("originals/") for x in names) == 2 and sum(x.startswith("receipts/") for x in names) == 2
+    with zipfile.ZipFile(out) as zf:  # queued, not yet sent: composed as they will be sent
+        receipts = [email.message_from_bytes(zf.read(x)) for x in names if x.startswith("receipts/")]
+    assert all(str(make_header(decode_header(r["Subject"]))).startswith("[CR-2569-1") for r in receipts)
     assert [summary.cell(row=r, column=3).value for r in (4, 5)] == ["ส่งครบถ้วนและตรงเวลา", "ส่งครบถ้วนและตรงเวลา"]
     assert verify_evidence(out) == []
     tampered = tmp_path / "t.zip"
