@@ -150,7 +150,7 @@ def test_idle_wakes_the_worker_and_the_receipt_leaves_within_seconds(dovecot, im
                                                                     make_app) -> None:  # type: ignore[no-untyped-def]
     # A long sweep interval: only IDLE can explain a quick receipt.
     app = make_app(db_url, MAIL_SOURCE=dovecot.url(imap_user), SMTP_URL=smtp.url, SWEEP_SECONDS="3600",
-                   IDLE_SECONDS="8")
+                   IDLE_SECONDS="3")
     stop = StopFlag()
     worker = threading.Thread(target=run_forever, args=(app, stop), daemon=True)
     worker.start()
