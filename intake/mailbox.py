@@ -40,8 +40,7 @@ class MailSource(Protocol):
 
     def connect(self) -> None: ...
     def fetch_new(self, known: KnownFn) -> Iterator[Fetched]: ...
-    def mark_done(self, fetched: Fetched) -> None: ...
-    def mark_all(self, batch: list[Fetched]) -> None: ...
+    def mark_all(self, batch: list[Fetched]) -> None: ...  # after the batch is committed, never before
     def wait(self, timeout: float) -> bool: ...
     def close(self) -> None: ...
 
@@ -204,15 +203,6 @@ class ImapSource:
                 typ, data = client.uid("COPY", uid, _quote(self.done_folder))
             if typ != "OK":
                 raise SourceError(self.name, f"could not move message {uid}: {data!r}")
-
-    def mark_done(self, fetched: Fetched) -> None:
-        if fetched.uid is None:
-            return
-        try:
-            self._mark(self._client(), fetched.uid)
-        except NETWORK_ERRORS as exc:
-            self.box = None
-            raise SourceError(self.name, str(exc)) from None
 
     def mark_all(self, batch: list[Fetched]) -> None:
         """Mark a stored batch done with one command (per MARK_BATCH messages), not a round trip each."""

@@ -97,7 +97,7 @@ def enqueue_receipt(session: Session, info: ReceiptInfo, ctx: MailContext, now: 
     """Enqueue the receipt's data; the sender renders it (`compose_receipt`). False when a receipt for this
     message exists already (or a rate limit holds it back).
 
-    Rendering and building the MIME cost about a third of a message's intake: done at send time, a backlog
+    Rendering and building the MIME cost about a sixth of a message's intake: done at send time, a backlog
     is stored at the rate of reading it, while what the receipt says is still fixed now, in the transaction
     that stores the message (the data cannot change; a template fixed meanwhile renders it better)."""
     period = str(info.period) if info.period else None
