@@ -150,13 +150,16 @@ def process_batch(app: App, batch: list[Fetched]) -> list[IngestResult | None]:
        every message of the batch goes alone through `process_one`, so a message that kills the worker
        is the only one whose attempts grow (and after two it is quarantined unread).
     2. Otherwise one committed write marks the whole batch as being processed,
-    3. and transactions of at most INTAKE_BATCH_MS store each message (and its receipt) in a savepoint.
+    3. and transactions of at most INTAKE_BATCH_MS store each message (and its receipt) in a savepoint;
+       which messages are stored already is asked once for the batch, and each transaction clears its
+       messages' markers with one statement.
        The caller marks messages done on the server only after this returns, every transaction committed;
        a failure of a transaction itself leaves the batch for later.
     """
+    shas = [f.sha256 for f in batch]
     with app.sessions() as s:
-        suspects = set(s.scalars(select(ProcessingAttempt.sha256).where(
-            ProcessingAttempt.sha256.in_([f.sha256 for f in batch]))))
+        suspects = set(s.scalars(select(ProcessingAttempt.sha256).where(ProcessingAttempt.sha256.in_(shas))))
+        stored = set(s.scalars(select(InboundMessage.sha256).where(InboundMessage.sha256.in_(shas))))
     if suspects or len(batch) == 1 or not _mark_batch(app, batch):
         return [process_one(app, fetched) for fetched in batch]
     results: list[IngestResult | None] = []
@@ -165,14 +168,20 @@ def process_batch(app: App, batch: list[Fetched]) -> list[IngestResult | None]:
         opened = time.monotonic()
         with app.sessions.begin() as s:
             _write_lock(s)
+            handled: list[str] = []
             while ahead.pending and (time.monotonic() - opened) * 1000 < max(app.settings.batch_ms, 1):
                 fetched, prepared = ahead.next()
+                handled.append(fetched.sha256)
+                if fetched.sha256 in stored:  # before this batch, or earlier in it
+                    results.append(None)
+                    continue
                 try:
                     with s.begin_nested():
-                        results.append(_store(app, s, fetched, None, datetime.now(UTC), prepared))
+                        results.append(_store(app, s, fetched, None, datetime.now(UTC), prepared, batched=True))
+                    stored.add(fetched.sha256)
                 except IntegrityError:  # another worker stored it meanwhile: it is theirs
-                    s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
                     results.append(None)
+            s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256.in_(handled)))
     return results
 
 
@@ -238,11 +247,12 @@ def _mark_batch(app: App, batch: list[Fetched]) -> bool:
 
 
 def _store(app: App, s: Session, fetched: Fetched, earlier: ProcessingAttempt | None,
-           now: datetime, prepared: Prepared | Exception | None = None) -> IngestResult | None:
+           now: datetime, prepared: Prepared | Exception | None = None, batched: bool = False) -> IngestResult | None:
     """One message inside the caller's transaction: stored (or quarantined), its marker cleared, bounces and
     commands acted on, its receipt queued; None for a message stored before. `prepared`: its parse and
-    screening done ahead (or the error that stopped them)."""
-    if is_duplicate(s, fetched):
+    screening done ahead (or the error that stopped them). `batched`: the batch has checked that it is not
+    stored yet and clears the markers itself."""
+    if not batched and is_duplicate(s, fetched):
         s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
         return None
     if earlier is not None and earlier.attempts >= MAX_ATTEMPTS:
@@ -262,7 +272,8 @@ def _store(app: App, s: Session, fetched: Fetched, earlier: ProcessingAttempt | 
             log.exception("message from %s quarantined", fetched.source)
             result = quarantine(s, fetched, f"{type(exc).__name__}: {exc}")
             _answer_unit(app, s, result)
-    s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
+    if not batched:
+        s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
     for bounce in result.bounces:  # our mail did not arrive: note the address for the digest
         if bounced_message_was_ours(s, bounce.original_message_id, bounce.address):
             record_bounce(s, bounce.address, bounce.status, bounce.permanent, "delivery status notification", now)
