@@ -15,12 +15,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.app import App
 from bot.cycle import queue_digest
+from bot.lookahead import LookAhead
 from intake.lease import acquire
 from intake.mailbox import MailSource
 from intake.documents import ocr_attachments
 from intake.message import parse_message
 from intake.models import InboundMessage, Outcome, ProcessingAttempt
-from intake.pipeline import Fetched, IngestResult, Prepared, ingest, is_duplicate, prepare, quarantine
+from intake.pipeline import Fetched, IngestResult, Prepared, ingest, is_duplicate, quarantine
 from intake.sandbox import SandboxFailure
 from mailer.contacts import bounced_message_was_ours, clear_unreachable, record_bounce
 from mailer.outbox import SendReport, over_limit, send_due
@@ -163,7 +164,7 @@ def process_batch(app: App, batch: list[Fetched]) -> list[IngestResult | None]:
     if suspects or len(batch) == 1 or not _mark_batch(app, batch):
         return [process_one(app, fetched) for fetched in batch]
     results: list[IngestResult | None] = []
-    ahead = _LookAhead(app, batch)
+    ahead = LookAhead(app.intake, batch)
     while ahead.pending:  # a transaction lasts at most BATCH_MS (plus one message): other writers wait no longer
         opened = time.monotonic()
         with app.sessions.begin() as s:
@@ -183,43 +184,6 @@ def process_batch(app: App, batch: list[Fetched]) -> list[IngestResult | None]:
                     results.append(None)
             s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256.in_(handled)))
     return results
-
-
-class _LookAhead:
-    """The batch's messages in order, each prepared (parsed, screened, its files handed to the sandbox) a
-    few messages before it is stored, so the parser processes read while this one writes. Bounded in
-    messages and in bytes: a backlog of large messages must not be parsed into memory all at once."""
-
-    MESSAGES = 8
-    BYTES = 64 * 1024 * 1024
-
-    def __init__(self, app: App, batch: list[Fetched]) -> None:
-        self.ctx = app.intake
-        self.waiting = list(batch)
-        self.ready: list[tuple[Fetched, Prepared | Exception]] = []
-        self.ready_bytes = 0
-
-    @property
-    def pending(self) -> bool:
-        return bool(self.ready or self.waiting)
-
-    def next(self) -> tuple[Fetched, Prepared | Exception]:
-        self._fill()
-        fetched, prepared = self.ready.pop(0)
-        self.ready_bytes -= len(fetched.raw)
-        self._fill()  # hand the next message to the parsers before this one is stored
-        return fetched, prepared
-
-    def _fill(self) -> None:
-        while self.waiting and (not self.ready or (len(self.ready) < self.MESSAGES
-                                                   and self.ready_bytes + len(self.waiting[0].raw) <= self.BYTES)):
-            fetched = self.waiting.pop(0)
-            try:
-                prepared: Prepared | Exception = prepare(fetched, self.ctx)
-            except Exception as exc:  # noqa: BLE001 - quarantined when its turn comes, like any reading error
-                prepared = exc
-            self.ready.append((fetched, prepared))
-            self.ready_bytes += len(fetched.raw)
 
 
 def _write_lock(s: Session) -> None:

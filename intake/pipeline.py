@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from config.msgid import read_message_ids
 from config.units import Unit, UnitRegistry
-from intake.authentication import authenticate
 from intake.bounces import Bounce, parse_bounce
 from intake.documents import (Documents, FileNote, Reading, ScanTexts, filename_periods_text, finish_reading,
                               start_reading)
@@ -27,6 +26,7 @@ from intake.problems import ERROR, WARNING, Problem, where
 from intake.sandbox import Sandbox
 from intake.state import UnitReport, current_report, fold_in, refresh_fold_states
 from intake.commands import REFUSED, command_of, staff_command
+from intake.sender import decide_unit, sender_candidates, sender_doubt
 from intake.text import nil_statement, strip_quoted
 from intake.triage import Triage, Verdict, triage
 from scoring.periods import Period, find_periods, find_tag_period
@@ -90,52 +90,6 @@ _STORED = select(InboundMessage.id).where(InboundMessage.sha256 == bindparam("sh
 
 def is_duplicate(session: Session, fetched: Fetched) -> bool:
     return session.connection().execute(_STORED, {"sha256": fetched.sha256}).first() is not None
-
-
-# Step: who sent it (before any attachment is read) ----------------------------------------------
-
-def _sender_doubt(mail: ParsedMail, ctx: IntakeContext) -> str | None:
-    """Why this message may not speak for anyone: a From header that cannot name one sender, or (with
-    TRUSTED_AUTHSERV_ID set) no vouching result from our own server; None when neither."""
-    if mail.sender_problem:
-        return f"sender: {mail.sender_problem}"
-    if ctx.authserv_id:
-        verdict = authenticate(mail.all_headers, mail.from_addr, ctx.authserv_id)
-        if not verdict.ok:
-            return f"authentication: {verdict.reason}"
-    return None
-
-
-def sender_candidates(mail: ParsedMail, ctx: IntakeContext) -> list[Unit]:
-    """The units the From address may speak for; empty for a stranger, whose files are never read.
-
-    A unit's contact address (where reminders go) also counts when it replies to the bot's own
-    message for that unit (the signed Message-ID says which).
-    """
-    candidates = ctx.registry.for_sender(mail.from_addr)
-    if not candidates:
-        for ref in read_message_ids(ctx.secret, [mail.in_reply_to, *mail.references]):
-            contact_of = ctx.registry.get(ref.unit) if ref.unit else None
-            if contact_of and contact_of.active and mail.from_addr in contact_of.contacts:
-                return [contact_of]
-    return candidates
-
-
-# Step: which unit --------------------------------------------------------------------------------
-
-def decide_unit(candidates: list[Unit], doc: Documents, registry: UnitRegistry) -> tuple[Unit | None, list[Problem]]:
-    """The unit from the sender; where an address serves several units, the unit the form names."""
-    named = [u for f in doc.forms if (u := registry.find_by_name(f.header_text))]
-    problems: list[Problem] = []
-    if len(candidates) == 1:
-        unit = candidates[0]
-        for other in {u.code: u for u in named if u.code != unit.code}.values():
-            problems.append(Problem("unit_conflict", WARNING, {"named": other.name, "unit": unit.name}))
-        return unit, problems
-    chosen = {u.code for u in named} & {u.code for u in candidates}
-    if len(chosen) == 1:
-        return registry.get(chosen.pop()), problems
-    return None, problems
 
 
 # Step: which period ------------------------------------------------------------------------------
@@ -347,7 +301,7 @@ def screen(mail: ParsedMail, fetched: Fetched, ctx: IntakeContext, result: Inges
             return _inbound(fetched, mail, Outcome.SET_ASIDE, f"{REFUSED}: {why}"), []
         result.command, result.reply_to = "staff", mail.from_addr
         return _inbound(fetched, mail, Outcome.COMMAND, "staff"), []
-    if not forced and (problem := _sender_doubt(mail, ctx)):
+    if not forced and (problem := sender_doubt(mail, ctx)):
         # The From header cannot name a unit, or our server did not vouch for its domain: someone may be
         # posing as a unit or the secretariat. Nothing counts, nobody is answered; a person decides.
         result.problems.append(Problem("sender_not_verified", ERROR))

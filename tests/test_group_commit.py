@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-import bot.service
+import bot.lookahead
+from bot.lookahead import LookAhead
 from bot.samples import forms, make_mail, sample_cases
 from bot.service import process_batch
 from intake.models import InboundMessage, ProcessingAttempt, Submission
@@ -39,7 +40,7 @@ def test_a_batch_is_stored_in_order_and_a_failure_costs_only_its_message(db_url,
     batch[7] = _mail(f"hpc02@{DOMAIN}", 7)  # its parse will fail (a bug, say): quarantined alone
     batch.append(batch[1])  # the same message twice in one batch: stored once
     poisoned = batch[7].raw
-    real_prepare = bot.service.prepare
+    real_prepare = bot.lookahead.prepare
     read_by_parsers: list[str] = []
     real_submit = app.parsers.submit
 
@@ -52,7 +53,7 @@ def test_a_batch_is_stored_in_order_and_a_failure_costs_only_its_message(db_url,
         read_by_parsers.append(att.filename)
         return real_submit(fn, att, *args)
 
-    monkeypatch.setattr(bot.service, "prepare", prepare)
+    monkeypatch.setattr(bot.lookahead, "prepare", prepare)
     monkeypatch.setattr(app.parsers, "submit", submit)
     results = process_batch(app, batch)
 
@@ -72,14 +73,14 @@ def test_a_batch_is_stored_in_order_and_a_failure_costs_only_its_message(db_url,
 def test_the_look_ahead_is_bounded_in_messages_and_bytes(sqlite_only_url, make_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     app = make_app(sqlite_only_url)
     batch = [_mail(f"hpc01@{DOMAIN}", i) for i in range(30)]
-    ahead = bot.service._LookAhead(app, batch)
+    ahead = LookAhead(app.intake, batch)
     held: list[int] = []
     while ahead.pending:
         ahead.next()
         held.append(len(ahead.ready))
     assert max(held) == ahead.MESSAGES  # the parsers always have the next messages to read
-    monkeypatch.setattr(bot.service._LookAhead, "BYTES", 3 * len(batch[0].raw))
-    ahead = bot.service._LookAhead(app, batch)
+    monkeypatch.setattr(LookAhead, "BYTES", 3 * len(batch[0].raw))
+    ahead = LookAhead(app.intake, batch)
     held = []
     while ahead.pending:
         ahead.next()
