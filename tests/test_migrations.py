@@ -57,3 +57,18 @@ def test_the_start_up_check_knows_the_newest_migration(tmp_path) -> None:  # typ
     migrate_if_needed(engine)  # a new database is migrated
     assert current_revision(engine) == SCHEMA_HEAD
     engine.dispose()
+
+
+def test_workers_started_together_on_a_new_database_migrate_it_once(db_url) -> None:  # type: ignore[no-untyped-def]
+    """Several workers (say, one per mailbox) started at once on an empty database: one creates the schema,
+    the others wait for it and find it current, instead of failing on a table that appeared meanwhile."""
+    script = "import sys; from bot.schema import migrate_if_needed; from config.db import make_engine; " \
+             "migrate_if_needed(make_engine(sys.argv[1]))"
+    workers = [subprocess.Popen([sys.executable, "-c", script, db_url], cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True) for _ in range(4)]
+    outputs = [(w.wait(timeout=120), w.stdout.read() if w.stdout else "") for w in workers]
+    assert [code for code, _ in outputs] == [0] * 4, "\n".join(out[-2000:] for _, out in outputs)
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata()) == []
+    engine.dispose()
