@@ -23,10 +23,15 @@ def run_workers(server: servers.Dovecot, users: list[str], db_url: str, folder: 
         env = {**os.environ, "DATABASE_URL": db_url, "UNITS_FILE": str(folder / "units.csv"),
                "DATA_DIR": str(folder / "data"), "MAIL_SOURCE": server.url(user), "SECRETARIAT_EMAIL": "saraban@x.go.th",
                "SECRET_KEY": "bench-secret-7d2f9b1c4e8a6035f2c9e1b7a4d8", "SMTP_URL": f"file:{folder / 'sent'}"}
-        procs.append(subprocess.Popen([sys.executable, "-m", "bot.cli", "poll"], env=env, cwd=ROOT,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    for p in procs:
-        assert p.wait() == 0
+        log = open(folder / f"worker-{len(procs)}.log", "wb")  # noqa: SIM115 - closed when the worker ends
+        procs.append((subprocess.Popen([sys.executable, "-m", "bot.cli", "poll"], env=env, cwd=ROOT,
+                                       stdout=log, stderr=subprocess.STDOUT), log))
+    for p, log in procs:
+        code = p.wait()
+        log.close()
+        if code != 0:  # say why, not just that it failed
+            raise SystemExit(f"worker exited {code}; its log: {log.name}\n"
+                             + Path(log.name).read_text(errors="replace")[-3000:])
     return time.perf_counter() - start
 
 
@@ -46,10 +51,13 @@ def main(n: int = 0) -> None:
                 users = [server.new_user() for _ in range(workers)]
                 for user in users:
                     fill(server, user, per_mailbox, 1000)
-                # Migrate once before the clock starts.
-                subprocess.run([sys.executable, "-m", "bot.cli", "units", "check"], cwd=ROOT, capture_output=True,
-                               env={**os.environ, "DATABASE_URL": url, "UNITS_FILE": str(folder / "units.csv"),
-                                    "DATA_DIR": str(folder / "data")})
+                # Migrate before the clock starts (`units check` no longer opens the database).
+                from bot.schema import migrate
+                from config.db import make_engine
+
+                engine = make_engine(url)
+                migrate(engine)
+                engine.dispose()
                 seconds = run_workers(server, users, url, folder)
                 rate = workers * per_mailbox / seconds
                 base = base or rate

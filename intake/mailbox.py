@@ -117,7 +117,9 @@ class ImapSource:
         self.timeout = timeout
         self.ssl_context = ssl_context
         self.token = token  # XOAUTH2 instead of a password (Microsoft 365, Google Workspace)
-        self.name = f"imap:{cfg.folder}"
+        # The account, server and folder: two mailboxes (one worker each) must not share a lease, nor each
+        # other's UIDs (two new folders can even get the same UIDVALIDITY).
+        self.name = f"imap:{cfg.user}@{cfg.host}:{cfg.port}/{cfg.folder}"[:255]
         self.box: BaseMailBox | None = None
         self.uidvalidity: int | None = None
         self.supports_idle = False

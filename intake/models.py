@@ -29,7 +29,7 @@ class InboundMessage(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    source: Mapped[str] = mapped_column(String(255))  # e.g. "imap:INBOX" or "maildir"
+    source: Mapped[str] = mapped_column(String(255))  # e.g. "imap:saraban@mail.example.go.th:993/INBOX" or "maildir"
     uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
     uid: Mapped[str | None] = mapped_column(String(255))
     arrived_at: Mapped[datetime] = mapped_column(UTCDateTime)

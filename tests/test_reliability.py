@@ -171,6 +171,24 @@ def test_two_workers_on_one_mailbox_process_each_message_once(dovecot, imap_user
     assert sum(r.processed for r in reports) == 30
 
 
+def test_two_mailboxes_with_the_same_folder_name_are_two_sources(dovecot, imap_user, smtp, db_url,  # type: ignore[no-untyped-def]
+                                                                  make_app) -> None:
+    """One worker per mailbox (two accounts, both INBOX, on one database): neither waits for the other's
+    lease, and the second account's UIDs (1, 2, ... again, even under the same UIDVALIDITY) are not
+    mistaken for the first's."""
+    other = dovecot.new_user()
+    _mails(dovecot, imap_user, 5)
+    _mails(dovecot, other, 5, start=5)
+    reports = []
+    for user in (imap_user, other):
+        app = make_app(db_url, MAIL_SOURCE=dovecot.url(user), SMTP_URL=smtp.url)
+        source = app.source()
+        reports.append(poll_once(app, source))  # the first worker's lease is still running meanwhile
+        source.close()
+    assert [(r.skipped, r.seen, r.processed) for r in reports] == [(False, 5, 5), (False, 5, 5)]
+    assert _counts(app) == (10, 10, 10)
+
+
 def test_without_the_lease_unique_keys_still_store_each_message_once(dovecot, imap_user, smtp, db_url,
                                                                       make_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import bot.service
