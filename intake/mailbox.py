@@ -1,8 +1,8 @@
 """Mail sources: an IMAP folder (imap-tools) or a local Maildir, yielding raw messages with arrival times.
 
-Messages are tracked by folder + UIDVALIDITY + UID and by a hash of the raw bytes (in the database),
-fetched with BODY.PEEK (a person may read the mailbox: \\Seen means nothing to us), and marked done
-on the server only after the caller's commit. Mail is never deleted or expunged.
+Messages are tracked by mailbox (account, server, folder) + UIDVALIDITY + UID and by a hash of the raw
+bytes (in the database), fetched with BODY.PEEK (a person may read the mailbox: \\Seen means nothing to
+us), and marked done on the server only after the caller's commit. Mail is never deleted or expunged.
 """
 
 from __future__ import annotations
