@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from bot.cli.common import (be_fiscal_year, console, handles_errors, load_app, parse_as_of, parse_period,
+from bot.cli.common import (be_fiscal_year, console, handles_errors, load_app, new_typer, parse_as_of, parse_period,
                             unit_of)
 from scoring.periods import Period, thai_short_datetime
 
@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from rich.table import Table
 
 app = typer.Typer()
-review_app = typer.Typer(help="Messages that need a person: list them, then resolve or dismiss.",
-                         invoke_without_command=True, add_completion=False)
+review_app = new_typer("Messages that need a person: list them, then resolve or dismiss.",
+                       invoke_without_command=True, no_args_is_help=False)
 app.add_typer(review_app, name="review")
 
 AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Answer as of this moment (ISO; local time)")]
