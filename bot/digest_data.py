@@ -22,10 +22,9 @@ def _c01_ids(states: list[UnitState]) -> list[int]:
 
 def _cases(app: App, session: Session, period: Period, ids: list[int]) -> Iterator[CaseLine]:
     names = {u.code: u.name for u in app.registry.units}
-    for sub, row in case_rows(session, ids):
-        yield CaseLine(sub.unit_code, names.get(sub.unit_code, sub.unit_code), period, row.seq, row.received,
-                       row.channel, row.category, row.subject, row.complainant, row.action, row.result,
-                       row.completed, row.note)
+    for unit_code, *fields in case_rows(session, ids):  # fields in CASE_COLUMNS order, which CaseLine follows
+        code = str(unit_code)
+        yield CaseLine(code, names.get(code, code), period, *fields)
 
 
 REFUSED_WINDOW = timedelta(days=31)  # refused command mails of the last month are listed in a digest

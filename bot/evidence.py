@@ -35,7 +35,8 @@ def _summary(unit: Unit, fiscal_year: int, as_of: datetime, rows: list[tuple[lis
     ws.append(["เดือน", "กำหนดส่ง", "สถานะ", "ประเภทรายงาน", "ครบถ้วนเมื่อ", "จำนวนอีเมลที่ได้รับ"])
     for row, status in rows:
         ws.append(row)
-        ws.cell(row=ws.max_row, column=3).fill = STATUS_FILL.get(status, PatternFill())
+        if status in STATUS_FILL:  # the digest's status colours
+            ws.cell(row=ws.max_row, column=3).fill = PatternFill("solid", fgColor=STATUS_FILL[status])
     for line in ws.iter_rows():
         for cell in line:
             cell.font = font

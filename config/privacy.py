@@ -92,8 +92,15 @@ def mask_name(name: str) -> str:
     return (title + " ".join(words)).strip() if words else title
 
 
+EXCEL_MAX_TEXT = 32_767  # characters in one cell: Excel's limit, which an xlsx writer may enforce by refusing
+
+
 def safe_cell(value: object) -> object:
-    """Text from units never starts a cell with = + - @ (Excel would read a formula)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+    """Text from units never starts a cell with = + - @ (Excel would read a formula), and is clipped to what a
+    cell holds (a workbook made elsewhere can carry longer text; the digest's writer refuses it)."""
+    if isinstance(value, str):
+        if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            value = "'" + value
+        if len(value) > EXCEL_MAX_TEXT:
+            value = value[:EXCEL_MAX_TEXT - 1] + "…"
     return value

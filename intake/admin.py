@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from intake.documents import Documents
 
 REVIEW_OUTCOMES = (Outcome.NEEDS_REVIEW, Outcome.QUARANTINED)
+# A case row as the digest lists it: the unit's code, then these CaseRecord columns in this order.
+CASE_COLUMNS = ("seq", "received", "channel", "category", "subject", "complainant", "action", "result", "completed",
+                "note")
+CaseColumns = tuple[Any, ...]
 
 
 class AdminError(IntakeError):
@@ -149,14 +153,17 @@ def actions_for(session: Session, period: str) -> list[Action]:
                                 .order_by(Action.created_at)))
 
 
-def case_rows(session: Session, submission_ids: list[int]) -> Iterator[tuple[Submission, CaseRecord]]:
-    """Complaint_01 rows of the given submissions, streamed in unit and row order."""
+def case_rows(session: Session, submission_ids: list[int]) -> Iterator[CaseColumns]:
+    """Complaint_01 rows of the given submissions as plain tuples (unit code first, then CASE_COLUMNS), streamed
+    in unit and row order. Columns, not entities: a digest reads 200,000 of them, and an ORM object per row
+    (with its submission's JSON) cost 35 us each, 7 s in all."""
+    columns = [getattr(CaseRecord, name) for name in CASE_COLUMNS]
     for start in range(0, len(submission_ids), 500):
         chunk = submission_ids[start:start + 500]
-        query = (select(Submission, CaseRecord).join(CaseRecord, CaseRecord.submission_id == Submission.id)
+        query = (select(Submission.unit_code, *columns).join(CaseRecord, CaseRecord.submission_id == Submission.id)
                  .where(Submission.id.in_(chunk)).order_by(Submission.unit_code, CaseRecord.row))
-        for sub, row in session.execute(query.execution_options(yield_per=1000)):
-            yield sub, row
+        for row in session.execute(query.execution_options(yield_per=2000)):
+            yield tuple(row)  # type: ignore[misc]
 
 
 def channel_totals(session: Session, submission_ids: list[int]) -> dict[str, int]:

@@ -263,6 +263,27 @@ def test_digest_masks_personal_data_and_defuses_formulas(db_url, make_app) -> No
             assert not any(isinstance(v, str) and v[:1] in "=+-@" for v in line)
 
 
+def test_digest_workbook_clips_text_longer_than_a_cell_holds() -> None:
+    """A workbook made elsewhere can carry more than Excel's 32,767 characters in a cell; the digest's writer
+    refuses such text, so one unit's overlong subject must not stop the whole digest."""
+    from datetime import date
+
+    from mailer.digest import CaseLine, DigestData, UnitLine
+
+    long = "ร้องเรียน " * 5_000  # 50,000 characters
+    data = DigestData(period=NOV, as_of=bkk(2026, 11, 30), deadline=bkk(2026, 11, 25, 23, 59), fiscal_year=2570,
+                      units=[UnitLine("U01", long, "on_time", "complaints", bkk(2026, 11, 5), {}, [])],
+                      cases=iter([CaseLine("U01", "หน่วยงานที่ 1", NOV, "1", date(2026, 11, 3), "โทรศัพท์", "complaint",
+                                           long, "นายสมชาย ใจดี", "-" + long, "done", None, "")]),
+                      matrix_periods=[], matrix=[], include_personal=True)
+    workbook, written = build_workbook(data)
+    wb = load_workbook(io.BytesIO(workbook))
+    row = [c.value for c in wb["รายการเรื่อง"][3]]
+    assert written == 1 and len(row[7]) == 32_767 and row[7].endswith("…") and row[7].startswith("ร้องเรียน")
+    assert len(row[9]) == 32_767 and row[9].startswith("'-")  # defused, then clipped
+    assert len(wb["สถานะหน่วยงาน"]["B3"].value) == 32_767
+
+
 def test_scheduler_job_uses_the_clock(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
     from bot.runner import _cycle
 
