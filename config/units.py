@@ -42,6 +42,15 @@ class UnitRegistry:
         # For find_by_name: names without spaces, longest first, and one pattern for every code.
         self._names = sorted(((re.sub(r"\s+", "", u.name).lower(), u) for u in units if u.name.strip()),
                              key=lambda item: -len(item[0]))
+        # Names by length, longest first: a text is looked up slice by slice (a dict probe per position and
+        # length), not name by name, so a registry of a thousand units costs what one of ten does.
+        self._by_length: dict[int, dict[str, int]] = {}
+        for i, (name, _) in enumerate(self._names):
+            self._by_length.setdefault(len(name), {}).setdefault(name, i)  # equal names: the first registered
+        # Where a name can start: its first characters (most positions of a header start none).
+        self._lead = min((len(name) for name, _ in self._names), default=1) if self._names else 1
+        self._lead = min(self._lead, 2)
+        self._starts = {name[:self._lead] for name, _ in self._names}
         codes = sorted((re.escape(u.code) for u in units), key=len, reverse=True)
         self._codes = re.compile(rf"(?<![A-Za-z0-9])({'|'.join(codes)})(?![A-Za-z0-9])", re.IGNORECASE) if codes else None
 
@@ -59,9 +68,18 @@ class UnitRegistry:
     def find_by_name(self, text: str) -> Unit | None:
         """The unit whose code or name appears in a form header such as `หน่วยงาน ศูนย์อนามัยที่ 1`."""
         squashed = re.sub(r"\s+", "", text).lower()
-        for name, unit in self._names:  # the longest name that appears wins ("…ที่ 10" over "…ที่ 1")
-            if name in squashed:
-                return unit
+        # The longest name that appears wins ("…ที่ 10" over "…ที่ 1"); of equal length, the first registered.
+        lead, starts = self._lead, self._starts
+        positions = [i for i in range(len(squashed) - lead + 1) if squashed[i:i + lead] in starts]
+        if len(positions) * len(self._by_length) <= len(self._names):  # a header: few places a name may start
+            for length, names in self._by_length.items():  # longest first (insertion order)
+                found = [names[piece] for i in positions if (piece := squashed[i:i + length]) in names]
+                if found:
+                    return self._names[min(found)][1]
+        else:  # a long or odd text: one substring search per name (in C) is cheaper
+            for name, unit in self._names:
+                if name in squashed:
+                    return unit
         found = self._codes.search(text) if self._codes else None
         return self._by_code.get(found.group(1).upper()) if found else None
 

@@ -135,3 +135,27 @@ def test_header_found_whatever_the_order_labels_and_title_rows(fields: list[str]
     assert form is not None and form.form == "complaint_01"
     assert [(r.category, r.received, r.channel) for r in form.rows] == [("compliment", date(2026, 11, 1), "โทรศัพท์")]
     assert set(C01_LABELS) >= set(_LABELS)
+
+
+def test_the_unit_a_form_header_names() -> None:
+    """The longest registered name in the header wins (…ที่ 10 over …ที่ 1, wherever each appears); of equal
+    names the first registered; else a unit code; the same answer on a header and on a long odd text."""
+    from config.units import Unit, UnitRegistry
+
+    units = [Unit(f"U{i:04d}", f"ศูนย์อนามัยที่ {i}", (f"u{i}@x.go.th",), ()) for i in range(1, 400)]
+    units += [Unit("DUP1", "สำนักงานซ้ำ", ("a@x.go.th",), ()), Unit("DUP2", "สำนักงาน ซ้ำ", ("b@x.go.th",), ())]
+    registry = UnitRegistry(units)
+
+    def named(text: str) -> str | None:
+        unit = registry.find_by_name(text)
+        return unit.code if unit else None
+
+    assert named("หน่วยงาน ศูนย์อนามัยที่ 1") == "U0001"
+    assert named("ศูนย์อนามัยที่ 1 และ ศูนย์อนามัยที่ 10") == "U0010"
+    assert named("ศูนย์อนามัยที่ 10 แทน ศูนย์อนามัยที่ 1") == "U0010"
+    assert named("หน่วยงาน สำนักงานซ้ำ") == "DUP1"
+    assert named("รหัส u0007 ประจำเดือน") == "U0007"
+    assert named("ไม่มีชื่อหน่วยงาน") is None
+    padding = "ศูนย์" * 5_000  # many places a name might start: the per-name search answers, the same way
+    assert named(padding + "ศูนย์อนามัยที่ 3" + padding) == "U0003"
+    assert named(padding + "ศูนย์อนามัยที่ 3 ศูนย์อนามัยที่ 31" + padding) == "U0031"

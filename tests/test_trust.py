@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from bot.samples import make_mail
-from bot.service import flush_outbox, poll_once, process_one
+from bot.service import flush_outbox, poll_once, process_batch, process_one
 from bot.reporting import status_report
 from config.msgid import make_message_id
 from intake.lease import acquire
@@ -150,6 +150,12 @@ def test_only_bounces_of_our_own_messages_count_and_a_reply_clears_the_flag(db_u
     process_one(app, Fetched(_raw(U1), bkk(2026, 11, 11)))  # the unit writes to us: the address works
     with app.sessions() as s:
         assert not s.get(ContactStatus, U1).unreachable  # type: ignore[union-attr]
+    # In one batch (one transaction): a bounce flags the address, the unit's next message clears it.
+    process_batch(app, [Fetched(_bounce(U1, ours), bkk(2026, 11, 12)),
+                        Fetched(_raw(U1, "ไม่มีข้อร้องเรียน "), bkk(2026, 11, 12, 1))])
+    with app.sessions() as s:
+        row = s.get(ContactStatus, U1)
+        assert row is not None and row.bounces == 2 and not row.unreachable
 
 
 # --- The outbox -----------------------------------------------------------------------------------
