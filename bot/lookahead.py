@@ -2,41 +2,56 @@
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import Future
+
+from intake.message import ParsedMail, parse_message
 from intake.pipeline import Fetched, IntakeContext, Prepared, prepare
 
 
 class LookAhead:
-    """The batch's messages in order, each prepared (parsed, screened, its files handed to the sandbox) a
-    few messages before it is stored, so the parser processes read while this one writes. Bounded in
-    messages and in bytes: a backlog of large messages must not be parsed into memory all at once."""
+    """The batch's messages in order, each prepared a few messages before it is stored, in two stages:
+
+    1. up to MESSAGES (and BYTES) ahead, its raw bytes go to the sandbox's workers to be MIME-parsed (a
+       hostile MIME structure then costs a worker, not this process, and parsing leaves the storing core);
+    2. up to SCREENED ahead, the parsed message is screened here (from headers alone) and, for a unit's
+       address only, its files are handed to the same workers to be read.
+    So the parser processes parse and read while this one writes. Bounded in messages and in bytes: a
+    backlog of large messages must not be parsed into memory all at once."""
 
     MESSAGES = 8
+    SCREENED = 3
     BYTES = 64 * 1024 * 1024
 
     def __init__(self, ctx: IntakeContext, batch: list[Fetched]) -> None:
         self.ctx = ctx
-        self.waiting = list(batch)
-        self.ready: list[tuple[Fetched, Prepared | Exception]] = []
-        self.ready_bytes = 0
+        self.waiting = deque(batch)
+        self.parsing: deque[tuple[Fetched, Future[ParsedMail]]] = deque()
+        self.ready: deque[tuple[Fetched, Prepared | Exception]] = deque()
+        self.ready_bytes = 0  # raw bytes held by messages handed to the parsers and not yet stored
 
     @property
     def pending(self) -> bool:
-        return bool(self.ready or self.waiting)
+        return bool(self.ready or self.parsing or self.waiting)
 
     def next(self) -> tuple[Fetched, Prepared | Exception]:
         self._fill()
-        fetched, prepared = self.ready.pop(0)
+        fetched, prepared = self.ready.popleft()
         self.ready_bytes -= len(fetched.raw)
-        self._fill()  # hand the next message to the parsers before this one is stored
+        self._fill()  # hand the next messages to the parsers before this one is stored
         return fetched, prepared
 
     def _fill(self) -> None:
-        while self.waiting and (not self.ready or (len(self.ready) < self.MESSAGES
-                                                   and self.ready_bytes + len(self.waiting[0].raw) <= self.BYTES)):
-            fetched = self.waiting.pop(0)
+        while self.waiting and (not self.parsing and not self.ready or (
+                len(self.parsing) + len(self.ready) < self.MESSAGES
+                and self.ready_bytes + len(self.waiting[0].raw) <= self.BYTES)):
+            fetched = self.waiting.popleft()
+            self.parsing.append((fetched, self.ctx.sandbox.submit(parse_message, fetched.raw)))
+            self.ready_bytes += len(fetched.raw)
+        while self.parsing and len(self.ready) < self.SCREENED:
+            fetched, parsed = self.parsing.popleft()
             try:
-                prepared: Prepared | Exception = prepare(fetched, self.ctx)
+                prepared: Prepared | Exception = prepare(fetched, self.ctx, mail=self.ctx.sandbox.result(parsed))
             except Exception as exc:  # noqa: BLE001 - quarantined when its turn comes, like any reading error
                 prepared = exc
             self.ready.append((fetched, prepared))
-            self.ready_bytes += len(fetched.raw)

@@ -234,7 +234,8 @@ def _store(app: App, s: Session, fetched: Fetched, earlier: ProcessingAttempt | 
                 result = ingest(s, fetched, app.intake, prepared=prepared)
         except Exception as exc:  # a bug or hostile input: keep the original, answer, move on
             log.exception("message from %s quarantined", fetched.source)
-            result = quarantine(s, fetched, f"{type(exc).__name__}: {exc}")
+            # A parser that died or overran on this message: its body is not parsed again here.
+            result = quarantine(s, fetched, f"{type(exc).__name__}: {exc}", read_body=not isinstance(exc, SandboxFailure))
             _answer_unit(app, s, result)
     if not batched:
         s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))

@@ -73,9 +73,9 @@ class UnitRegistry:
         positions = [i for i in range(len(squashed) - lead + 1) if squashed[i:i + lead] in starts]
         if len(positions) * len(self._by_length) <= len(self._names):  # a header: few places a name may start
             for length, names in self._by_length.items():  # longest first (insertion order)
-                found = [names[piece] for i in positions if (piece := squashed[i:i + length]) in names]
-                if found:
-                    return self._names[min(found)][1]
+                at = [names[piece] for i in positions if (piece := squashed[i:i + length]) in names]
+                if at:
+                    return self._names[min(at)][1]
         else:  # a long or odd text: one substring search per name (in C) is cheaper
             for name, unit in self._names:
                 if name in squashed:

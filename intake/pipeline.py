@@ -209,11 +209,13 @@ class Prepared:
     reading: Reading | None
 
 
-def prepare(fetched: Fetched, ctx: IntakeContext, *, forced: bool = False, scans: ScanTexts | None = None) -> Prepared:
+def prepare(fetched: Fetched, ctx: IntakeContext, *, forced: bool = False, scans: ScanTexts | None = None,
+            mail: ParsedMail | None = None) -> Prepared:
     """Steps 1-2 of `ingest`, and the start of step 3: parse, screen (from headers alone), and only for a
     unit's address hand the files to the sandbox. A batch prepares the next messages while it stores
-    this one, so the parsers' processes work while the database does."""
-    mail = parse_message(fetched.raw)
+    this one, so the parsers' processes work while the database does; it has them parse the MIME too
+    (`mail`, see bot.lookahead)."""
+    mail = mail if mail is not None else parse_message(fetched.raw)
     result = IngestResult(inbound_id=0, outcome=Outcome.SET_ASIDE, reason="", arrived_at=fetched.arrived_at,
                           original_message_id=mail.message_id, original_subject=mail.subject)
     early, candidates = screen(mail, fetched, ctx, result, forced=forced)

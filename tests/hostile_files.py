@@ -61,3 +61,19 @@ def inflating_docx() -> bytes:
 
 def scanned_pdf() -> bytes:
     return (FILES / "memo_scan.pdf").read_bytes()
+
+
+PARSER_KILLER = b"X-Kill-The-Parser: yes"
+
+
+def parse_or_die(raw: bytes) -> object:
+    """Stands in for the MIME parser in the sandbox: a message carrying PARSER_KILLER kills the worker parsing it
+    (as a native crash would); any other message is parsed for real."""
+    import os
+    import signal
+
+    from intake.message import parse_message
+
+    if PARSER_KILLER in raw:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return parse_message(raw)

@@ -13,6 +13,7 @@ import bot.lookahead
 from bot.lookahead import LookAhead
 from bot.samples import forms, make_mail, sample_cases
 from bot.service import process_batch
+from intake.documents import read_attachment
 from intake.models import InboundMessage, ProcessingAttempt, Submission
 from intake.pipeline import Fetched
 from mailer.models import OutboxMessage
@@ -49,9 +50,10 @@ def test_a_batch_is_stored_in_order_and_a_failure_costs_only_its_message(db_url,
             raise RuntimeError("parser bug on message 8")
         return real_prepare(fetched, ctx, **kw)
 
-    def submit(fn, att, *args):  # type: ignore[no-untyped-def]
-        read_by_parsers.append(att.filename)
-        return real_submit(fn, att, *args)
+    def submit(fn, what, *args):  # type: ignore[no-untyped-def]
+        if fn is read_attachment:  # the other task is the MIME parse of a message's raw bytes
+            read_by_parsers.append(what.filename)
+        return real_submit(fn, what, *args)
 
     monkeypatch.setattr(bot.lookahead, "prepare", prepare)
     monkeypatch.setattr(app.parsers, "submit", submit)
@@ -77,7 +79,7 @@ def test_the_look_ahead_is_bounded_in_messages_and_bytes(sqlite_only_url, make_a
     held: list[int] = []
     while ahead.pending:
         ahead.next()
-        held.append(len(ahead.ready))
+        held.append(len(ahead.ready) + len(ahead.parsing))
     assert max(held) == ahead.MESSAGES  # the parsers always have the next messages to read
     monkeypatch.setattr(LookAhead, "BYTES", 3 * len(batch[0].raw))
     ahead = LookAhead(app.intake, batch)
@@ -95,3 +97,25 @@ def test_short_transactions_store_the_same_as_one(db_url, make_app, batch_ms: st
     results = process_batch(app, [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(9)])
     assert [r.outcome for r in results if r] == ["report"] * 9
     assert [r.rows for r in results if r] == [2 + i % 3 for i in range(9)]
+
+
+def test_a_message_that_kills_its_mime_parser_costs_only_itself(db_url, make_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A batch's messages are MIME-parsed in the sandbox: one whose parse kills the worker is quarantined
+    unread (its body is not parsed again in this process), the pool replaces the worker, the rest are stored."""
+    from tests import hostile_files
+
+    app = make_app(db_url)
+    batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(6)]
+    killer = _mail(f"hpc03@{DOMAIN}", 2)
+    batch[2] = Fetched(raw=killer.raw.replace(b"\r\nSubject:", b"\r\n" + hostile_files.PARSER_KILLER + b"\r\nSubject:", 1)
+                       if b"\r\nSubject:" in killer.raw else
+                       killer.raw.replace(b"\nSubject:", b"\n" + hostile_files.PARSER_KILLER + b"\nSubject:", 1),
+                       arrived_at=killer.arrived_at, source="test", uidvalidity=1, uid="3")
+    assert hostile_files.PARSER_KILLER in batch[2].raw
+    monkeypatch.setattr(bot.lookahead, "parse_message", hostile_files.parse_or_die)
+    results = process_batch(app, batch)
+    assert [r.outcome if r else None for r in results] == ["report", "report", "quarantined", "report", "report", "report"]
+    assert "SandboxFailure" in results[2].reason  # type: ignore[union-attr]
+    with app.sessions() as s:
+        kept = s.scalar(select(InboundMessage).where(InboundMessage.uid == "3"))
+        assert kept is not None and kept.raw == batch[2].raw and kept.from_addr == f"hpc03@{DOMAIN}"
