@@ -93,6 +93,12 @@ class SendReport:
     failed: int = 0
 
 
+# Built once per dialect and run with each row's values (building the statement per message cost more than
+# running it).
+_INSERT = {name: insert(OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"])
+           .returning(OutboxMessage.id) for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))}
+
+
 def enqueue(session: Session, env: Envelope, now: datetime, limits: RateLimits = RateLimits()) -> int | None:
     """Add the message unless a rate limit is reached (then nothing happens, and the limit is logged) or its
     idempotency key is already there, also when another worker inserts it at the same moment (one
@@ -106,10 +112,8 @@ def enqueue(session: Session, env: Envelope, now: datetime, limits: RateLimits =
         message_id=env.message_id, raw=env.raw, payload=env.payload, status="pending", attempts=0, created_at=now,
         next_attempt_at=now, last_error="",
     )
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(OutboxMessage).values(values).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    row_id = session.connection().scalar(statement.returning(OutboxMessage.id))  # Core: no ORM bookkeeping
+    statement = _INSERT["postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"]
+    row_id = session.connection().scalar(statement, values)  # Core: no ORM bookkeeping
     if row_id is not None and (cached := session.info.get(_HOUR_COUNT)) is not None:
         session.info[_HOUR_COUNT] = (cached[0], cached[1] + 1)
     return row_id

@@ -25,40 +25,44 @@ def die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-step = os.environ["CRASH_AT"]
-if step == "after_fetch":  # the message is in memory, nothing is stored yet
-    bot.service.process_batch = lambda app, batch: die()  # type: ignore[assignment,misc]
-elif step == "after_commit":  # stored and receipt queued, the server not yet told
-    ImapSource.mark_all = lambda self, batch: die()  # type: ignore[method-assign,assignment,misc]
-elif step == "after_mark":  # the batch marked on the server, the next message not started
-    original_mark = ImapSource.mark_all
+def patch(step: str) -> None:
+    """Make the step's function kill this process."""
+    if step == "after_fetch":  # the message is in memory, nothing is stored yet
+        bot.service.process_batch = lambda app, batch: die()  # type: ignore[assignment,misc,return-value]
+    elif step == "after_commit":  # stored and receipt queued, the server not yet told
+        ImapSource.mark_all = lambda self, batch: die()  # type: ignore[method-assign,assignment,misc]
+    elif step == "after_mark":  # the batch marked on the server, the next message not started
+        original_mark = ImapSource.mark_all
 
-    def mark_then_die(self: ImapSource, batch: list[object]) -> None:
-        original_mark(self, batch)  # type: ignore[arg-type]
-        die()
-
-    ImapSource.mark_all = mark_then_die  # type: ignore[method-assign]
-elif step == "during_send":  # the SMTP server took the message, the outbox row is not yet settled
-    original_send = SmtpTransport.send
-
-    def send_then_die(self: SmtpTransport, *args: object) -> None:
-        original_send(self, *args)  # type: ignore[arg-type]
-        die()
-
-    SmtpTransport.send = send_then_die  # type: ignore[method-assign]
-elif step == "during_ingest_of_poison":  # a message that kills whoever reads it (as a native abort would)
-    original_ingest = bot.service.ingest
-
-    def ingest_or_die(session: object, fetched: object, *args: object, **kwargs: object) -> object:
-        if b"POISON" in fetched.raw:  # type: ignore[attr-defined]
+        def mark_then_die(self: ImapSource, batch: list[object]) -> None:
+            original_mark(self, batch)  # type: ignore[arg-type]
             die()
-        return original_ingest(session, fetched, *args, **kwargs)  # type: ignore[arg-type]
 
-    bot.service.ingest = ingest_or_die  # type: ignore[assignment]
-else:
-    raise SystemExit(f"unknown CRASH_AT {step}")
+        ImapSource.mark_all = mark_then_die  # type: ignore[method-assign,assignment]
+    elif step == "during_send":  # the SMTP server took the message, the outbox row is not yet settled
+        original_send = SmtpTransport.send
 
-from bot.cli import main  # noqa: E402
+        def send_then_die(self: SmtpTransport, *args: object) -> None:
+            original_send(self, *args)  # type: ignore[arg-type]
+            die()
 
-sys.argv = ["complaint-bot", *sys.argv[1:]]
-main()
+        SmtpTransport.send = send_then_die  # type: ignore[method-assign,assignment]
+    elif step == "during_ingest_of_poison":  # a message that kills whoever reads it (as a native abort would)
+        original_ingest = bot.service.ingest
+
+        def ingest_or_die(session: object, fetched: object, *args: object, **kwargs: object) -> object:
+            if b"POISON" in fetched.raw:  # type: ignore[attr-defined]
+                die()
+            return original_ingest(session, fetched, *args, **kwargs)  # type: ignore[arg-type]
+
+        bot.service.ingest = ingest_or_die  # type: ignore[assignment]
+    else:
+        raise SystemExit(f"unknown CRASH_AT {step}")
+
+
+if __name__ == "__main__":  # the parser sandbox's workers import this file again (as multiprocessing does)
+    from bot.cli import main
+
+    patch(os.environ["CRASH_AT"])
+    sys.argv = ["complaint-bot", *sys.argv[1:]]
+    main()
