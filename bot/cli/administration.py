@@ -216,4 +216,4 @@ def demo(
     from bot.demo import run_demo
 
     setup_logging("text", logging.WARNING)
-    run_demo(folder, console, status_table)
+    run_demo(folder, console.get(), status_table)

@@ -27,22 +27,31 @@ if TYPE_CHECKING:  # the app (SQLAlchemy, every package) is imported by the comm
 
 
 class _LazyConsole:
-    """A rich Console made on first use: importing rich costs 15 ms that `--help` and `status --json` never need."""
+    """A rich Console made on first use: importing rich costs 15 ms that `--help` and `status --json` never need.
+    Made again for each command (`fresh`): a Console takes COLUMNS and the terminal from the environment when
+    it is made, and one process may run several commands (tests, the scheduler's jobs)."""
 
     def __init__(self, stderr: bool = False) -> None:
         self._stderr = stderr
         self._console: Console | None = None
 
-    def __getattr__(self, name: str) -> Any:
+    def fresh(self) -> None:
+        self._console = None
+
+    def get(self) -> Console:
+        """The Console itself, for rich objects that take one (Progress)."""
         if self._console is None:
             from rich.console import Console
 
             self._console = Console(stderr=self._stderr)
-        return getattr(self._console, name)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
 
 
-console: Any = _LazyConsole()
-err_console: Any = _LazyConsole(stderr=True)
+console = _LazyConsole()
+err_console = _LazyConsole(stderr=True)
 
 CONFIG_HINT = ("settings come from .env in this folder and the environment (see .env.example); "
                "`complaint-bot init` writes a commented .env and a registry to fill in")
@@ -72,6 +81,8 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
     with its message; neither prints a traceback. Anything else is a bug and keeps its traceback."""
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        console.fresh()
+        err_console.fresh()
         try:
             return fn(*args, **kwargs)
         except ConfigError as exc:

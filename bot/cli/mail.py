@@ -26,7 +26,7 @@ def poll() -> None:
     source = a.source()
     try:
         if console.is_terminal:
-            with Progress(console=err_console, transient=True) as progress:
+            with Progress(console=err_console.get(), transient=True) as progress:
                 task = progress.add_task("Reading mail", total=None)
                 report = poll_once(a, source, progress=lambda n: progress.update(task, completed=n))
         else:
