@@ -162,14 +162,20 @@ def build_submission(unit: Unit, period: Period, rule: str, fetched: Fetched, do
     return sub
 
 
+_SUBMISSION_COLUMNS = tuple(c.key for c in Submission.__table__.columns if c.key != "id")
+_INSERT_SUBMISSION = insert(Submission).returning(Submission.id)
+
+
 def store_submission(session: Session, sub: Submission, doc: Documents) -> None:
-    """Insert the submission, then its Complaint_01 rows in one multi-row insert (a form may hold
-    thousands; one ORM object per row would dominate the message's cost)."""
-    session.add(sub)
-    session.flush()
+    """Insert the submission (`sub` gets its id and stays outside the session: `fold_in` writes its fold
+    state), then its Complaint_01 rows in one multi-row insert (a form may hold thousands). Core, not the
+    ORM: its unit of work cost more than these rows."""
+    values = {name: value for name in _SUBMISSION_COLUMNS if (value := getattr(sub, name)) is not None}
+    connection = session.connection()
+    sub.id = connection.execute(_INSERT_SUBMISSION, values).scalar_one()
     c01 = next((f for f in doc.forms if f.form == "complaint_01"), None)
-    if c01 and sub.has_c01 and c01.rows:  # Core, not the ORM's bulk path: plain rows need none of its bookkeeping
-        session.connection().execute(insert(CaseRecord), [
+    if c01 and sub.has_c01 and c01.rows:
+        connection.execute(insert(CaseRecord), [
             {"submission_id": sub.id, "row": r.row, "seq": r.seq[:32], "received": r.received, "channel": r.channel,
              "category": r.category, "subject": r.subject, "complainant": r.complainant, "action": r.action,
              "result": r.result, "completed": r.completed, "note": r.note} for r in c01.rows])

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from intake.models import InboundMessage, Outcome, Submission
@@ -110,7 +110,13 @@ def fold_in(session: Session, sub: Submission) -> bool:
     folder = Folder.load(latest.fold_state) if latest is not None and latest.fold_state else Folder()
     folder.add(_part(sub))
     sub.fold_state = folder.dump()
+    # Written here: intake inserts a submission outside the session (see intake.pipeline.store_submission).
+    session.connection().execute(_SET_FOLD_STATE, {"sub_id": sub.id, "fold_state": sub.fold_state})
     return True
+
+
+_SET_FOLD_STATE = update(Submission).where(Submission.id == bindparam("sub_id")).values(
+    fold_state=bindparam("fold_state"))
 
 
 def current_report(session: Session, unit_code: str, period: str, as_of: datetime,
@@ -126,7 +132,8 @@ def current_report(session: Session, unit_code: str, period: str, as_of: datetim
         return period_reports(session, period, as_of, [unit_code])[unit_code]
     folder = Folder.load(latest.fold_state)
     refs = dict.fromkeys(r for r in (folder.state.c01_ref, folder.state.c02_ref) if r)
-    subs = [sub for ref in refs if (sub := session.get(Submission, ref)) is not None]  # the newest: no query
+    subs = [sub for ref in refs if (sub := (newest if newest is not None and newest.id == ref
+                                            else session.get(Submission, ref))) is not None]
     review = unit_code in review_units(session, period, as_of, unit_code)
     report = _report(unit_code, folder.result(), {s.id: s for s in subs}, review)
     report.last_arrival = latest.arrived_at
