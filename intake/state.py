@@ -96,15 +96,21 @@ def refresh_fold_states(session: Session, unit_code: str, period: str) -> None:
         sub.fold_state = folder.dump()
 
 
+# The unit-month's newest other submission: its order and cached state only (asked for every message).
+_LATEST_OTHER = (select(Submission.id, Submission.arrived_at, Submission.fold_state)
+                 .where(Submission.unit_code == bindparam("unit_code"), Submission.period == bindparam("period"),
+                        Submission.id != bindparam("sub_id"))
+                 .order_by(Submission.arrived_at.desc(), Submission.id.desc()).limit(1))
+
+
 def fold_in(session: Session, sub: Submission) -> bool:
     """Fold a newly stored submission into its unit's state for the period: from the latest cached state
     when it is the newest part (the usual case: O(1)), else by rebuilding the chain. True when it is the
     newest (its fold state is then the period's)."""
-    latest = session.scalars(
-        select(Submission).where(Submission.unit_code == sub.unit_code, Submission.period == sub.period,
-                                 Submission.id != sub.id)
-        .order_by(Submission.arrived_at.desc(), Submission.id.desc()).limit(1)).first()
-    if latest is not None and (latest.fold_state is None or _order(latest) > _order(sub)):
+    session.flush()  # a chain rebuilt earlier in this transaction must be visible to the Core query below
+    latest = session.connection().execute(_LATEST_OTHER, {"unit_code": sub.unit_code, "period": sub.period,
+                                                         "sub_id": sub.id}).first()
+    if latest is not None and (latest.fold_state is None or (latest.arrived_at, latest.id) > _order(sub)):
         refresh_fold_states(session, sub.unit_code, sub.period)
         return False
     folder = Folder.load(latest.fold_state) if latest is not None and latest.fold_state else Folder()
