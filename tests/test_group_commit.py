@@ -105,7 +105,7 @@ def test_a_message_that_kills_its_mime_parser_costs_only_itself(db_url, make_app
     from tests import hostile_files
 
     app = make_app(db_url)
-    batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(6)]
+    batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(LookAhead.MESSAGES + 2)]  # a backlog's batch
     killer = _mail(f"hpc03@{DOMAIN}", 2)
     batch[2] = Fetched(raw=killer.raw.replace(b"\r\nSubject:", b"\r\n" + hostile_files.PARSER_KILLER + b"\r\nSubject:", 1)
                        if b"\r\nSubject:" in killer.raw else
@@ -114,8 +114,18 @@ def test_a_message_that_kills_its_mime_parser_costs_only_itself(db_url, make_app
     assert hostile_files.PARSER_KILLER in batch[2].raw
     monkeypatch.setattr(bot.lookahead, "parse_message", hostile_files.parse_or_die)
     results = process_batch(app, batch)
-    assert [r.outcome if r else None for r in results] == ["report", "report", "quarantined", "report", "report", "report"]
+    assert [r.outcome if r else None for r in results] == ["report", "report", "quarantined"] + ["report"] * 7
     assert "SandboxFailure" in results[2].reason  # type: ignore[union-attr]
     with app.sessions() as s:
         kept = s.scalar(select(InboundMessage).where(InboundMessage.uid == "3"))
         assert kept is not None and kept.raw == batch[2].raw and kept.from_addr == f"hpc03@{DOMAIN}"
+
+
+def test_a_few_messages_are_parsed_here_without_starting_the_parsers(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    """Between backlogs mail trickles in: a small batch of plain mail is MIME-parsed in this process, and the
+    parser workers (a process start each) are not started for messages that have no files to read."""
+    app = make_app(db_url)
+    batch = [_mail(f"hpc0{1 + i}@{DOMAIN}", i, attachments=[]) for i in range(3)]
+    results = process_batch(app, batch)
+    assert [r.outcome for r in results if r] == ["no_report"] * 3
+    assert not app.parsers.started
