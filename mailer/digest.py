@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -35,8 +36,9 @@ class UnitLine:
     problems: list[tuple[str, str, dict[str, str]]]  # (code, severity, params): mailer words them
 
 
-@dataclass(frozen=True)
-class CaseLine:
+class CaseLine(NamedTuple):
+    """One case of the digest (a tuple: a digest makes hundreds of thousands of them)."""
+
     unit_code: str
     unit_name: str
     period: Period

@@ -211,15 +211,26 @@ def _units(wb: xw.Workbook, f: _Formats, data: DigestData, tz_of: datetime) -> N
 
 
 def _case_values(cases: Iterable[CaseLine], include_personal: bool) -> Iterable[list[object]]:
-    """Each case as the sheet shows it: masked unless personal data was asked for, and defused."""
-    # Channels, actions and notes repeat thousands of times in a month: mask each distinct text once.
-    privacy = (lambda t: t) if include_personal else lru_cache(maxsize=4096)(mask_text)
+    """Each case as the sheet shows it: masked unless personal data was asked for, and defused. Hundreds of
+    thousands of rows: what repeats (a unit's code and name, the month, channels, actions, notes) is
+    masked and defused once; our own labels (category, result) and dates need neither."""
+    def shown(text: str) -> object:
+        return safe_cell(text if include_personal else mask_text(text))
+
+    repeated = lru_cache(maxsize=4096)(shown)
     name = (lambda t: t) if include_personal else mask_name
+    units: dict[tuple[str, str], tuple[object, object]] = {}
+    months: dict[object, str] = {}
     for case in cases:
-        yield [safe_cell(v) for v in (
-            case.unit_code, case.unit_name, case.period.thai(), case.seq, case.received, privacy(case.channel),
-            CATEGORY_THAI.get(case.category or "", ""), privacy(case.subject), name(case.complainant),
-            privacy(case.action), RESULT_THAI.get(case.result or "", ""), case.completed, privacy(case.note))]
+        unit = units.get((case.unit_code, case.unit_name))
+        if unit is None:
+            unit = units[(case.unit_code, case.unit_name)] = (safe_cell(case.unit_code), safe_cell(case.unit_name))
+        month = months.get(case.period)
+        if month is None:
+            month = months[case.period] = case.period.thai()
+        yield [unit[0], unit[1], month, safe_cell(case.seq), case.received, repeated(case.channel),
+               CATEGORY_THAI.get(case.category or "", ""), shown(case.subject), safe_cell(name(case.complainant)),
+               repeated(case.action), RESULT_THAI.get(case.result or "", ""), case.completed, repeated(case.note)]
 
 
 def _cases(wb: xw.Workbook, f: _Formats, data: DigestData) -> int:
