@@ -86,7 +86,8 @@ def mask_name(name: str) -> str:
     name = name.strip()
     if not name:
         return ""
-    title = next((t for t in _TITLES if name.lower().startswith(t)), "")
+    lowered = name.lower()
+    title = next((t for t in _TITLES if lowered.startswith(t)), "")
     rest = name[len(title):].strip()
     words = [w[0] + "*" * max(len(w) - 1, 2) for w in rest.split()]
     return (title + " ".join(words)).strip() if words else title
