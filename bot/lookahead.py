@@ -45,7 +45,9 @@ class LookAhead:
         return fetched, prepared
 
     def _parse(self, raw: bytes) -> Future[ParsedMail]:
-        if self.parse_in_sandbox:
+        # A message over the size limit is parsed here, as before: screening then answers "too large"
+        # instead of a parser running out of its memory on it.
+        if self.parse_in_sandbox and len(raw) <= self.ctx.max_message_bytes:
             return self.ctx.sandbox.submit(parse_message, raw)
         parsed: Future[ParsedMail] = Future()
         try:

@@ -129,3 +129,25 @@ def test_a_few_messages_are_parsed_here_without_starting_the_parsers(db_url, mak
     results = process_batch(app, batch)
     assert [r.outcome for r in results if r] == ["no_report"] * 3
     assert not app.parsers.started
+
+
+def test_a_message_over_the_size_limit_is_answered_too_large_not_parsed_by_a_worker(db_url, make_app,  # type: ignore[no-untyped-def]
+                                                                                     monkeypatch) -> None:
+    app = make_app(db_url, MAX_MESSAGE_MB="1")
+    batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(LookAhead.MESSAGES + 1)]
+    big = _mail(f"hpc02@{DOMAIN}", 4, attachments=[("scan.bin", b"\x00" * (1024 * 1024 + 1))])
+    batch[4] = big
+    parsed_by_workers: list[int] = []
+    real_submit = app.parsers.submit
+
+    def submit(fn, what, *args):  # type: ignore[no-untyped-def]
+        if isinstance(what, bytes):
+            parsed_by_workers.append(len(what))
+        return real_submit(fn, what, *args)
+
+    monkeypatch.setattr(app.parsers, "submit", submit)
+    results = process_batch(app, batch)
+    assert results[4] is not None and results[4].outcome == "needs_review"
+    assert [p.code for p in results[4].problems] == ["message_too_large"]
+    assert len(big.raw) not in parsed_by_workers and len(parsed_by_workers) == len(batch) - 1
+    assert [r.outcome for i, r in enumerate(results) if r and i != 4] == ["report"] * (len(batch) - 1)
