@@ -48,8 +48,7 @@ class UnitRegistry:
         for i, (name, _) in enumerate(self._names):
             self._by_length.setdefault(len(name), {}).setdefault(name, i)  # equal names: the first registered
         # Where a name can start: its first characters (most positions of a header start none).
-        self._lead = min((len(name) for name, _ in self._names), default=1) if self._names else 1
-        self._lead = min(self._lead, 2)
+        self._lead = min([2, *(len(name) for name, _ in self._names)])
         self._starts = {name[:self._lead] for name, _ in self._names}
         codes = sorted((re.escape(u.code) for u in units), key=len, reverse=True)
         self._codes = re.compile(rf"(?<![A-Za-z0-9])({'|'.join(codes)})(?![A-Za-z0-9])", re.IGNORECASE) if codes else None
