@@ -177,13 +177,30 @@ def process_batch(app: App, batch: list[Fetched]) -> list[IngestResult | None]:
                     results.append(None)
                     continue
                 try:
-                    with s.begin_nested():
-                        results.append(_store(app, s, fetched, None, datetime.now(UTC), prepared, batched=True))
+                    results.append(_store_in_savepoint(app, s, fetched, prepared))
                     stored.add(fetched.sha256)
                 except IntegrityError:  # another worker stored it meanwhile: it is theirs
                     results.append(None)
             s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256.in_(handled)))
     return results
+
+
+class _IngestFailed(Exception):
+    """`ingest` failed for a message of a batch: its savepoint is rolled back, and it is stored again, quarantined,
+    in a new one (a second savepoint around `ingest` itself would cost every message two statements)."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _store_in_savepoint(app: App, s: Session, fetched: Fetched, prepared: Prepared | Exception) -> IngestResult | None:
+    try:
+        with s.begin_nested():
+            return _store(app, s, fetched, None, datetime.now(UTC), prepared, batched=True)
+    except _IngestFailed as failed:  # everything it wrote went with the savepoint; keep it for a person
+        with s.begin_nested():
+            return _store(app, s, fetched, None, datetime.now(UTC), failed.cause, batched=True)
 
 
 def _write_lock(s: Session) -> None:
@@ -226,17 +243,21 @@ def _store(app: App, s: Session, fetched: Fetched, earlier: ProcessingAttempt | 
         log.error("message uid=%s quarantined unread: %s", fetched.uid, reason)
         result = quarantine(s, fetched, reason, read_body=False)
         _answer_unit(app, s, result)
+    elif isinstance(prepared, Exception):  # its parse or screening failed ahead of time
+        result = _quarantined(app, s, fetched, prepared)
+    elif batched:  # the batch's savepoint around this message is the only one (see _store_in_savepoint)
+        try:
+            result = ingest(s, fetched, app.intake, prepared=prepared)
+        except IntegrityError:  # another worker stored it meanwhile: the batch's answer
+            raise
+        except Exception as exc:
+            raise _IngestFailed(exc) from exc
     else:
         try:
             with s.begin_nested():
-                if isinstance(prepared, Exception):
-                    raise prepared
                 result = ingest(s, fetched, app.intake, prepared=prepared)
         except Exception as exc:  # a bug or hostile input: keep the original, answer, move on
-            log.exception("message from %s quarantined", fetched.source)
-            # A parser that died or overran on this message: its body is not parsed again here.
-            result = quarantine(s, fetched, f"{type(exc).__name__}: {exc}", read_body=not isinstance(exc, SandboxFailure))
-            _answer_unit(app, s, result)
+            result = _quarantined(app, s, fetched, exc)
     if not batched:
         s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
     for bounce in result.bounces:  # our mail did not arrive: note the address for the digest
@@ -265,6 +286,15 @@ def _store(app: App, s: Session, fetched: Fetched, earlier: ProcessingAttempt | 
                 stored.outcome, stored.reason = Outcome.QUARANTINED, f"staff commands: {type(exc).__name__}: {exc}"
     if not result.scans_pending:  # otherwise the OCR queue answers once the scans are read
         _enqueue_receipt(app, s, result, now)
+    return result
+
+
+def _quarantined(app: App, s: Session, fetched: Fetched, exc: Exception) -> IngestResult:
+    """A bug or hostile input stopped this message: keep the original with the error, answer a unit, move on."""
+    log.error("message from %s quarantined", fetched.source, exc_info=exc)
+    # A parser that died or overran on this message: its body is not parsed again here.
+    result = quarantine(s, fetched, f"{type(exc).__name__}: {exc}", read_body=not isinstance(exc, SandboxFailure))
+    _answer_unit(app, s, result)
     return result
 
 

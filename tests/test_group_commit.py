@@ -151,3 +151,31 @@ def test_a_message_over_the_size_limit_is_answered_too_large_not_parsed_by_a_wor
     assert [p.code for p in results[4].problems] == ["message_too_large"]
     assert len(big.raw) not in parsed_by_workers and len(parsed_by_workers) == len(batch) - 1
     assert [r.outcome for i, r in enumerate(results) if r and i != 4] == ["report"] * (len(batch) - 1)
+
+
+def test_a_message_whose_storing_fails_midway_leaves_nothing_half_written(db_url, make_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """ingest fails for one message of a batch after it wrote its rows: what it wrote goes with its savepoint,
+    the message is kept quarantined (and answered), and its neighbours in the same transaction are stored."""
+    import bot.service
+
+    app = make_app(db_url)
+    batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(5)]
+    real_ingest = bot.service.ingest
+
+    def ingest(session, fetched, ctx, **kw):  # type: ignore[no-untyped-def]
+        result = real_ingest(session, fetched, ctx, **kw)
+        if fetched.uid == "3":
+            raise RuntimeError("storing bug after the rows were written")
+        return result
+
+    monkeypatch.setattr(bot.service, "ingest", ingest)
+    results = process_batch(app, batch)
+    assert [r.outcome if r else None for r in results] == ["report", "report", "quarantined", "report", "report"]
+    assert "storing bug" in results[2].reason  # type: ignore[union-attr]
+    with app.sessions() as s:
+        kept = list(s.scalars(select(InboundMessage).where(InboundMessage.uid == "3")))
+        assert [m.outcome for m in kept] == ["quarantined"]  # one row: the report written first was rolled back
+        assert s.scalar(select(func.count()).select_from(Submission).where(Submission.inbound_id == kept[0].id)) == 0
+        assert s.scalar(select(func.count()).select_from(Submission)) == 4
+        receipts = s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "receipt"))
+    assert receipts == 5
