@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import itertools
 import unicodedata
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
 
@@ -122,7 +122,7 @@ class _Sheet:
     def cell(value: object, style: Style = BODY) -> Cell:
         value = safe_cell(value)
         if isinstance(value, (date, datetime)) and not style.date:
-            style = Style(style.size, style.bold, style.fill, style.box, style.wrap, True)
+            style = replace(style, date=True)
         return Cell(value, style)
 
     def row(self, values: Sequence[object], style: Style = BODY) -> None:
@@ -210,7 +210,7 @@ def _units(wb: xw.Workbook, f: _Formats, data: DigestData, tz_of: datetime) -> N
     s.filter()
 
 
-def _case_values(cases: Iterable[CaseLine], include_personal: bool) -> Iterable[list[object]]:
+def _case_values(cases: Iterable[CaseLine], include_personal: bool) -> Iterator[list[object]]:
     """Each case as the sheet shows it: masked unless personal data was asked for, and defused. Hundreds of
     thousands of rows: what repeats (a unit's code and name, the month, channels, actions, notes) is
     masked and defused once; our own labels (category, result) and dates need neither."""
@@ -241,7 +241,7 @@ def _cases(wb: xw.Workbook, f: _Formats, data: DigestData) -> int:
             + ("" if data.include_personal else " (ปกปิดข้อมูลส่วนบุคคล)"))
     s.header(labels)
     n = 0
-    values = iter(_case_values(data.cases, data.include_personal))
+    values = _case_values(data.cases, data.include_personal)
     while chunk := list(itertools.islice(values, CASE_CHUNK)):
         s.rows_of(chunk, CASE)
         n += len(chunk)

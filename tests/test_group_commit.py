@@ -107,9 +107,7 @@ def test_a_message_that_kills_its_mime_parser_costs_only_itself(db_url, make_app
     app = make_app(db_url)
     batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(LookAhead.MESSAGES + 2)]  # a backlog's batch
     killer = _mail(f"hpc03@{DOMAIN}", 2)
-    batch[2] = Fetched(raw=killer.raw.replace(b"\r\nSubject:", b"\r\n" + hostile_files.PARSER_KILLER + b"\r\nSubject:", 1)
-                       if b"\r\nSubject:" in killer.raw else
-                       killer.raw.replace(b"\nSubject:", b"\n" + hostile_files.PARSER_KILLER + b"\nSubject:", 1),
+    batch[2] = Fetched(raw=killer.raw.replace(b"\nSubject:", b"\n" + hostile_files.PARSER_KILLER + b"\nSubject:", 1),
                        arrived_at=killer.arrived_at, source="test", uidvalidity=1, uid="3")
     assert hostile_files.PARSER_KILLER in batch[2].raw
     monkeypatch.setattr(bot.lookahead, "parse_message", hostile_files.parse_or_die)
