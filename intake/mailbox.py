@@ -10,6 +10,7 @@ from __future__ import annotations
 import imaplib
 import os
 import re
+import select
 import socket
 import ssl
 import time
@@ -161,6 +162,7 @@ class ImapSource:
     def fetch_new(self, known: KnownFn) -> Iterator[Fetched]:
         client = self._client()
         try:
+            _pop_news(client)  # this SEARCH sees that mail; only reports from here on mean something new
             typ, data = client.uid("SEARCH", "UNKEYWORD", self.done_keyword)
             if typ != "OK":
                 raise SourceError(self.name, f"search failed: {data!r}")
@@ -217,18 +219,44 @@ class ImapSource:
             raise SourceError(self.name, str(exc)) from None
 
     def wait(self, timeout: float) -> bool:
-        """Block in IDLE until the server reports a change or `timeout` passes."""
-        if self.box is None:
-            self.connect()
-        assert self.box is not None
+        """Block in IDLE until the server reports new mail or `timeout` passes; True when there may be news.
+
+        A server reports a new message to a session once, in whichever response comes next: a FETCH or STORE
+        of the sweep, the line that starts IDLE (often in the same packet as the continuation), or the lines
+        that end it. A report read by anything but the wait itself would leave the message until the next
+        sweep, so every one of those places counts:
+        1. a report the sweep's own commands received (imaplib keeps untagged EXISTS/RECENT) wakes at once;
+        2. IDLE; reports before its continuation count;
+        3. wait on the socket, unless the reader already holds what followed the continuation;
+        4. DONE; every report up to the tagged reply counts.
+        """
+        client = self._client()
         if not self.supports_idle:
             time.sleep(timeout)
             return True
+        if _pop_news(client):  # 1.
+            return True
+        tag = client._new_tag()
         try:
-            return bool(self.box.idle.wait(timeout=timeout))
+            client.send(tag + b" IDLE\r\n")  # 2.
+            news = False
+            while not (line := client._get_line()).startswith(b"+"):
+                if line.startswith(tag + b" "):  # refused: tell the caller to sweep instead
+                    raise SourceError(self.name, f"IDLE refused: {line[:200]!r}")
+                news |= _is_news(self.name, line)
+            if not news:  # 3.
+                news = _readable(client, timeout)
+            client.send(b"DONE\r\n")  # 4.
+            while not (line := client._get_line()).startswith(tag + b" "):
+                news |= _is_news(self.name, line)
+            if not line[len(tag) + 1:].upper().startswith(b"OK"):
+                raise SourceError(self.name, f"IDLE ended badly: {line[:200]!r}")
+            return news
         except NETWORK_ERRORS as exc:
             self.box = None
             raise SourceError(self.name, f"IDLE interrupted: {exc}") from None
+        finally:
+            client.tagged_commands.pop(tag, None)
 
     def close(self) -> None:
         if self.box is not None:
@@ -237,6 +265,39 @@ class ImapSource:
             except Exception:
                 pass  # the connection is gone already; nothing to tidy up
         self.box = None
+
+
+def _pop_news(client: imaplib.IMAP4) -> bool:
+    """Whether the commands since the last SEARCH were told of new mail (and forget it: the next SEARCH sees it)."""
+    exists = client.untagged_responses.pop("EXISTS", None)
+    recent = client.untagged_responses.pop("RECENT", None)
+    return bool(exists or recent)
+
+
+def _is_news(source: str, line: bytes) -> bool:
+    """`* 12 EXISTS` (or RECENT) means new mail; `* BYE` means the server is going away."""
+    upper = line.upper()
+    if upper.startswith(b"* BYE"):
+        raise SourceError(source, f"server closed the connection: {line[:200]!r}")
+    return upper.startswith(b"* ") and upper.endswith((b" EXISTS", b" RECENT"))
+
+
+def _readable(client: imaplib.IMAP4, timeout: float) -> bool:
+    """Whether the server says anything within `timeout`: bytes already read ahead count at once."""
+    sock = client.sock
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True  # decrypted already, so the socket itself will not signal it
+    before = sock.gettimeout()
+    sock.settimeout(0)
+    try:
+        if client.file.peek(1):  # type: ignore[union-attr]  # the reader's buffer, or one non-blocking read
+            return True
+    except (BlockingIOError, ssl.SSLWantReadError):
+        pass
+    finally:
+        sock.settimeout(before)
+    readable, _, _ = select.select([sock], [], [], timeout)
+    return bool(readable)
 
 
 def _quote(folder: str) -> str:

@@ -1,0 +1,131 @@
+"""IDLE never loses news: mail arriving at any moment around a sweep wakes the worker (real Dovecot).
+
+A server reports a new message to a session once, in whatever response comes next: a FETCH or STORE of the
+sweep, the line that starts IDLE, or the one that ends it. Each test makes mail arrive at one of those moments
+and asks `wait` to wake at once; a lost report would leave the message until the next sweep (minutes).
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from datetime import datetime
+
+import pytest
+
+from config.settings import ImapSettings
+from intake.mailbox import ImapSource
+from tests.conftest import BKK, SECRETARIAT
+from tests.servers import PASSWORD
+from bot.samples import make_mail
+
+pytestmark = pytest.mark.imap
+KEYWORD = "ComplaintBotDone"
+
+
+@pytest.fixture(params=["plain", "tls"])
+def connect(request, dovecot):  # type: ignore[no-untyped-def]
+    """An ImapSource over plain TCP and over TLS: TLS reads ahead in its own buffer, which select cannot see."""
+    def factory(user: str) -> ImapSource:
+        if request.param == "plain":
+            return ImapSource(ImapSettings(secure=False, host="127.0.0.1", port=dovecot.port, user=user,
+                                           password=PASSWORD, folder="INBOX"), KEYWORD)
+        return ImapSource(ImapSettings(secure=True, host="127.0.0.1", port=dovecot.tls_port, user=user,
+                                       password=PASSWORD, folder="INBOX"), KEYWORD,
+                          ssl_context=ssl.create_default_context(cafile=str(dovecot.cert)))
+    return factory
+
+
+def _append(dovecot, user: str, n: int) -> None:  # type: ignore[no-untyped-def]
+    now = datetime.now(BKK)
+    dovecot.append(user, make_mail(sender="hpc01@example.go.th", to=SECRETARIAT, subject=f"รายงาน {n}",
+                                   body="ไม่มีข้อร้องเรียนครับ", date_=now), now)
+
+
+def _nothing_known(source: str, uidvalidity: int | None, uids: list[str]) -> set[str]:
+    return set()
+
+
+def _sweep(source: ImapSource, during: object = None) -> list[str]:
+    """fetch_new and mark everything, as poll_once does; `during()` runs between the SEARCH and the marks."""
+    batch = []
+    for fetched in source.fetch_new(_nothing_known):
+        batch.append(fetched)
+        if callable(during):
+            during()
+            during = None
+    source.mark_all(batch)
+    return [str(f.uid) for f in batch]
+
+
+def _woken_within(source: ImapSource, seconds: float) -> bool:
+    started = time.monotonic()
+    woke = source.wait(30)
+    return woke and time.monotonic() - started < seconds
+
+
+def test_mail_arriving_during_a_sweep_wakes_the_next_wait(dovecot, imap_user, connect) -> None:  # type: ignore[no-untyped-def]
+    _append(dovecot, imap_user, 1)
+    source = connect(imap_user)
+    try:
+        # The second message arrives after the SEARCH: the server reports it in the STORE's response.
+        assert _sweep(source, during=lambda: _append(dovecot, imap_user, 2)) == ["1"]
+        assert _woken_within(source, 5)
+        assert _sweep(source) == ["2"]
+    finally:
+        source.close()
+
+
+def test_mail_arriving_between_a_sweep_and_idle_wakes_it(dovecot, imap_user, connect) -> None:  # type: ignore[no-untyped-def]
+    source = connect(imap_user)
+    try:
+        assert _sweep(source) == []
+        _append(dovecot, imap_user, 1)  # reported with IDLE's own continuation, often in the same packet
+        assert _woken_within(source, 5)
+        assert _sweep(source) == ["1"]
+    finally:
+        source.close()
+
+
+def test_mail_arriving_while_idle_wakes_it(dovecot, imap_user, connect) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    source = connect(imap_user)
+    try:
+        assert _sweep(source) == []
+        later = threading.Timer(0.5, _append, (dovecot, imap_user, 1))
+        later.start()
+        assert _woken_within(source, 5)
+        later.join()
+        assert _sweep(source) == ["1"]
+    finally:
+        source.close()
+
+
+def test_a_quiet_mailbox_waits_the_whole_timeout_and_says_so(dovecot, imap_user, connect) -> None:  # type: ignore[no-untyped-def]
+    source = connect(imap_user)
+    try:
+        assert _sweep(source) == []
+        started = time.monotonic()
+        assert source.wait(1.5) is False
+        assert 1.4 < time.monotonic() - started < 5
+        # The connection is still usable after IDLE ends.
+        _append(dovecot, imap_user, 1)
+        assert _woken_within(source, 5)
+        assert _sweep(source) == ["1"]
+    finally:
+        source.close()
+
+
+def test_mail_a_search_does_not_see_still_wakes_the_wait(dovecot, imap_user, connect) -> None:  # type: ignore[no-untyped-def]
+    # Dovecot answers SEARCH from the session's view and only then reports the mail that came meanwhile:
+    # a sweep can miss a message and still be told of it. That report must not be forgotten.
+    source = connect(imap_user)
+    try:
+        assert _sweep(source) == []
+        _append(dovecot, imap_user, 1)
+        missed = _sweep(source)
+        assert _woken_within(source, 5)
+        assert missed + _sweep(source) == ["1"]
+    finally:
+        source.close()
