@@ -21,11 +21,11 @@ import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import inspect, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Connection, Engine, make_url
 
 from config.db import Base, make_engine
-from bot.schema import current_revision
+from bot.schema import revision_in
 from config.settings import child_environment
 
 TABLES = ("inbound_messages", "submissions", "case_rows", "outbox", "exemptions", "actions", "contact_status",
@@ -37,9 +37,13 @@ class BackupError(Exception):
 
 
 def _counts(engine: Engine) -> dict[str, int]:
-    present = set(inspect(engine).get_table_names())
     with engine.connect() as conn:
-        return {t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() or 0) for t in TABLES if t in present}
+        return _counts_in(conn)
+
+
+def _counts_in(conn: Connection) -> dict[str, int]:
+    present = set(inspect(conn).get_table_names())
+    return {t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() or 0) for t in TABLES if t in present}
 
 
 def _pg_env(url: str) -> tuple[list[str], dict[str, str]]:
@@ -89,9 +93,10 @@ def _check_dump_schema(fmt: str, dump: Path) -> None:
 
 
 def backup(database_url: str, out: Path, secret: str) -> dict[str, object]:
+    """The database as one signed zip. The manifest's counts and revision are read from the very snapshot
+    that was dumped: the worker may keep writing meanwhile, and restore checks against them."""
     engine = make_engine(database_url)
-    manifest: dict[str, object] = {"created_at": datetime.now(UTC).isoformat(), "revision": current_revision(engine),
-                                   "counts": _counts(engine)}
+    manifest: dict[str, object] = {"created_at": datetime.now(UTC).isoformat()}
     with tempfile.TemporaryDirectory() as tmp:
         dump = Path(tmp) / "database.dump"
         if engine.dialect.name == "sqlite":
@@ -101,12 +106,22 @@ def backup(database_url: str, out: Path, secret: str) -> dict[str, object]:
                 source.backup(target)  # a consistent snapshot, even with the worker writing
             source.close()
             target.close()
+            copy = create_engine(f"sqlite:///file:{dump}?mode=ro&uri=true")  # what the copy holds
+            with copy.connect() as conn:
+                manifest.update(revision=revision_in(conn), counts=_counts_in(conn))
+            copy.dispose()
             manifest["format"] = "sqlite"
         else:
             if not shutil.which("pg_dump"):
                 raise BackupError("pg_dump is not installed (Debian: postgresql-client)")
             args, env = _pg_env(database_url)
-            subprocess.run(["pg_dump", "-Fc", "-f", str(dump), *args], env=env, check=True, capture_output=True)
+            # One snapshot for the counts and the dump: exported from a repeatable-read transaction that
+            # stays open until pg_dump has read it.
+            with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+                snapshot = str(conn.execute(text("SELECT pg_export_snapshot()")).scalar_one())
+                manifest.update(revision=revision_in(conn), counts=_counts_in(conn))
+                subprocess.run(["pg_dump", "-Fc", f"--snapshot={snapshot}", "-f", str(dump), *args], env=env,
+                               check=True, capture_output=True)
             manifest["format"] = "pg_dump"
         manifest["sha256"] = hashlib.sha256(dump.read_bytes()).hexdigest()
         manifest_bytes = json.dumps(manifest, indent=1).encode()

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -56,7 +56,12 @@ def migrate_if_needed(engine: Engine) -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return revision_in(conn)
+
+
+def revision_in(conn: Connection) -> str | None:
+    """The schema's revision as this connection (and its transaction's snapshot) sees it."""
     from alembic.runtime.migration import MigrationContext
 
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    return MigrationContext.configure(conn).get_current_revision()

@@ -180,6 +180,59 @@ def test_backup_and_restore_while_the_worker_processes(workdir, dovecot, imap_us
             servers.drop_pg_database(name)
 
 
+def test_a_message_stored_while_the_backup_copies_is_counted_as_the_copy_holds_it(workdir, db_url, make_app,
+                                                                                  monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The manifest's counts are those of the copy: a message the worker stores between the start of a backup
+    and its copy (or dump) must not make the backup unrestorable."""
+    import types
+
+    import bot.backup as backup_module
+    from bot.service import process_one
+    from intake.pipeline import Fetched
+
+    app = make_app(db_url)
+    stored: list[object] = []
+
+    def store_one() -> None:  # the worker, at the worst moment
+        raw = make_mail(sender=f"hpc01@{DOMAIN}", to=SECRETARIAT, subject="ระหว่างสำรองข้อมูล",
+                        body="ไม่มีข้อร้องเรียน", date_=bkk(2026, 11, 3))
+        stored.append(process_one(app, Fetched(raw=raw, arrived_at=bkk(2026, 11, 3))))
+
+    if db_url.startswith("sqlite"):
+        real_connect = backup_module.sqlite3.connect
+
+        def connect(*args: object, **kw: object) -> object:
+            if not stored:
+                store_one()
+            return real_connect(*args, **kw)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(backup_module, "sqlite3", types.SimpleNamespace(connect=connect))
+    else:
+        real_run = backup_module.subprocess.run
+
+        def run(args: list[str], **kw: object) -> object:
+            if args[0] == "pg_dump" and not stored:
+                store_one()
+            return real_run(args, **kw)  # type: ignore[call-overload]
+
+        monkeypatch.setattr(backup_module, "subprocess", types.SimpleNamespace(run=run))
+    manifest = backup_module.backup(db_url, workdir / "b.zip", SECRET)
+    monkeypatch.undo()
+    app.close()
+    assert len(stored) == 1 and stored[0] is not None  # it happened, while the backup ran
+    counts = manifest["counts"]
+    assert isinstance(counts, dict)
+    pg = db_url.startswith("postgresql")
+    name, target = servers.create_pg_database() if pg else ("", f"sqlite:///{workdir / 'restored.sqlite3'}")
+    try:
+        from bot.backup import restore
+
+        assert restore(target, workdir / "b.zip", SECRET) == counts  # it verifies the counts itself
+    finally:
+        if pg:
+            servers.drop_pg_database(name)
+
+
 def _check_restore(restore, BackupError, target: str, workdir: Path, counts: dict) -> None:  # type: ignore[no-untyped-def]
     import zipfile
 
