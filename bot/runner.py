@@ -107,7 +107,7 @@ def run_forever(app: App, stop: StopFlag) -> None:
                 health.ok(app, app.now())
                 # Wait for news: IDLE returns early on new mail; otherwise re-sweep periodically.
                 while not stop() and time.monotonic() - last_sweep < app.settings.sweep_seconds:
-                    if source.wait(min(app.settings.idle_seconds, app.settings.sweep_seconds)):
+                    if source.wait(min(app.settings.idle_seconds, app.settings.sweep_seconds), stop):
                         break
             except Exception as exc:  # noqa: BLE001 - the worker must outlive any one failure
                 if not isinstance(exc, SourceError):

@@ -28,6 +28,7 @@ from intake.pipeline import Fetched
 
 KnownFn = Callable[[str, int | None, list[str]], set[str]]
 FETCH_BATCH = 100
+STOP_CHECK_SECONDS = 0.5  # how soon an IDLE wait notices that the worker is stopping
 MARK_BATCH = 200  # UIDs per STORE/MOVE command: a short command line for any server
 _FETCH_ITEM = re.compile(rb"UID (\d+)")
 _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
@@ -42,7 +43,7 @@ class MailSource(Protocol):
     def connect(self) -> None: ...
     def fetch_new(self, known: KnownFn) -> Iterator[Fetched]: ...
     def mark_all(self, batch: list[Fetched]) -> None: ...  # after the batch is committed, never before
-    def wait(self, timeout: float) -> bool: ...
+    def wait(self, timeout: float, stop: Callable[[], bool] = ...) -> bool: ...
     def close(self) -> None: ...
 
 
@@ -98,7 +99,7 @@ class MaildirSource:
         for fetched in batch:
             self.mark_done(fetched)
 
-    def wait(self, timeout: float) -> bool:
+    def wait(self, timeout: float, stop: Callable[[], bool] = lambda: False) -> bool:
         time.sleep(min(timeout, 2.0))  # a local folder is cheap to look at again
         return True
 
@@ -218,8 +219,10 @@ class ImapSource:
             self.box = None
             raise SourceError(self.name, str(exc)) from None
 
-    def wait(self, timeout: float) -> bool:
-        """Block in IDLE until the server reports new mail or `timeout` passes; True when there may be news.
+    def wait(self, timeout: float, stop: Callable[[], bool] = lambda: False) -> bool:
+        """Block in IDLE until the server reports new mail, `timeout` passes or `stop()` is true (looked at
+        every STOP_CHECK_SECONDS, so a stopping worker does not wait out IDLE_SECONDS); True when there may
+        be news.
 
         A server reports a new message to a session once, in whichever response comes next: a FETCH or STORE
         of the sweep, the line that starts IDLE (often in the same packet as the continuation), or the lines
@@ -231,8 +234,10 @@ class ImapSource:
         4. DONE; every report up to the tagged reply counts.
         """
         client = self._client()
-        if not self.supports_idle:
-            time.sleep(timeout)
+        if not self.supports_idle:  # no news to wait for: look again after the timeout
+            deadline = time.monotonic() + timeout
+            while (left := deadline - time.monotonic()) > 0 and not stop():
+                time.sleep(min(left, STOP_CHECK_SECONDS))
             return True
         if _pop_news(client):  # 1.
             return True
@@ -245,7 +250,7 @@ class ImapSource:
                     raise SourceError(self.name, f"IDLE refused: {line[:200]!r}")
                 news |= _is_news(self.name, line)
             if not news:  # 3.
-                news = _readable(client, timeout)
+                news = _readable(client, timeout, stop)
             client.send(b"DONE\r\n")  # 4.
             while not (line := client._get_line()).startswith(tag + b" "):
                 news |= _is_news(self.name, line)
@@ -282,8 +287,9 @@ def _is_news(source: str, line: bytes) -> bool:
     return upper.startswith(b"* ") and upper.endswith((b" EXISTS", b" RECENT"))
 
 
-def _readable(client: imaplib.IMAP4, timeout: float) -> bool:
-    """Whether the server says anything within `timeout`: bytes already read ahead count at once."""
+def _readable(client: imaplib.IMAP4, timeout: float, stop: Callable[[], bool]) -> bool:
+    """Whether the server says anything within `timeout` (or until `stop()`): bytes already read ahead count
+    at once."""
     sock = client.sock
     if isinstance(sock, ssl.SSLSocket) and sock.pending():
         return True  # decrypted already, so the socket itself will not signal it
@@ -296,8 +302,12 @@ def _readable(client: imaplib.IMAP4, timeout: float) -> bool:
         pass
     finally:
         sock.settimeout(before)
-    readable, _, _ = select.select([sock], [], [], timeout)
-    return bool(readable)
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0 and not stop():
+        readable, _, _ = select.select([sock], [], [], min(left, STOP_CHECK_SECONDS))
+        if readable:
+            return True
+    return False
 
 
 def _quote(folder: str) -> str:

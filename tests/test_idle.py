@@ -129,3 +129,21 @@ def test_mail_a_search_does_not_see_still_wakes_the_wait(dovecot, imap_user, con
         assert missed + _sweep(source) == ["1"]
     finally:
         source.close()
+
+
+def test_a_stopping_worker_leaves_idle_at_once(dovecot, imap_user, connect) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    source = connect(imap_user)
+    stop = threading.Event()
+    try:
+        assert _sweep(source) == []
+        threading.Timer(0.3, stop.set).start()
+        started = time.monotonic()
+        assert source.wait(60, stop.is_set) is False
+        assert time.monotonic() - started < 3  # not the 60 s asked for
+        _append(dovecot, imap_user, 1)  # IDLE was ended properly: the session goes on
+        assert _woken_within(source, 5)
+        assert _sweep(source) == ["1"]
+    finally:
+        source.close()
