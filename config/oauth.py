@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +37,9 @@ class OAuthSettings:
 
 
 def _post(url: str, fields: dict[str, str], timeout: float = 20) -> dict[str, object]:
+    import urllib.error  # here: settings import this module, and most commands never fetch a token
+    import urllib.request
+
     data = urllib.parse.urlencode({k: v for k, v in fields.items() if v}).encode()
     request = urllib.request.Request(url, data=data, headers={"Accept": "application/json"})
     try:

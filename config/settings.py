@@ -6,11 +6,11 @@ import dataclasses
 import os
 import re
 import secrets
-import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,6 +18,9 @@ from dotenv import dotenv_values
 
 from config.errors import ConfigError
 from config.oauth import OAuthSettings
+
+if TYPE_CHECKING:
+    import ssl
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,8 @@ class Settings:
 
     def ssl_context(self) -> ssl.SSLContext:
         """Certificates are always verified; TLS_CA_FILE adds a private CA."""
+        import ssl  # here: commands that never connect (status, --help) do not load OpenSSL
+
         return ssl.create_default_context(cafile=str(self.tls_ca_file) if self.tls_ca_file else None)
 
     @property

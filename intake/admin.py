@@ -10,9 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.units import Unit
-from intake.commands import REFUSED
 from intake.errors import IntakeError
-from intake.models import Action, CaseRecord, Exemption, InboundMessage, Outcome, ReviewAlert, Submission
+from intake.models import REFUSED, Action, CaseRecord, Exemption, InboundMessage, Outcome, ReviewAlert, Submission
 from intake.problems import Problem
 from scoring.periods import Period
 

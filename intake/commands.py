@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from intake.pipeline import IntakeContext
 
 STAFF_KINDS = ("digest", "review", "staff")  # the bot's mail to the staff, which their commands reply to
-REFUSED = "command refused"  # the reason's prefix of a command that may not command (the digest lists them)
 
 
 def staff_command(mail: ParsedMail, ctx: IntakeContext) -> tuple[bool, str] | None:

@@ -24,6 +24,10 @@ class Outcome(StrEnum):
     DISMISSED = "dismissed"  # a person decided it is not a report
 
 
+# The reason's prefix of a command mail that may not command, stored set aside (the digest lists them).
+REFUSED = "command refused"
+
+
 class InboundMessage(Base):
     __tablename__ = "inbound_messages"
 

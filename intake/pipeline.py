@@ -21,11 +21,11 @@ from intake.bounces import Bounce, parse_bounce
 from intake.documents import (Documents, FileNote, Reading, ScanTexts, filename_periods_text, finish_reading,
                               start_reading)
 from intake.message import ParsedMail, parse_message
-from intake.models import CaseRecord, InboundMessage, Outcome, Submission
+from intake.models import REFUSED, CaseRecord, InboundMessage, Outcome, Submission
 from intake.problems import ERROR, WARNING, Problem, where
 from intake.sandbox import Sandbox
 from intake.state import UnitReport, current_report, fold_in, refresh_fold_states
-from intake.commands import REFUSED, command_of, staff_command
+from intake.commands import command_of, staff_command
 from intake.sender import decide_unit, sender_candidates, sender_doubt
 from intake.text import nil_statement, strip_quoted
 from intake.triage import Triage, Verdict, triage
