@@ -228,7 +228,7 @@ class ImapSource:
         of the sweep, the line that starts IDLE (often in the same packet as the continuation), or the lines
         that end it. A report read by anything but the wait itself would leave the message until the next
         sweep, so every one of those places counts:
-        1. a report the sweep's own commands received (imaplib keeps untagged EXISTS/RECENT) wakes at once;
+        1. a report the sweep's own commands received (imaplib keeps untagged EXISTS) wakes at once;
         2. IDLE; reports before its continuation count;
         3. wait on the socket, unless the reader already holds what followed the continuation;
         4. DONE; every report up to the tagged reply counts.
@@ -274,17 +274,17 @@ class ImapSource:
 
 def _pop_news(client: imaplib.IMAP4) -> bool:
     """Whether the commands since the last SEARCH were told of new mail (and forget it: the next SEARCH sees it)."""
-    exists = client.untagged_responses.pop("EXISTS", None)
-    recent = client.untagged_responses.pop("RECENT", None)
-    return bool(exists or recent)
+    client.untagged_responses.pop("RECENT", None)  # not news: moving our own mail away reports "* 0 RECENT"
+    return client.untagged_responses.pop("EXISTS", None) is not None
 
 
 def _is_news(source: str, line: bytes) -> bool:
-    """`* 12 EXISTS` (or RECENT) means new mail; `* BYE` means the server is going away."""
+    """`* 12 EXISTS` means new mail (RECENT is obsolete, and changes when our own mail leaves);
+    `* BYE` means the server is going away."""
     upper = line.upper()
     if upper.startswith(b"* BYE"):
         raise SourceError(source, f"server closed the connection: {line[:200]!r}")
-    return upper.startswith(b"* ") and upper.endswith((b" EXISTS", b" RECENT"))
+    return upper.startswith(b"* ") and upper.endswith(b" EXISTS")
 
 
 def _readable(client: imaplib.IMAP4, timeout: float, stop: Callable[[], bool]) -> bool:

@@ -147,3 +147,19 @@ def test_a_stopping_worker_leaves_idle_at_once(dovecot, imap_user, connect) -> N
         assert _sweep(source) == ["1"]
     finally:
         source.close()
+
+
+@pytest.mark.parametrize("done_folder", [None, "Processed"])
+def test_the_workers_own_marks_do_not_wake_it(dovecot, imap_user, done_folder) -> None:  # type: ignore[no-untyped-def]
+    # Flagging (and moving) what it stored makes the server report changes too; only new mail may wake the
+    # worker, or an idle worker would sweep in a loop.
+    source = ImapSource(ImapSettings(secure=False, host="127.0.0.1", port=dovecot.port, user=imap_user,
+                                     password=PASSWORD, folder="INBOX"), KEYWORD, done_folder)
+    try:
+        _append(dovecot, imap_user, 1)
+        _append(dovecot, imap_user, 2)
+        assert _sweep(source) == ["1", "2"]
+        assert source.wait(1.0) is False
+        assert _sweep(source) == []
+    finally:
+        source.close()
