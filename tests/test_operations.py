@@ -150,6 +150,13 @@ def test_env_example_is_the_one_init_uses() -> None:
     assert (ROOT / ".env.example").read_text() == (ROOT / "config" / "env.example").read_text()
 
 
+def test_ci_runs_exactly_the_readmes_test_command() -> None:
+    readme = (ROOT / "README.md").read_text()
+    commands = [line for line in readme.splitlines() if line.startswith("python3 -m venv .venv &&")]
+    assert len(commands) == 2 and commands[0].endswith("complaint-bot demo")
+    assert (ROOT / ".ci" / "run").read_text().rstrip().splitlines()[-1] == commands[1]
+
+
 def test_backup_and_restore_while_the_worker_processes(workdir, dovecot, imap_user, smtp, db_url, make_app) -> None:  # type: ignore[no-untyped-def]
     from bot.backup import BackupError, backup, restore
     from bot.runner import StopFlag, run_forever
