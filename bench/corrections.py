@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bench.common import DOMAIN, SECRETARIAT, make_bench_app, table, workdir
 from bench.intake import form_pool
 from bot.samples import make_mail
-from bot.service import process_one
+from bot.storing import process_one
 from intake.pipeline import Fetched
 
 BKK = ZoneInfo("Asia/Bangkok")

@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import bot.service  # noqa: E402
+import bot.storing  # noqa: E402
 from intake.mailbox import ImapSource  # noqa: E402
 from mailer.transport import SmtpTransport  # noqa: E402
 
@@ -48,14 +49,14 @@ def patch(step: str) -> None:
 
         SmtpTransport.send = send_then_die  # type: ignore[method-assign,assignment]
     elif step == "during_ingest_of_poison":  # a message that kills whoever reads it (as a native abort would)
-        original_ingest = bot.service.ingest
+        original_ingest = bot.storing.ingest
 
         def ingest_or_die(session: object, fetched: object, *args: object, **kwargs: object) -> object:
             if b"POISON" in fetched.raw:  # type: ignore[attr-defined]
                 die()
             return original_ingest(session, fetched, *args, **kwargs)  # type: ignore[arg-type]
 
-        bot.service.ingest = ingest_or_die  # type: ignore[assignment]
+        bot.storing.ingest = ingest_or_die  # type: ignore[assignment]
     else:
         raise SystemExit(f"unknown CRASH_AT {step}")
 

@@ -20,7 +20,7 @@ from bot.cycle import due_slots, plan_notices, run_cycle
 from bot.digest_data import digest_data
 from bot.evidence import build_evidence, verify_evidence
 from bot.samples import forms, make_mail, sample_cases
-from bot.service import process_one
+from bot.storing import process_one
 from bot.reporting import scores, status_report
 from intake.admin import AdminError, dismiss, exempt, record_paper, review_items
 from intake.documents import Documents, read_documents

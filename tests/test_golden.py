@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.service import process_one, read_pending_scans, receipt_for
+from bot.service import read_pending_scans
+
+from bot.storing import process_one, receipt_for
 from bot.reporting import status_report
 from intake.models import Submission
 from intake.pipeline import Fetched

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 import bot.lookahead
 from bot.lookahead import LookAhead
 from bot.samples import forms, make_mail, sample_cases
-from bot.service import process_batch
+from bot.storing import process_batch
 from intake.documents import read_attachment
 from intake.models import InboundMessage, ProcessingAttempt, Submission
 from intake.pipeline import Fetched
@@ -154,11 +154,11 @@ def test_a_message_over_the_size_limit_is_answered_too_large_not_parsed_by_a_wor
 def test_a_message_whose_storing_fails_midway_leaves_nothing_half_written(db_url, make_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """ingest fails for one message of a batch after it wrote its rows: what it wrote goes with its savepoint,
     the message is kept quarantined (and answered), and its neighbours in the same transaction are stored."""
-    import bot.service
+    import bot.storing
 
     app = make_app(db_url)
     batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(5)]
-    real_ingest = bot.service.ingest
+    real_ingest = bot.storing.ingest
 
     def ingest(session, fetched, ctx, **kw):  # type: ignore[no-untyped-def]
         result = real_ingest(session, fetched, ctx, **kw)
@@ -166,7 +166,7 @@ def test_a_message_whose_storing_fails_midway_leaves_nothing_half_written(db_url
             raise RuntimeError("storing bug after the rows were written")
         return result
 
-    monkeypatch.setattr(bot.service, "ingest", ingest)
+    monkeypatch.setattr(bot.storing, "ingest", ingest)
     results = process_batch(app, batch)
     assert [r.outcome if r else None for r in results] == ["report", "report", "quarantined", "report", "report"]
     assert "storing bug" in results[2].reason  # type: ignore[union-attr]

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.samples import forms, make_mail, sample_cases
-from bot.service import process_one
+from bot.storing import process_one
 from intake.documents import read_documents
 from intake.message import Attachment
 from intake.models import CaseRecord, InboundMessage

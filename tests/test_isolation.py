@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.samples import forms, make_mail, sample_cases
-from bot.service import poll_once, process_one, read_pending_scans
+from bot.service import poll_once, read_pending_scans
+from bot.storing import process_one
 from bot.reporting import status_report
 from intake.admin import review_items
 from intake.documents import read_attachment, read_documents

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.samples import make_mail
-from bot.service import process_one, read_pending_scans
+from bot.service import read_pending_scans
+from bot.storing import process_one
 from intake.models import Submission
 from intake.pipeline import Fetched
 from intake.text import nil_statement, normalize_text

@@ -194,7 +194,7 @@ def test_a_message_stored_while_the_backup_copies_is_counted_as_the_copy_holds_i
     import types
 
     import bot.backup as backup_module
-    from bot.service import process_one
+    from bot.storing import process_one
     from intake.pipeline import Fetched
 
     app = make_app(db_url)

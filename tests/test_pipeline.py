@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from bot.samples import forms, make_mail, sample_cases
-from bot.service import process_one
+from bot.storing import process_one
 from bot.reporting import status_report
 from intake.blank_forms import complaint_02
 from intake.models import CaseRecord, InboundMessage, Submission

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bot.samples import forms, make_mail, sample_cases
-from bot.service import flush_outbox, process_one
+from bot.service import flush_outbox
+from bot.storing import process_one
 from intake.pipeline import Fetched
 from mailer.models import OutboxMessage
 from mailer.outbox import purge_sent

@@ -17,7 +17,7 @@ from bot.cycle import run_cycle, send_digest
 from bot.digest_data import digest_data
 from bot.reporting import scores, status_report
 from bot.samples import forms, make_mail, sample_cases
-from bot.service import process_one
+from bot.storing import process_one
 from intake.models import Action, Exemption, InboundMessage, Outcome, Submission
 from intake.pipeline import Fetched
 from intake.reply_words import Verb, looks_like_commands, parse_commands

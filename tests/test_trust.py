@@ -18,7 +18,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from bot.samples import make_mail
-from bot.service import flush_outbox, poll_once, process_batch, process_one
+from bot.service import flush_outbox, poll_once
+from bot.storing import process_batch, process_one
 from bot.reporting import status_report
 from config.msgid import make_message_id
 from intake.lease import acquire

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from bot.digest_data import digest_data
 from bot.samples import forms, make_mail, sample_cases
-from bot.service import process_one
+from bot.storing import process_one
 from intake.pipeline import Fetched
 from mailer.workbook import ROW_HEIGHT, TITLE_HEIGHT, build_workbook
 from scoring.periods import Period

@@ -1,0 +1,277 @@
+"""Storing messages: one alone, or a batch with few commits (group commit), each in its own savepoint, with
+its processing marker, quarantine, the actions its content asks for and its receipt queued in the same
+transaction. The intake loop (bot.service) hands it what it fetched and marks the server afterwards."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from bot.app import App
+from bot.cycle import queue_digest
+from bot.lookahead import LookAhead
+from intake.models import InboundMessage, Outcome, ProcessingAttempt
+from intake.pipeline import Fetched, IngestResult, Prepared, ingest, is_duplicate, quarantine
+from intake.sandbox import SandboxFailure
+from mailer.contacts import bounced_message_was_ours, clear_unreachable, record_bounce
+from mailer.outbox import over_limit
+from mailer.receipts import ReceiptInfo, enqueue_receipt
+from scoring.status import unit_status
+
+log = logging.getLogger("complaint_bot.intake")
+
+
+def receipt_for(app: App, result: IngestResult) -> ReceiptInfo | None:
+    """What to tell the sender, or None when this message must not be answered."""
+    if not result.reply_to or result.outcome == Outcome.COMMAND:
+        return None
+    situation = {"report": "report", "no_report": "no_report", "needs_review": "needs_review",
+                 "quarantined": "quarantined"}.get(result.outcome, "unknown_sender")
+    period = result.period
+    reference = f"{period.tag if period else 'CR'}-{result.inbound_id:06d}"
+    status = report_kind = completed = None
+    due = app.deadline(period) if period else None
+    if result.report is not None and due is not None:
+        status = unit_status(result.report.state, due, result.arrived_at).value
+        report_kind, completed = result.report.state.kind, result.report.state.completed_at
+    shown = list(result.problems)
+    if result.report is not None:
+        known = {p.identity for p in shown}
+        shown += [p for p in result.report.problems if p.identity not in known]
+    problems = [(p.severity, p.code, app.problem_params(p)) for p in shown]
+    return ReceiptInfo(
+        key=f"receipt:{result.inbound_id}", situation=situation, reference=reference, to=result.reply_to,
+        arrived_at=result.arrived_at, unit_code=result.unit.code if result.unit else None,
+        unit_name=result.unit.name if result.unit else None, period=period, period_rule=result.period_rule,
+        deadline=due, status=status, report_kind=report_kind, completed_at=completed,
+        files=[(f.filename, f.kind, f.detail, f.params) for f in result.files],
+        counts=dict(result.report.counts) if result.report else {}, problems=problems,
+        original_message_id=result.original_message_id, original_subject=result.original_subject,
+    )
+
+
+MAX_ATTEMPTS = 2  # a message that failed this often (a crash included) is quarantined unread
+
+
+def begin_attempt(app: App, fetched: Fetched) -> ProcessingAttempt | None:
+    """Note (committed) that this message is being processed; the earlier attempts, if any.
+
+    The row is deleted in the transaction that stores the message, so one that survives means the
+    attempt died with its worker (a native abort, SIGKILL, the OOM killer) or failed outside ingest.
+    """
+    now = datetime.now(UTC)
+    try:
+        with app.sessions.begin() as s:
+            if s.get_bind().dialect.name == "postgresql":  # a marker, not data: skip the WAL flush
+                s.execute(text("SET LOCAL synchronous_commit = off"))
+            row = s.get(ProcessingAttempt, fetched.sha256)
+            if row is None:
+                s.add(ProcessingAttempt(sha256=fetched.sha256, attempts=1, last_error="", updated_at=now))
+                return None
+            earlier = ProcessingAttempt(sha256=row.sha256, attempts=row.attempts, last_error=row.last_error,
+                                        updated_at=row.updated_at)
+            row.attempts, row.updated_at = row.attempts + 1, now
+            return earlier
+    except (IntegrityError, StaleDataError):  # another worker noted (or finished) it at the same moment
+        return None
+
+
+def note_failure(app: App, fetched: Fetched, exc: Exception) -> None:
+    """Keep why an attempt failed, for the quarantine reason if it fails again (best effort). A
+    database that is unavailable is not the message's fault: that attempt does not count."""
+    try:
+        with app.sessions.begin() as s:
+            row = s.get(ProcessingAttempt, fetched.sha256)
+            if row is not None:
+                row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                if isinstance(exc, SQLAlchemyError):
+                    row.attempts = max(row.attempts - 1, 0)
+    except SQLAlchemyError:
+        pass
+
+
+def process_one(app: App, fetched: Fetched) -> IngestResult | None:
+    """Store one message and queue its receipt in one transaction; None for a message seen before."""
+    try:
+        earlier = begin_attempt(app, fetched)
+        with app.sessions.begin() as s:
+            _write_lock(s)
+            return _store(app, s, fetched, earlier, datetime.now(UTC))
+    except IntegrityError:
+        # Another worker stored the same message between our check and our insert: it is theirs.
+        return None
+
+
+def process_batch(app: App, batch: list[Fetched]) -> list[IngestResult | None]:
+    """Store a batch of messages with few commits (group commit), each in its own savepoint, so one bad
+    message never rolls back another and the batch costs a commit per INTAKE_BATCH_MS, not per message.
+
+    1. A message with a processing marker left by an earlier attempt (the worker died) is a suspect: then
+       every message of the batch goes alone through `process_one`, so a message that kills the worker
+       is the only one whose attempts grow (and after two it is quarantined unread).
+    2. Otherwise one committed write marks the whole batch as being processed,
+    3. and transactions of at most INTAKE_BATCH_MS store each message (and its receipt) in a savepoint;
+       which messages are stored already is asked once for the batch, and each transaction clears its
+       messages' markers with one statement.
+       The caller marks messages done on the server only after this returns, every transaction committed;
+       a failure of a transaction itself leaves the batch for later.
+    """
+    shas = [f.sha256 for f in batch]
+    with app.sessions() as s:
+        suspects = set(s.scalars(select(ProcessingAttempt.sha256).where(ProcessingAttempt.sha256.in_(shas))))
+        stored = set(s.scalars(select(InboundMessage.sha256).where(InboundMessage.sha256.in_(shas))))
+    if suspects or len(batch) == 1 or not _mark_batch(app, batch):
+        return [process_one(app, fetched) for fetched in batch]
+    results: list[IngestResult | None] = []
+    ahead = LookAhead(app.intake, batch)
+    while ahead.pending:  # a transaction lasts at most BATCH_MS (plus one message): other writers wait no longer
+        opened = time.monotonic()
+        with app.sessions.begin() as s:
+            _write_lock(s)
+            handled: list[str] = []
+            while ahead.pending and (time.monotonic() - opened) * 1000 < max(app.settings.batch_ms, 1):
+                fetched, prepared = ahead.next()
+                handled.append(fetched.sha256)
+                if fetched.sha256 in stored:  # before this batch, or earlier in it
+                    results.append(None)
+                    continue
+                try:
+                    results.append(_store_in_savepoint(app, s, fetched, prepared))
+                    stored.add(fetched.sha256)
+                except IntegrityError:  # another worker stored it meanwhile: it is theirs
+                    results.append(None)
+            s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256.in_(handled)))
+    return results
+
+
+class _IngestFailed(Exception):
+    """`ingest` failed for a message of a batch: its savepoint is rolled back, and it is stored again, quarantined,
+    in a new one (a second savepoint around `ingest` itself would cost every message two statements)."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _store_in_savepoint(app: App, s: Session, fetched: Fetched, prepared: Prepared | Exception) -> IngestResult | None:
+    try:
+        with s.begin_nested():
+            return _store(app, s, fetched, None, datetime.now(UTC), prepared, batched=True)
+    except _IngestFailed as failed:  # everything it wrote went with the savepoint; keep it for a person
+        with s.begin_nested():
+            return _store(app, s, fetched, None, datetime.now(UTC), failed.cause, batched=True)
+
+
+def _write_lock(s: Session) -> None:
+    """On SQLite, take the write lock when the transaction starts (BEGIN IMMEDIATE). A deferred transaction
+    that reads (is the message stored?) and then writes cannot upgrade once another writer has committed in
+    between; SQLite then fails at once instead of waiting. Taking the lock first makes writers queue (up to
+    the busy timeout) for at most one batch. PostgreSQL needs nothing."""
+    if s.get_bind().dialect.name == "sqlite":
+        s.execute(text("BEGIN IMMEDIATE"))
+
+
+def _mark_batch(app: App, batch: list[Fetched]) -> bool:
+    """One committed write: these messages are being processed (see `begin_attempt`). False when another
+    worker marked one of them at the same moment (then each goes alone)."""
+    now = datetime.now(UTC)
+    try:
+        with app.sessions.begin() as s:
+            if s.get_bind().dialect.name == "postgresql":  # a marker, not data: skip the WAL flush
+                s.execute(text("SET LOCAL synchronous_commit = off"))
+            s.add_all([ProcessingAttempt(sha256=sha, attempts=1, last_error="", updated_at=now)
+                       for sha in dict.fromkeys(f.sha256 for f in batch)])
+    except IntegrityError:
+        return False
+    return True
+
+
+def _store(app: App, s: Session, fetched: Fetched, earlier: ProcessingAttempt | None,
+           now: datetime, prepared: Prepared | Exception | None = None, batched: bool = False) -> IngestResult | None:
+    """One message inside the caller's transaction: stored (or quarantined), its marker cleared, bounces and
+    commands acted on, its receipt queued; None for a message stored before. `prepared`: its parse and
+    screening done ahead (or the error that stopped them). `batched`: the batch has checked that it is not
+    stored yet and clears the markers itself."""
+    if not batched and is_duplicate(s, fetched):
+        s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
+        return None
+    if earlier is not None and earlier.attempts >= MAX_ATTEMPTS:
+        # It stopped the worker (or failed) twice: keep it for a person, unread, and go on.
+        reason = (f"processing failed {earlier.attempts} times (the worker crashed or the message could not be "
+                  f"stored): {earlier.last_error or 'the worker stopped while reading it'}")
+        log.error("message uid=%s quarantined unread: %s", fetched.uid, reason)
+        result = quarantine(s, fetched, reason, read_body=False)
+        _answer_unit(app, s, result)
+    elif isinstance(prepared, Exception):  # its parse or screening failed ahead of time
+        result = _quarantined(app, s, fetched, prepared)
+    elif batched:  # the batch's savepoint around this message is the only one (see _store_in_savepoint)
+        try:
+            result = ingest(s, fetched, app.intake, prepared=prepared)
+        except IntegrityError:  # another worker stored it meanwhile: the batch's answer
+            raise
+        except Exception as exc:
+            raise _IngestFailed(exc) from exc
+    else:
+        try:
+            with s.begin_nested():
+                result = ingest(s, fetched, app.intake, prepared=prepared)
+        except Exception as exc:  # a bug or hostile input: keep the original, answer, move on
+            result = _quarantined(app, s, fetched, exc)
+    if not batched:
+        s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
+    for bounce in result.bounces:  # our mail did not arrive: note the address for the digest
+        if bounced_message_was_ours(s, bounce.original_message_id, bounce.address):
+            record_bounce(s, bounce.address, bounce.status, bounce.permanent, "delivery status notification", now)
+    if result.unit is not None and result.reply_to:  # a unit's address that writes to us works
+        clear_unreachable(s, [result.reply_to], "the address wrote to the bot", now)
+    if result.command == "digest" and result.reply_to:
+        # Checked before the digest is built: building one is the expensive part of a request flood.
+        if limit := over_limit(s, "digest", result.reply_to, now, app.mail.limits):
+            log.warning("digest request #%d not answered: rate limit (%s)", result.inbound_id, limit)
+        else:
+            period = result.period or app.period_in_focus(fetched.arrived_at)
+            queue_digest(app, s, period, fetched.arrived_at, f"digest-request:{result.inbound_id}",
+                         [result.reply_to], result.original_message_id)
+    if result.command == "staff":  # reply words from STAFF_EMAILS, already authenticated by screen
+        from bot.staff import run_staff_commands  # bot.staff builds on this module (reread, receipts)
+
+        try:
+            with s.begin_nested():
+                run_staff_commands(app, s, fetched, result, now)
+        except Exception as exc:  # a bug must not stop intake: the mail stays stored, a person looks
+            log.exception("command mail #%d could not be done", result.inbound_id)
+            stored = s.get(InboundMessage, result.inbound_id)
+            if stored is not None:
+                stored.outcome, stored.reason = Outcome.QUARANTINED, f"staff commands: {type(exc).__name__}: {exc}"
+    if not result.scans_pending:  # otherwise the OCR queue answers once the scans are read
+        queue_receipt(app, s, result, now)
+    return result
+
+
+def _quarantined(app: App, s: Session, fetched: Fetched, exc: Exception) -> IngestResult:
+    """A bug or hostile input stopped this message: keep the original with the error, answer a unit, move on."""
+    log.error("message from %s quarantined", fetched.source, exc_info=exc)
+    # A parser that died or overran on this message: its body is not parsed again here.
+    result = quarantine(s, fetched, f"{type(exc).__name__}: {exc}", read_body=not isinstance(exc, SandboxFailure))
+    _answer_unit(app, s, result)
+    return result
+
+
+def _answer_unit(app: App, session: Session, result: IngestResult) -> None:
+    """A quarantined message is answered only when its sender is a registered unit address."""
+    stored = session.get(InboundMessage, result.inbound_id)
+    if stored is not None and app.registry.for_sender(stored.from_addr):
+        result.reply_to = stored.from_addr
+
+
+def queue_receipt(app: App, session: Session, result: IngestResult, now: datetime) -> None:
+    """The receipt for this result, queued in the caller's transaction (unless it must not be answered)."""
+    info = receipt_for(app, result)
+    if info is not None:
+        enqueue_receipt(session, info, app.mail, now)  # rate-limited per sender in the outbox
