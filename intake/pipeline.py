@@ -18,16 +18,16 @@ from sqlalchemy.orm import Session
 from config.msgid import read_message_ids
 from config.units import Unit, UnitRegistry
 from intake.bounces import Bounce, parse_bounce
-from intake.documents import (Documents, FileNote, Reading, ScanTexts, filename_periods_text, finish_reading,
-                              start_reading)
+from intake.documents import Documents, FileNote, Reading, ScanTexts, finish_reading, start_reading
 from intake.message import ParsedMail, parse_message
 from intake.models import REFUSED, CaseRecord, InboundMessage, Outcome, Submission
-from intake.problems import ERROR, WARNING, Problem, where
+from intake.problems import ERROR, Problem
 from intake.sandbox import Sandbox
 from intake.state import UnitReport, current_report, fold_in, refresh_fold_states
 from intake.commands import command_of, staff_command
+from intake.period_rule import date_problems, decide_period
 from intake.sender import decide_unit, sender_candidates, sender_doubt
-from intake.text import nil_statement, strip_quoted
+from intake.text import nil_statement
 from intake.triage import Triage, Verdict, triage
 from scoring.periods import Period, find_periods, find_tag_period
 
@@ -92,47 +92,6 @@ def is_duplicate(session: Session, fetched: Fetched) -> bool:
     return session.connection().execute(_STORED, {"sha256": fetched.sha256}).first() is not None
 
 
-# Step: which period ------------------------------------------------------------------------------
-
-def decide_period(mail: ParsedMail, doc: Documents, unit: Unit, fetched: Fetched, ctx: IntakeContext,
-                  completed: Callable[[Period], bool]) -> tuple[Period, str, list[Problem]]:
-    """The SPEC's order: written in a form or the text; the bot message replied to; the arrival month."""
-    problems: list[Problem] = []
-    form_periods: list[Period] = []
-    for form in doc.forms:
-        for p in form.periods[:1]:
-            if p not in form_periods:
-                form_periods.append(p)
-    subject = mail.subject
-    tag = find_tag_period(subject)
-    text = " ".join([subject.replace(f"[{tag.tag}]", " ") if tag else subject, strip_quoted(mail.text)[:5000],
-                     *(t[:5000] for t in doc.memo_text), filename_periods_text(mail.attachments)])
-    text_periods = find_periods(text)
-    if form_periods:
-        chosen, rule = form_periods[0], "form"
-        if len(form_periods) > 1:
-            problems.append(Problem("period_conflict", WARNING, {
-                "periods": ", ".join(p.thai() for p in form_periods), "chosen": chosen.thai()}))
-        elif text_periods and text_periods[0] != chosen:
-            problems.append(Problem("period_conflict", WARNING, {
-                "written": text_periods[0].thai(), "chosen": chosen.thai()}))
-        return chosen, rule, problems
-    if text_periods:
-        return text_periods[0], "text", problems
-    for ref in read_message_ids(ctx.secret, [mail.in_reply_to, *mail.references]):
-        if ref.period and ref.unit in (None, unit.code):
-            return Period.parse(ref.period), "reply", problems
-    if tag:
-        return tag, "reply", problems
-    arrival_local = fetched.arrived_at.astimezone(ctx.deadline_for(Period.of(fetched.arrived_at)).tzinfo)
-    month = Period.of(arrival_local)
-    if fetched.arrived_at > ctx.deadline_for(month):
-        if completed(month):
-            return month.next(), "arrival_next", problems
-        return month, "arrival_late", problems
-    return month, "arrival", problems
-
-
 # Step: store -------------------------------------------------------------------------------------
 
 def _inbound(fetched: Fetched, mail: ParsedMail | None, outcome: str, reason: str) -> InboundMessage:
@@ -179,20 +138,6 @@ def store_submission(session: Session, sub: Submission, doc: Documents) -> None:
             {"submission_id": sub.id, "row": r.row, "seq": r.seq[:32], "received": r.received, "channel": r.channel,
              "category": r.category, "subject": r.subject, "complainant": r.complainant, "action": r.action,
              "result": r.result, "completed": r.completed, "note": r.note} for r in c01.rows])
-
-
-def _date_problems(doc: Documents, period: Period) -> list[Problem]:
-    """Complaint_01 rows received outside the reported month (a wrong date, or the wrong month's form)."""
-    out = []
-    for form in doc.forms:
-        for r in form.rows:
-            if r.received and not period.contains(r.received):
-                when = "after" if r.received > period.last_day() else "before"
-                out.append(Problem("date_out_of_period", WARNING, {
-                    **where(form.filename, None, r.row),
-                    "date": f"{r.received.day}/{r.received.month}/{r.received.year + 543}", "when": when,
-                    "period": period.thai()}))
-    return out
 
 
 @dataclass(frozen=True)
@@ -385,7 +330,7 @@ def attribute(session: Session, mail: ParsedMail, fetched: Fetched, ctx: IntakeC
     else:
         period, rule, period_problems = decide_period(mail, doc, unit, fetched, ctx, completed)
     result.period, result.period_rule = period, rule
-    result.problems += period_problems + _date_problems(doc, period)
+    result.problems += period_problems + date_problems(doc, period)
     inbound = _inbound(fetched, mail, Outcome.REPORT, "")
     inbound.unit_code, inbound.period = unit.code, str(period)
     inbound.scans_pending = result.scans_pending
