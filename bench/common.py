@@ -8,6 +8,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.app import App, build_app
@@ -22,6 +23,37 @@ def rss_mb() -> float:
     """Resident memory now (Linux /proc), in MB."""
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+@dataclass
+class CpuUse:
+    """CPU seconds spent while a block ran: by this process (all its threads) and by the whole machine (this
+    process, its parser workers, Dovecot, everything), with the wall time and the machine's cores."""
+
+    wall: float = 0.0
+    own: float = 0.0
+    machine: float = 0.0
+    cores: int = 1
+
+    def per(self, n: int) -> tuple[float, float]:
+        """Milliseconds per item: this process's, and everyone else's (workers, Dovecot)."""
+        return self.own / n * 1000, (self.machine - self.own) / n * 1000
+
+
+def _machine_busy() -> float:
+    with open("/proc/stat") as fh:  # "cpu  user nice system idle iowait irq softirq steal …" in clock ticks
+        ticks = [int(v) for v in fh.readline().split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def cpu_use() -> Iterator[CpuUse]:
+    out = CpuUse(cores=os.cpu_count() or 1)
+    own, machine, start = time.process_time(), _machine_busy(), time.perf_counter()
+    yield out
+    out.wall = time.perf_counter() - start
+    out.own = time.process_time() - own
+    out.machine = _machine_busy() - machine
 
 
 def peak_rss_mb() -> float:

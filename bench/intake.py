@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from imap_tools import MailBoxUnencrypted
 from python_calamine import CalamineWorkbook
 
-from bench.common import DOMAIN, SECRETARIAT, dovecot, make_bench_app, rss_mb, table, workdir
+from bench.common import DOMAIN, SECRETARIAT, CpuUse, cpu_use, dovecot, make_bench_app, rss_mb, table, workdir
 from bot.samples import counts_of, make_mail
 from bot.service import poll_once
 from intake.blank_forms import Case, complaint_01, complaint_02
@@ -64,12 +64,11 @@ def raw_fetch_rate(server: servers.Dovecot, user: str) -> tuple[int, float]:
     return n, n / (time.perf_counter() - start)
 
 
-def floor_rate(server: servers.Dovecot, user: str) -> float:
+def floor_rate(server: servers.Dovecot, user: str) -> tuple[float, CpuUse]:
     """The issue's floor: fetch, MIME parse, and a calamine read of every sheet of every attachment, in one
     process, storing nothing and answering no one."""
-    start = time.perf_counter()
     n = 0
-    with MailBoxUnencrypted("127.0.0.1", server.port).login(user, servers.PASSWORD) as box:
+    with cpu_use() as cpu, MailBoxUnencrypted("127.0.0.1", server.port).login(user, servers.PASSWORD) as box:
         for msg in box.fetch(mark_seen=False, bulk=100):
             for part in msg.obj.walk():  # imap-tools parsed the MIME (email.message_from_bytes)
                 if part.get_filename():
@@ -77,7 +76,7 @@ def floor_rate(server: servers.Dovecot, user: str) -> float:
                     for name in book.sheet_names:
                         book.get_sheet_by_name(name).to_python()
             n += 1
-    return n / (time.perf_counter() - start)
+    return n / cpu.wall, cpu
 
 
 def sandbox_cost(n: int = 600) -> None:
@@ -116,6 +115,8 @@ class Run:
     floor: float
     pipeline: float
     rss: list[tuple[int, float]]
+    floor_cpu: CpuUse
+    cpu: CpuUse
 
     @property
     def ratio(self) -> float:
@@ -130,18 +131,17 @@ def one_run(server: servers.Dovecot, shape: str, n: int, units: int) -> Run:
     avg = fill(server, user, n, units)
     print(f"{shape}: appended {n} messages (~{avg // 1024} KB each) in {time.perf_counter() - t:.0f} s")
     fetched, raw_rate = raw_fetch_rate(server, user)
-    floor = floor_rate(server, user)
+    floor, floor_cpu = floor_rate(server, user)
     app = make_bench_app(workdir("intake"), max(units, 10), MAIL_SOURCE=server.url(user))
     samples: list[tuple[int, float]] = []
     batch = app.settings.batch_messages
     source = app.source()
-    start = time.perf_counter()
-    report = poll_once(app, source, progress=lambda k: samples.append((k, rss_mb())) if k % 1000 < batch else None)
-    elapsed = time.perf_counter() - start
+    with cpu_use() as cpu:
+        report = poll_once(app, source, progress=lambda k: samples.append((k, rss_mb())) if k % 1000 < batch else None)
     source.close()
     app.close()
     assert fetched == n and report.processed == n, (fetched, report)
-    return Run(shape, n, raw_rate, floor, report.processed / elapsed, samples)
+    return Run(shape, n, raw_rate, floor, report.processed / cpu.wall, samples, floor_cpu, cpu)
 
 
 def main(n: int = 0, repeat: int = 1) -> None:
@@ -164,6 +164,15 @@ def main(n: int = 0, repeat: int = 1) -> None:
     for shape in dict.fromkeys(r.shape for r in runs):
         ratios = [r.ratio for r in runs if r.shape == shape]
         print(f"  {shape}: ratio {min(ratios):.2f}-{max(ratios):.2f} over {len(ratios)} run(s)")
+    cpu_rows = [("backlog", "floor: own + Dovecot", "pipeline: own (fetch, store)", "+ workers, Dovecot",
+                 "total", f"ceiling on {runs[0].cpu.cores} cores", "ratio ceiling")]
+    for r in runs:
+        f_own, f_other = r.floor_cpu.per(r.n)
+        own, other = r.cpu.per(r.n)
+        ceiling = r.cpu.cores / ((own + other) / 1000)  # every core busy all the time on this CPU per message
+        cpu_rows.append((f"{r.shape}, {r.n}", f"{f_own:.2f} + {f_other:.2f}", f"{own:.2f}", f"{other:.2f}",
+                         f"{own + other:.2f}", f"{ceiling:,.0f}/s", f"{ceiling / r.floor:.2f}"))
+    table("CPU per message (ms), machine-wide: what the pipeline's ratio could reach if every core were busy", cpu_rows)
     for r in runs:
         if r.rss:
             first, last = r.rss[0], r.rss[-1]
