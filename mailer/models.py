@@ -38,7 +38,9 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_kind_created", "kind", "created_at"),
-        Index("ix_outbox_primary_to", "primary_to", "created_at"),
+        # The hourly limit per recipient and kind, asked for every message queued. With (primary_to, created_at)
+        # SQLite chose (kind, created_at) and counted every receipt of the hour: O(backlog) per message.
+        Index("ix_outbox_recipient_kind", "primary_to", "kind", "created_at"),
         # The hourly limit on all automatic mail counts rows by creation time for every message queued.
         Index("ix_outbox_created", "created_at"),
     )
