@@ -102,7 +102,9 @@ class Submission(Base):
 
     rows: Mapped[list[CaseRecord]] = relationship(back_populates="submission", cascade="all, delete-orphan")
 
-    __table_args__ = (Index("ix_submissions_unit_period", "unit_code", "period"),)
+    # A unit-month's newest submission is asked for every message (intake.state.fold_in): ordered in the index,
+    # it is one entry, not every correction of the month sorted.
+    __table_args__ = (Index("ix_submissions_unit_period_order", "unit_code", "period", "arrived_at", "id"),)
 
 
 class CaseRecord(Base):

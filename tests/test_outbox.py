@@ -115,25 +115,3 @@ def test_a_crashed_senders_claim_is_taken_over_after_the_lease(db_url, make_app,
     assert send_due(app.sessions, transport, SENDER).sent == 0  # someone else is sending it
     assert send_due(app.sessions, transport, SENDER, now=lambda: now + timedelta(minutes=6)).sent == 1
 
-
-def test_the_per_recipient_limit_reads_only_that_recipients_rows(tmp_path, make_app) -> None:  # type: ignore[no-untyped-def]
-    """Asked for every message queued: answered from the (recipient, kind, created_at) index, not by counting
-    every receipt of the hour (SQLite chose (kind, created_at) before, and a 5,000-message backlog slowed
-    from 0.5 to 3.6 ms a message on this count alone)."""
-    from mailer.outbox import _RECENT, recent_count
-
-    app = make_app(f"sqlite:///{tmp_path / 'plan.sqlite3'}")
-    now = datetime.now(UTC)
-    with app.sessions.begin() as s:
-        for i in range(200):
-            enqueue(s, _env(f"r{i}", f"u{i % 100}@anamai.example.go.th"), now)
-    with app.sessions() as s:
-        since = now - timedelta(hours=1)
-        assert recent_count(s, "u7@anamai.example.go.th", "receipt", since) == 2
-        # The statement recent_count runs, as SQLite plans it.
-        compiled = _RECENT.compile(dialect=s.get_bind().dialect)
-        values = {"address": "u7@anamai.example.go.th", "kind": "receipt", "since": since}
-        params = tuple(compiled.construct_params(values)[name] for name in compiled.positiontup or ())
-        rows = s.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), params)
-        plan = " ".join(str(row[-1]) for row in rows)
-    assert "ix_outbox_recipient_kind" in plan, plan
