@@ -67,7 +67,7 @@ def _expected_tables() -> set[str]:
 def _check_dump_schema(fmt: str, dump: Path) -> None:
     """Only the tables the migrations create; no triggers, no views (they would run or lie after restore)."""
     if fmt == "sqlite":
-        conn = sqlite3.connect(f"file:{dump}?mode=ro", uri=True)
+        conn = sqlite3.connect(dump.as_uri() + "?mode=ro", uri=True)  # escaped: TMPDIR may hold "#" or "?"
         try:
             rows = conn.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").fetchall()
         finally:
@@ -106,7 +106,8 @@ def backup(database_url: str, out: Path, secret: str) -> dict[str, object]:
                 source.backup(target)  # a consistent snapshot, even with the worker writing
             source.close()
             target.close()
-            copy = create_engine(f"sqlite:///file:{dump}?mode=ro&uri=true")  # what the copy holds
+            # What the copy holds, read only (a URI, so the path is escaped whatever TMPDIR holds).
+            copy = create_engine("sqlite://", creator=lambda: sqlite3.connect(dump.as_uri() + "?mode=ro", uri=True))
             with copy.connect() as conn:
                 manifest.update(revision=revision_in(conn), counts=_counts_in(conn))
             copy.dispose()

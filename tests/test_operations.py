@@ -240,6 +240,23 @@ def test_a_message_stored_while_the_backup_copies_is_counted_as_the_copy_holds_i
             servers.drop_pg_database(name)
 
 
+def test_backup_and_restore_work_in_a_temporary_folder_named_with_uri_characters(workdir, make_app,
+                                                                                   monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The dump is opened as an SQLite URI: a "#" or "?" in TMPDIR cut the path short (another file was
+    opened, or none)."""
+    import tempfile
+
+    from bot.backup import backup, restore
+
+    odd = workdir / "tmp #1 ?x"
+    odd.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(odd))
+    url = f"sqlite:///{workdir / 'db.sqlite3'}"
+    make_app(url).close()
+    manifest = backup(url, workdir / "b.zip", SECRET)
+    assert restore(f"sqlite:///{workdir / 'restored.sqlite3'}", workdir / "b.zip", SECRET) == manifest["counts"]
+
+
 def _check_restore(restore, BackupError, target: str, workdir: Path, counts: dict) -> None:  # type: ignore[no-untyped-def]
     import zipfile
 
