@@ -82,15 +82,20 @@ def _mask_emails(text: str) -> str:
 
 
 def mask_name(name: str) -> str:
-    """`นายสมชาย ใจดี` → `นายส***** ใ***`: the title stays, each name keeps its first letter."""
+    """`นายสมชาย ใจดี` → `นายส**** ใ***`: the title stays, each name keeps its first letter."""
     name = name.strip()
     if not name:
         return ""
     lowered = name.lower()
-    title = next((t for t in _TITLES if lowered.startswith(t)), "")
-    rest = name[len(title):].strip()
+    # A Thai title is written against the name (นายสมชาย); an English one is a word of its own ("Miss Ann",
+    # not "Missy"). The title is kept as written, and so is the space after it.
+    size = next((len(t) for t in _TITLES if lowered.startswith(t)
+                 and (not t.isascii() or t.endswith(".") or name[len(t):len(t) + 1] in ("", " "))), 0)
+    title, rest = name[:size], name[size:]
     words = [w[0] + "*" * max(len(w) - 1, 2) for w in rest.split()]
-    return (title + " ".join(words)).strip() if words else title
+    if not words:
+        return title
+    return title + (" " if rest[:1].isspace() else "") + " ".join(words)
 
 
 EXCEL_MAX_TEXT = 32_767  # characters in one cell: Excel's limit, which an xlsx writer may enforce by refusing
