@@ -8,6 +8,7 @@ and asks `wait` to wake at once; a lost report would leave the message until the
 from __future__ import annotations
 
 import ssl
+import threading
 import time
 from datetime import datetime
 
@@ -25,15 +26,21 @@ KEYWORD = "ComplaintBotDone"
 
 @pytest.fixture(params=["plain", "tls"])
 def connect(request, dovecot):  # type: ignore[no-untyped-def]
-    """An ImapSource over plain TCP and over TLS: TLS reads ahead in its own buffer, which select cannot see."""
-    def factory(user: str) -> ImapSource:
-        if request.param == "plain":
-            return ImapSource(ImapSettings(secure=False, host="127.0.0.1", port=dovecot.port, user=user,
-                                           password=PASSWORD, folder="INBOX"), KEYWORD)
-        return ImapSource(ImapSettings(secure=True, host="127.0.0.1", port=dovecot.tls_port, user=user,
-                                       password=PASSWORD, folder="INBOX"), KEYWORD,
-                          ssl_context=ssl.create_default_context(cafile=str(dovecot.cert)))
-    return factory
+    """ImapSources over plain TCP and over TLS (TLS reads ahead in its own buffer, which select cannot see),
+    closed when the test ends."""
+    made: list[ImapSource] = []
+
+    def factory(user: str, done_folder: str | None = None) -> ImapSource:
+        tls = request.param == "tls"
+        settings = ImapSettings(secure=tls, host="127.0.0.1", port=dovecot.tls_port if tls else dovecot.port,
+                                user=user, password=PASSWORD, folder="INBOX")
+        context = ssl.create_default_context(cafile=str(dovecot.cert)) if tls else None
+        made.append(ImapSource(settings, KEYWORD, done_folder, ssl_context=context))
+        return made[-1]
+
+    yield factory
+    for source in made:
+        source.close()
 
 
 def _append(dovecot, user: str, n: int) -> None:  # type: ignore[no-untyped-def]
@@ -67,99 +74,73 @@ def _woken_within(source: ImapSource, seconds: float) -> bool:
 def test_mail_arriving_during_a_sweep_wakes_the_next_wait(dovecot, imap_user, connect) -> None:  # type: ignore[no-untyped-def]
     _append(dovecot, imap_user, 1)
     source = connect(imap_user)
-    try:
-        # The second message arrives after the SEARCH: the server reports it in the STORE's response.
-        assert _sweep(source, during=lambda: _append(dovecot, imap_user, 2)) == ["1"]
-        assert _woken_within(source, 5)
-        assert _sweep(source) == ["2"]
-    finally:
-        source.close()
+    # The second message arrives after the SEARCH: the server reports it in the STORE's response.
+    assert _sweep(source, during=lambda: _append(dovecot, imap_user, 2)) == ["1"]
+    assert _woken_within(source, 5)
+    assert _sweep(source) == ["2"]
 
 
 def test_mail_arriving_between_a_sweep_and_idle_wakes_it(dovecot, imap_user, connect) -> None:  # type: ignore[no-untyped-def]
     source = connect(imap_user)
-    try:
-        assert _sweep(source) == []
-        _append(dovecot, imap_user, 1)  # reported with IDLE's own continuation, often in the same packet
-        assert _woken_within(source, 5)
-        assert _sweep(source) == ["1"]
-    finally:
-        source.close()
+    assert _sweep(source) == []
+    _append(dovecot, imap_user, 1)  # reported with IDLE's own continuation, often in the same packet
+    assert _woken_within(source, 5)
+    assert _sweep(source) == ["1"]
 
 
 def test_mail_arriving_while_idle_wakes_it(dovecot, imap_user, connect) -> None:  # type: ignore[no-untyped-def]
-    import threading
-
     source = connect(imap_user)
-    try:
-        assert _sweep(source) == []
-        later = threading.Timer(0.5, _append, (dovecot, imap_user, 1))
-        later.start()
-        assert _woken_within(source, 5)
-        later.join()
-        assert _sweep(source) == ["1"]
-    finally:
-        source.close()
+    assert _sweep(source) == []
+    later = threading.Timer(0.5, _append, (dovecot, imap_user, 1))
+    later.start()
+    assert _woken_within(source, 5)
+    later.join()
+    assert _sweep(source) == ["1"]
 
 
 def test_a_quiet_mailbox_waits_the_whole_timeout_and_says_so(dovecot, imap_user, connect) -> None:  # type: ignore[no-untyped-def]
     source = connect(imap_user)
-    try:
-        assert _sweep(source) == []
-        started = time.monotonic()
-        assert source.wait(1.5) is False
-        assert 1.4 < time.monotonic() - started < 5
-        # The connection is still usable after IDLE ends.
-        _append(dovecot, imap_user, 1)
-        assert _woken_within(source, 5)
-        assert _sweep(source) == ["1"]
-    finally:
-        source.close()
+    assert _sweep(source) == []
+    started = time.monotonic()
+    assert source.wait(1.5) is False
+    assert 1.4 < time.monotonic() - started < 5
+    # The connection is still usable after IDLE ends.
+    _append(dovecot, imap_user, 1)
+    assert _woken_within(source, 5)
+    assert _sweep(source) == ["1"]
 
 
 def test_mail_a_search_does_not_see_still_wakes_the_wait(dovecot, imap_user, connect) -> None:  # type: ignore[no-untyped-def]
     # Dovecot answers SEARCH from the session's view and only then reports the mail that came meanwhile:
     # a sweep can miss a message and still be told of it. That report must not be forgotten.
     source = connect(imap_user)
-    try:
-        assert _sweep(source) == []
-        _append(dovecot, imap_user, 1)
-        missed = _sweep(source)
-        assert _woken_within(source, 5)
-        assert missed + _sweep(source) == ["1"]
-    finally:
-        source.close()
+    assert _sweep(source) == []
+    _append(dovecot, imap_user, 1)
+    missed = _sweep(source)
+    assert _woken_within(source, 5)
+    assert missed + _sweep(source) == ["1"]
 
 
 def test_a_stopping_worker_leaves_idle_at_once(dovecot, imap_user, connect) -> None:  # type: ignore[no-untyped-def]
-    import threading
-
     source = connect(imap_user)
     stop = threading.Event()
-    try:
-        assert _sweep(source) == []
-        threading.Timer(0.3, stop.set).start()
-        started = time.monotonic()
-        assert source.wait(60, stop.is_set) is False
-        assert time.monotonic() - started < 3  # not the 60 s asked for
-        _append(dovecot, imap_user, 1)  # IDLE was ended properly: the session goes on
-        assert _woken_within(source, 5)
-        assert _sweep(source) == ["1"]
-    finally:
-        source.close()
+    assert _sweep(source) == []
+    threading.Timer(0.3, stop.set).start()
+    started = time.monotonic()
+    assert source.wait(60, stop.is_set) is False
+    assert time.monotonic() - started < 3  # not the 60 s asked for
+    _append(dovecot, imap_user, 1)  # IDLE was ended properly: the session goes on
+    assert _woken_within(source, 5)
+    assert _sweep(source) == ["1"]
 
 
 @pytest.mark.parametrize("done_folder", [None, "Processed"])
-def test_the_workers_own_marks_do_not_wake_it(dovecot, imap_user, done_folder) -> None:  # type: ignore[no-untyped-def]
+def test_the_workers_own_marks_do_not_wake_it(dovecot, imap_user, connect, done_folder) -> None:  # type: ignore[no-untyped-def]
     # Flagging (and moving) what it stored makes the server report changes too; only new mail may wake the
     # worker, or an idle worker would sweep in a loop.
-    source = ImapSource(ImapSettings(secure=False, host="127.0.0.1", port=dovecot.port, user=imap_user,
-                                     password=PASSWORD, folder="INBOX"), KEYWORD, done_folder)
-    try:
-        _append(dovecot, imap_user, 1)
-        _append(dovecot, imap_user, 2)
-        assert _sweep(source) == ["1", "2"]
-        assert source.wait(1.0) is False
-        assert _sweep(source) == []
-    finally:
-        source.close()
+    source = connect(imap_user, done_folder)
+    _append(dovecot, imap_user, 1)
+    _append(dovecot, imap_user, 2)
+    assert _sweep(source) == ["1", "2"]
+    assert source.wait(1.0) is False
+    assert _sweep(source) == []
