@@ -37,7 +37,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
     if declared:
         try:
             return data.decode(declared)
-        except (UnicodeDecodeError, LookupError):
+        except (LookupError, ValueError):  # an unknown label; a bad byte; a label with a NUL (ValueError)
             pass
     try:
         utf8: str | None = data.decode("utf-8")

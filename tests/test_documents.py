@@ -90,6 +90,14 @@ def test_corrupted_real_messages_never_raise(parsers, raw: bytes, pos: int, junk
     read_documents(mail.attachments, parsers)
 
 
+def test_a_charset_label_with_a_nul_in_it_does_not_stop_the_parse() -> None:
+    """Found by the test above: an encoded-word labelled "\\x00tf-8" made the codec lookup raise ValueError."""
+    raw = (b"From: hpc01@anamai.example.go.th\nSubject: =?\x00tf-8?b?4Liq4LmI4LiH?= 2569\n"
+           b"Content-Type: text/plain; charset=\"\x00tf-8\"\n\nabc\n")
+    mail = parse_message(raw)
+    assert mail.subject.endswith("2569") and mail.text.strip() == "abc"
+
+
 def cp874_zip(members: list[tuple[str, bytes]]) -> bytes:
     """A zip as Thai Windows writes it: member names in cp874 bytes, without the UTF-8 flag."""
     buf = io.BytesIO()
