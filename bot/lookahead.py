@@ -4,20 +4,36 @@ from __future__ import annotations
 
 from collections import deque
 from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
 
+from intake.documents import read_message
 from intake.message import ParsedMail, parse_message
-from intake.pipeline import Fetched, IntakeContext, Prepared, prepare
+from intake.pipeline import Fetched, IntakeContext, Prepared, prepare, reads_at_once
+from intake.sandbox import SandboxFailure
+
+
+@dataclass(frozen=True)
+class Parsing:
+    """A message handed to the workers: its MIME parse alone, or (`whole`) its parse and every file read
+    in one task; or parsed here already (`here`: the parse, or the error it raised)."""
+
+    future: Future[Any] | None  # of a ParsedMail, or (whole) of a (ParsedMail, Documents)
+    whole: bool = False
+    here: ParsedMail | Exception | None = None
 
 
 class LookAhead:
     """The batch's messages in order, each prepared a few messages before it is stored, in two stages:
 
     1. up to MESSAGES (and BYTES) ahead, its raw bytes go to the sandbox's workers to be MIME-parsed (a
-       hostile MIME structure then costs a worker, not this process, and parsing leaves the storing core);
-       a batch smaller than MESSAGES (the trickle between backlogs) is parsed here: there is little to
-       overlap, and starting the workers for it would cost more than its parsing;
-    2. up to SCREENED ahead, the parsed message is screened here (from headers alone) and, for a unit's
-       address only, its files are handed to the same workers to be read.
+       hostile MIME structure then costs a worker, not this process, and parsing leaves the storing core).
+       When its header block, screened here, already shows a unit's authenticated address (nearly every
+       message of a backlog), the same task reads its files too: one task, its bytes sent once. A batch
+       smaller than MESSAGES (the trickle between backlogs) is parsed here: there is little to overlap,
+       and starting the workers for it would cost more than its parsing;
+    2. up to SCREENED ahead, the parsed message is screened here and, for a unit's address only, its files
+       are handed to the same workers to be read (unless step 1 read them).
     So the parser processes parse and read while this one writes. Bounded in messages and in bytes: a
     backlog of large messages must not be parsed into memory all at once."""
 
@@ -28,7 +44,7 @@ class LookAhead:
     def __init__(self, ctx: IntakeContext, batch: list[Fetched]) -> None:
         self.ctx = ctx
         self.waiting = deque(batch)
-        self.parsing: deque[tuple[Fetched, Future[ParsedMail]]] = deque()
+        self.parsing: deque[tuple[Fetched, Parsing]] = deque()
         self.ready: deque[tuple[Fetched, Prepared | Exception]] = deque()
         self.ready_bytes = 0  # raw bytes held by messages handed to the parsers and not yet stored
         self.parse_in_sandbox = len(batch) >= self.MESSAGES
@@ -44,29 +60,51 @@ class LookAhead:
         self._fill()  # hand the next messages to the parsers before this one is stored
         return fetched, prepared
 
-    def _parse(self, raw: bytes) -> Future[ParsedMail]:
+    def _parse(self, fetched: Fetched) -> Parsing:
         # A message over the size limit is parsed here, as before: screening then answers "too large"
         # instead of a parser running out of its memory on it.
+        raw = fetched.raw
         if self.parse_in_sandbox and len(raw) <= self.ctx.max_message_bytes:
-            return self.ctx.sandbox.submit(parse_message, raw)
-        parsed: Future[ParsedMail] = Future()
+            try:
+                whole = reads_at_once(parse_message(raw, body=False), fetched, self.ctx)
+            except Exception:  # noqa: BLE001 - screening meets it again in `prepare`, where it quarantines
+                whole = False
+            if whole:
+                return Parsing(self.ctx.sandbox.submit(read_message, raw), whole=True)
+            return Parsing(self.ctx.sandbox.submit(parse_message, raw))
         try:
-            parsed.set_result(parse_message(raw))
+            return Parsing(None, here=parse_message(raw))
         except Exception as exc:  # noqa: BLE001 - raised again where the sandbox's result would be
-            parsed.set_exception(exc)
-        return parsed
+            return Parsing(None, here=exc)
+
+    def _prepared(self, fetched: Fetched, parsing: Parsing) -> Prepared:
+        if parsing.future is None:
+            if isinstance(parsing.here, Exception):
+                raise parsing.here
+            return prepare(fetched, self.ctx, mail=parsing.here)
+        try:
+            parsed = self.ctx.sandbox.result(parsing.future)
+        except SandboxFailure:
+            if not parsing.whole:
+                raise
+            # Its parse or one of its files killed or overran the task: parse alone, then one task per file,
+            # so that only the part at fault is lost (a MIME parse that dies again quarantines the message).
+            return prepare(fetched, self.ctx, mail=self.ctx.sandbox.run(parse_message, fetched.raw))
+        if isinstance(parsed, tuple):
+            return prepare(fetched, self.ctx, mail=parsed[0], documents=parsed[1])
+        return prepare(fetched, self.ctx, mail=parsed)
 
     def _fill(self) -> None:
         while self.waiting and (not self.parsing and not self.ready or (
                 len(self.parsing) + len(self.ready) < self.MESSAGES
                 and self.ready_bytes + len(self.waiting[0].raw) <= self.BYTES)):
             fetched = self.waiting.popleft()
-            self.parsing.append((fetched, self._parse(fetched.raw)))
+            self.parsing.append((fetched, self._parse(fetched)))
             self.ready_bytes += len(fetched.raw)
         while self.parsing and len(self.ready) < self.SCREENED:
             fetched, parsed = self.parsing.popleft()
             try:
-                prepared: Prepared | Exception = prepare(fetched, self.ctx, mail=self.ctx.sandbox.result(parsed))
+                prepared: Prepared | Exception = self._prepared(fetched, parsed)
             except Exception as exc:  # noqa: BLE001 - quarantined when its turn comes, like any reading error
                 prepared = exc
             self.ready.append((fetched, prepared))

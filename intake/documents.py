@@ -21,7 +21,7 @@ from intake.containers import (MAX_FILES, MAX_SHEET_CELLS, MAX_SHEET_ROWS, MAX_U
 from intake.encodings import decode_bytes
 from intake.errors import DocumentError
 from intake.forms import FormReading, read_forms
-from intake.message import Attachment, parse_message, short_filename
+from intake.message import Attachment, ParsedMail, parse_message, short_filename
 from intake.ocr import OcrUnavailable, ocr_image, ocr_pdf
 from intake.problems import ERROR, WARNING, Problem
 from intake.sandbox import Sandbox, SandboxFailure
@@ -313,10 +313,12 @@ def read_attachment(att: Attachment, scans: ScanTexts | None) -> Documents:
 @dataclass
 class Reading:
     """Attachments being read in the sandbox: started as soon as the sender is known to be a unit's
-    address, collected when the message is stored, so parsing overlaps the storing of earlier messages."""
+    address, collected when the message is stored, so parsing overlaps the storing of earlier messages.
+    `done`: already read, with the message's MIME parse, in one task (see `read_message`)."""
 
     attachments: list[Attachment]
     futures: list[Future[Documents]]
+    done: Documents | None = None
 
 
 def start_reading(attachments: list[Attachment], sandbox: Sandbox, scans: ScanTexts | None = None) -> Reading:
@@ -326,9 +328,16 @@ def start_reading(attachments: list[Attachment], sandbox: Sandbox, scans: ScanTe
     return Reading(attachments, [sandbox.submit(read_attachment, att, scans) for att in attachments[:MAX_FILES]])
 
 
+def _too_many(doc: Documents, attachments: list[Attachment]) -> None:
+    if len(attachments) > MAX_FILES:
+        _failed(doc, DocumentError(attachments[MAX_FILES].filename, "too_many_files", "too many files"))
+
+
 def finish_reading(reading: Reading) -> Documents:
     """Wait for the readers of `start_reading`; a file that crashes or overruns its reader is a problem of
     its own, and the others are still read."""
+    if reading.done is not None:
+        return reading.done
     doc = Documents()
     for att, future in zip(reading.attachments, reading.futures):
         try:
@@ -338,9 +347,23 @@ def finish_reading(reading: Reading) -> Documents:
             doc.review_reasons.append(f"{att.filename}: {exc}")
             continue
         doc.merge(part)
-    if len(reading.attachments) > MAX_FILES:
-        _failed(doc, DocumentError(reading.attachments[MAX_FILES].filename, "too_many_files", "too many files"))
+    _too_many(doc, reading.attachments)
     return doc
+
+
+def read_message(raw: bytes) -> tuple[ParsedMail, Documents]:
+    """A unit's message in one sandbox task: its MIME parse and every file read, so its bytes cross to the
+    worker once and come back as a reading (the attachments' bytes stay there: the mail returned names
+    them only). Only for a message whose sender screening has let through from its header block (intake/
+    pipeline.py `reads_at_once`). Should the task die, the caller parses and reads again one file per task,
+    so that the file at fault is the only one lost."""
+    mail = parse_message(raw)
+    doc = Documents()
+    for att in mail.attachments[:MAX_FILES]:
+        doc.merge(read_attachment(att, None))
+    _too_many(doc, mail.attachments)
+    mail.attachments = [Attachment(a.filename, a.content_type, b"") for a in mail.attachments]
+    return mail, doc
 
 
 def read_documents(attachments: list[Attachment], sandbox: Sandbox, scans: ScanTexts | None = None) -> Documents:

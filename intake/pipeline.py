@@ -160,18 +160,37 @@ class Prepared:
     reading: Reading | None
 
 
+def _new_result(fetched: Fetched, mail: ParsedMail) -> IngestResult:
+    return IngestResult(inbound_id=0, outcome=Outcome.SET_ASIDE, reason="", arrived_at=fetched.arrived_at,
+                        original_message_id=mail.message_id, original_subject=mail.subject)
+
+
 def prepare(fetched: Fetched, ctx: IntakeContext, *, forced: bool = False, scans: ScanTexts | None = None,
-            mail: ParsedMail | None = None) -> Prepared:
+            mail: ParsedMail | None = None, documents: Documents | None = None) -> Prepared:
     """Steps 1-2 of `ingest`, and the start of step 3: parse, screen (from headers alone), and only for a
     unit's address hand the files to the sandbox. A batch prepares the next messages while it stores
     this one, so the parsers' processes work while the database does; it has them parse the MIME too
-    (`mail`, see bot.lookahead)."""
+    (`mail`), or parse it and read its files in one task (`documents`, see `reads_at_once`)."""
     mail = mail if mail is not None else parse_message(fetched.raw)
-    result = IngestResult(inbound_id=0, outcome=Outcome.SET_ASIDE, reason="", arrived_at=fetched.arrived_at,
-                          original_message_id=mail.message_id, original_subject=mail.subject)
+    result = _new_result(fetched, mail)
     early, candidates = screen(mail, fetched, ctx, result, forced=forced)
-    reading = start_reading(mail.attachments, ctx.sandbox, scans) if early is None else None
+    reading: Reading | None = None
+    if early is None:
+        reading = (Reading(mail.attachments, [], documents) if documents is not None
+                   else start_reading(mail.attachments, ctx.sandbox, scans))
     return Prepared(mail, result, early, candidates, reading)
+
+
+def reads_at_once(head: ParsedMail, fetched: Fetched, ctx: IntakeContext) -> bool:
+    """Whether screening lets this message's files be read already from its header block (`head`, parsed
+    with body=False): a unit's address, authenticated, not a robot, not a command. Then its MIME parse and
+    its files can go to the sandbox as one task (`intake.documents.read_message`), and `prepare` screens
+    the whole message again before the reading counts. The staff's mail is screened with its text (reply
+    words), so it never qualifies."""
+    if head.from_addr in ctx.staff or len(fetched.raw) > ctx.max_message_bytes:
+        return False
+    early, _ = screen(head, fetched, ctx, _new_result(fetched, head), forced=False)
+    return early is None
 
 
 def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: InboundMessage | None = None,

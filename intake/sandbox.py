@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
+import pickle
 import resource
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pebble import ProcessExpired, ProcessPool
 
@@ -53,17 +54,20 @@ def _init_worker(memory_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
 
-def _call(fn: Callable[..., T], cpu_seconds: int, args: tuple[Any, ...]) -> T:
-    """Run `fn` in the worker with `cpu_seconds` more CPU time than it has used so far."""
+def _call(fn: Callable[..., T], cpu_seconds: int, args: tuple[Any, ...]) -> bytes:
+    """Run `fn` in the worker with `cpu_seconds` more CPU time than it has used so far; its value pickled."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     used = int(usage.ru_utime + usage.ru_stime) + 1
     _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
     soft = used + cpu_seconds
     resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
     try:
-        return fn(*args)
+        value = fn(*args)
     except MemoryError:
         raise SandboxFailure("memory", "the file needs more memory than a parser may use") from None
+    # Pickled here and unpickled by the thread that asks for it (`Sandbox.result`), not by the pool's
+    # result thread: there it cost several times as much CPU (it competes for the GIL with the storing).
+    return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
 
 
 class Sandbox:
@@ -92,14 +96,16 @@ class Sandbox:
         return self._pool is not None
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        return self._started().schedule(_call, args=(fn, self.limits.cpu_seconds, args),
-                                        timeout=self.limits.wall_seconds)
+        """Start `fn(*args)` in a worker. Its value travels pickled: read it with `result`, not the future's own."""
+        future = self._started().schedule(_call, args=(fn, self.limits.cpu_seconds, args),
+                                          timeout=self.limits.wall_seconds)
+        return cast("Future[T]", future)
 
     @staticmethod
     def result(future: Future[T]) -> T:
         """The task's value; SandboxFailure when its worker died or overran (other exceptions pass through)."""
         try:
-            return future.result()
+            return cast(T, pickle.loads(cast(bytes, future.result())))
         except FutureTimeout:
             raise SandboxFailure("timeout", "the file took too long to read") from None
         except ProcessExpired as exc:

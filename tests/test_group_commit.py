@@ -13,7 +13,6 @@ import bot.lookahead
 from bot.lookahead import LookAhead
 from bot.samples import forms, make_mail, sample_cases
 from bot.storing import process_batch
-from intake.documents import read_attachment
 from intake.models import InboundMessage, ProcessingAttempt, Submission
 from intake.pipeline import Fetched
 from mailer.models import OutboxMessage
@@ -51,8 +50,7 @@ def test_a_batch_is_stored_in_order_and_a_failure_costs_only_its_message(db_url,
         return real_prepare(fetched, ctx, **kw)
 
     def submit(fn, what, *args):  # type: ignore[no-untyped-def]
-        if fn is read_attachment:  # the other task is the MIME parse of a message's raw bytes
-            read_by_parsers.append(what.filename)
+        read_by_parsers.append(f"{fn.__name__}{' (stranger)' if what == batch[4].raw else ''}")
         return real_submit(fn, what, *args)
 
     monkeypatch.setattr(bot.lookahead, "prepare", prepare)
@@ -62,7 +60,9 @@ def test_a_batch_is_stored_in_order_and_a_failure_costs_only_its_message(db_url,
     outcomes = [r.outcome if r else None for r in results]
     assert outcomes == ["report"] * 4 + ["set_aside"] + ["report"] * 2 + ["quarantined"] + ["report"] * 4 + [None]
     assert "parser bug on message 8" in results[7].reason  # type: ignore[union-attr]
-    assert len(read_by_parsers) == 2 * 11  # two forms of every unit message, none of the stranger's
+    # Every unit message (the one stored twice too) is parsed and read in one task, its bytes sent once; the
+    # stranger's is parsed alone, its files never read.
+    assert sorted(read_by_parsers) == ["parse_message (stranger)"] + ["read_message"] * 12
     with app.sessions() as s:
         stored = list(s.scalars(select(InboundMessage.uid).order_by(InboundMessage.id)))
         assert stored == [str(i + 1) for i in range(12)]  # in the mailbox's order

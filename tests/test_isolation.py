@@ -109,6 +109,41 @@ def test_hostile_files_cost_only_themselves_and_the_report_behind_them_counts(
         assert all("ComplaintBotDone" in f for f in request.getfixturevalue("dovecot").flags(user).values())
 
 
+def test_in_a_backlog_a_file_that_kills_its_reader_costs_only_that_file(db_url: str, make_app,  # type: ignore[no-untyped-def]
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a backlog's batch a unit's message is parsed and read in one task; when that task dies the message
+    is parsed and read again one file per task, so its other form still counts and the file at fault is
+    named in its receipt; the messages around it are untouched."""
+    from bot.lookahead import LookAhead
+    from bot.storing import process_batch
+
+    app = make_app(db_url)
+    good = forms("ศูนย์อนามัยที่ 2 พิษณุโลก", NOV, sample_cases(NOV, 3))
+    batch = [Fetched(raw=_mail(f"hpc0{1 + i % 3}@{DOMAIN}", f"รายงาน พ.ย. 69 ({i})",
+                               forms("หน่วยงาน", NOV, sample_cases(NOV, 2))), arrived_at=ARRIVED.replace(minute=i),
+                     source="test", uidvalidity=1, uid=str(i + 1)) for i in range(LookAhead.MESSAGES + 2)]
+    batch[3] = Fetched(raw=_mail(f"hpc02@{DOMAIN}", "รายงาน พ.ย. 69",
+                                 [("Complaint_01.xlsx", hostile_files.far_cell_xlsx(dimension=False)), good[1]]),
+                       arrived_at=ARRIVED.replace(minute=3), source="test", uidvalidity=1, uid="4")
+    tasks: list[str] = []
+    real_submit = app.parsers.submit
+
+    def submit(fn, *args):  # type: ignore[no-untyped-def]
+        tasks.append(fn.__name__)
+        return real_submit(fn, *args)
+
+    monkeypatch.setattr(app.parsers, "submit", submit)
+    results = process_batch(app, batch)
+    # One task per message; the one that died is parsed again alone, then read one file per task.
+    assert sorted(tasks) == ["parse_message"] + ["read_attachment"] * 2 + ["read_message"] * len(batch)
+    hit = results[3]
+    assert hit is not None and [(f.filename, f.kind, f.detail) for f in hit.files] == [
+        ("Complaint_01.xlsx", "unreadable", "parser_limit"), ("Complaint_02.xlsx", "complaint_02", "c02_total")]
+    assert "parser_limit" in {p.code for p in hit.problems}
+    assert [r.outcome for i, r in enumerate(results) if r and i != 3] == ["report"] * (len(batch) - 1)
+    assert all(r is not None and r.rows == 2 for i, r in enumerate(results) if i != 3)
+
+
 def _receipt_text(app, inbound_id: int) -> str:  # type: ignore[no-untyped-def]
     import email
     import email.policy
