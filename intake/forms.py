@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
@@ -134,8 +134,10 @@ def _merge_header(upper: Sequence[object], lower: Sequence[object]) -> list[obje
     ]
 
 
-@dataclass
-class CaseRow:
+class CaseRow(NamedTuple):
+    """A Complaint_01 row, its fields in the order of the case_rows table. A tuple: a backlog sends
+    thousands of them from the parser sandbox, and a tuple is unpickled in half a dataclass's time."""
+
     row: int  # 1-based row in the sheet
     seq: str
     received: date | None
@@ -234,6 +236,8 @@ def _date(value: Any) -> date | BadDate | None:
         return exc
 
 
+MAX_SEQ = 32  # a row's sequence "number" as written, kept to the case_rows column's width
+
 _C01_FIELDS = ("seq", "received", "channel", "category", "subject", "complainant", "action", "result", "completed",
                "note")
 
@@ -259,20 +263,22 @@ def _read_c01(filename: str, sheet: str, rows: list[list[Any]], hdr: int, cols: 
             break
         if not any(c not in ("", None) for c in (received, category, subject, channel, action)):
             continue  # only a sequence number, or a note: not a case
-        case = CaseRow(
-            row=offset, seq=_text(seq), received=None, channel=_text(channel), category=_category(category),
-            subject=_text(subject), complainant=_text(complainant), action=_text(action), result=_result(result),
-            completed=None, note=_text(note),
-        )
+        dates: list[date | None] = []
         bad = False
-        for name, value in (("received", received), ("completed", completed)):
+        for value in (received, completed):
             parsed = _date(value)
             if isinstance(parsed, BadDate):
                 bad = True
+                dates.append(None)
                 reading.problems.append(Problem("bad_date", WARNING,
                                                 {**where(filename, sheet, offset), "value": _text(value)}))
             else:
-                setattr(case, name, parsed)
+                dates.append(parsed)
+        case = CaseRow(
+            row=offset, seq=_text(seq)[:MAX_SEQ], received=dates[0], channel=_text(channel),
+            category=_category(category), subject=_text(subject), complainant=_text(complainant), action=_text(action),
+            result=_result(result), completed=dates[1], note=_text(note),
+        )
         if case.category is None:
             raw = _text(category)
             code = "row_missing_category" if not raw else "unknown_category"

@@ -10,15 +10,18 @@ import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import bindparam, insert, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from config.msgid import read_message_ids
 from config.units import Unit, UnitRegistry
 from intake.bounces import Bounce, parse_bounce
 from intake.documents import Documents, FileNote, Reading, ScanTexts, finish_reading, start_reading
+from intake.forms import CaseRow
 from intake.message import ParsedMail, parse_message
 from intake.models import REFUSED, CaseRecord, InboundMessage, Outcome, Submission
 from intake.problems import ERROR, Problem
@@ -125,19 +128,35 @@ _SUBMISSION_COLUMNS = tuple(c.key for c in Submission.__table__.columns if c.key
 _INSERT_SUBMISSION = insert(Submission).returning(Submission.id)
 
 
+_CASE_COLUMNS = ("submission_id", *CaseRow._fields)
+
+
+@functools.lru_cache(maxsize=8)
+def _case_insert(dialect: Dialect) -> tuple[str, Callable[[date | None], Any] | None]:
+    """The driver's own INSERT for case rows, and how it wants a date (None: as it is)."""
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {quote(CaseRecord.__tablename__)} ({', '.join(quote(c) for c in _CASE_COLUMNS)}) "
+           f"VALUES ({', '.join([mark] * len(_CASE_COLUMNS))})")
+    return sql, CaseRecord.__table__.c.received.type.bind_processor(dialect)
+
+
 def store_submission(session: Session, sub: Submission, doc: Documents) -> None:
     """Insert the submission (`sub` gets its id and stays outside the session: `fold_in` writes its fold
-    state), then its Complaint_01 rows in one multi-row insert (a form may hold thousands). Core, not the
-    ORM: its unit of work cost more than these rows."""
+    state), then its Complaint_01 rows in one executemany (a form may hold thousands). Core, not the ORM,
+    for the submission; the rows go to the driver as the tuples the reader made: SQLAlchemy's handling of
+    each row's parameters cost more than the database's writing them."""
     values = {name: value for name in _SUBMISSION_COLUMNS if (value := getattr(sub, name)) is not None}
     connection = session.connection()
     sub.id = connection.execute(_INSERT_SUBMISSION, values).scalar_one()
     c01 = next((f for f in doc.forms if f.form == "complaint_01"), None)
     if c01 and sub.has_c01 and c01.rows:
-        connection.execute(insert(CaseRecord), [
-            {"submission_id": sub.id, "row": r.row, "seq": r.seq[:32], "received": r.received, "channel": r.channel,
-             "category": r.category, "subject": r.subject, "complainant": r.complainant, "action": r.action,
-             "result": r.result, "completed": r.completed, "note": r.note} for r in c01.rows])
+        sql, as_date = _case_insert(connection.dialect)
+        if as_date is None:
+            rows: list[tuple[Any, ...]] = [(sub.id, *r) for r in c01.rows]
+        else:
+            rows = [(sub.id, *r[:2], as_date(r.received), *r[3:9], as_date(r.completed), r.note) for r in c01.rows]
+        connection.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
