@@ -81,17 +81,18 @@ def member_head(archive: zipfile.ZipFile, name: str, size: int = 65536) -> bytes
     return b""
 
 
-def normalized_package(filename: str, data: bytes) -> bytes:
+def normalized_package(filename: str, data: bytes) -> tuple[bytes, zipfile.ZipFile]:
     """A zip whose member names use backslashes (some Windows zip tools) rewritten with slashes, so that
-    readers find xl/workbook.xml; any other zip is returned as it is."""
+    readers find xl/workbook.xml; any other zip is returned as it is. With it, the checked archive opened
+    (`open_zip`), for the checks that follow: its directory is read once."""
     zf = open_zip(filename, data)
     if not any("\\" in i.filename for i in zf.infolist()):
-        return data
+        return data, zf
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in zf.infolist():
             dst.writestr(info.filename.replace("\\", "/"), zf.read(info))
-    return out.getvalue()
+    return out.getvalue(), open_zip(filename, out.getvalue())
 
 
 def biff_filepass(data: bytes) -> bool:

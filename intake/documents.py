@@ -123,15 +123,19 @@ def _zip_name(info: zipfile.ZipInfo) -> str:
         return info.filename
 
 
-def expand(att: Attachment, depth: int = 0) -> list[Attachment]:
-    """Attachments with zip archives replaced by their members (bounded against zip bombs)."""
-    if depth >= MAX_ZIP_DEPTH or sniff(att.filename, att.data) != "zip":
-        return [att]
+def expand(att: Attachment, depth: int = 0) -> list[tuple[Attachment, str | None]]:
+    """Attachments with zip archives replaced by their members (bounded against zip bombs), each with what
+    `sniff` found it to be (None below the depth limit, where it is not sniffed here)."""
+    if depth >= MAX_ZIP_DEPTH:
+        return [(att, None)]
+    kind = sniff(att.filename, att.data)
+    if kind != "zip":
+        return [(att, kind)]
     zf = open_zip(att.filename, att.data, MAX_ZIP_MEMBERS)
     infos = [i for i in zf.infolist() if not i.is_dir()]
     if not infos:
         raise DocumentError(att.filename, "empty_attachment", "empty archive")
-    out: list[Attachment] = []
+    out: list[tuple[Attachment, str | None]] = []
     for info in infos:
         # Only the last path component: "../../x.xlsx" is just "x.xlsx" (nothing is written to disk anyway).
         name = short_filename(_zip_name(info).replace("\\", "/").rsplit("/", 1)[-1])
@@ -192,8 +196,8 @@ def _failed(doc: Documents, err: DocumentError) -> None:
 
 def _read_workbook(doc: Documents, name: str, data: bytes) -> None:
     if data[:4] == b"PK\x03\x04":
-        data = normalized_package(name, data)
-        check_sheet_ranges(name, open_zip(name, data))
+        data, package = normalized_package(name, data)
+        check_sheet_ranges(name, package)
     forms = read_forms(name, data)
     if not forms:
         doc.files.append(FileNote(name, "unknown", "no_form_table"))
@@ -244,11 +248,11 @@ def _scan(doc: Documents, name: str, data: bytes, scans: ScanTexts | None) -> No
         _memo(doc, name, text, "ocr")
 
 
-def _read_one(doc: Documents, att: Attachment, depth: int, scans: ScanTexts | None) -> None:
+def _read_one(doc: Documents, att: Attachment, kind: str | None, depth: int, scans: ScanTexts | None) -> None:
     name = att.filename
     if not att.data:
         raise DocumentError(name, "empty_attachment", "empty")
-    kind = sniff(name, att.data)
+    kind = kind or sniff(name, att.data)
     if kind in ("workbook", "csv"):
         _read_workbook(doc, name, att.data)
     elif kind == "encrypted":
@@ -256,9 +260,9 @@ def _read_one(doc: Documents, att: Attachment, depth: int, scans: ScanTexts | No
     elif kind == "corrupt":
         raise DocumentError(name, "unreadable_attachment", "content does not match the name")
     elif kind == "docx":
-        _memo(doc, name, docx_text(normalized_package(name, att.data)), "docx")
+        _memo(doc, name, docx_text(normalized_package(name, att.data)[0]), "docx")
     elif kind == "odt":
-        _memo(doc, name, odt_text(normalized_package(name, att.data)), "odt")
+        _memo(doc, name, odt_text(normalized_package(name, att.data)[0]), "odt")
     elif kind == "pdf":
         text = pdf_text(att.data)
         if text.strip():
@@ -291,12 +295,12 @@ def _read_expanded(doc: Documents, att: Attachment, depth: int, scans: ScanTexts
     except Exception as exc:  # never let a hostile archive escape
         _failed(doc, DocumentError(att.filename, "unreadable_attachment", repr(exc)))
         return
-    for member in members:
+    for member, kind in members:
         if len(doc.files) >= MAX_FILES:
             _failed(doc, DocumentError(member.filename, "too_many_files", "too many files"))
             return
         try:
-            _read_one(doc, member, depth, scans)
+            _read_one(doc, member, kind, depth, scans)
         except DocumentError as err:
             _failed(doc, DocumentError(err.filename or member.filename, err.code, str(err)))
         except Exception as exc:  # a reader bug or a hostile file must not lose the rest of the message
@@ -374,8 +378,8 @@ def read_documents(attachments: list[Attachment], sandbox: Sandbox, scans: ScanT
 def _scans_in(att: Attachment, depth: int = 0) -> list[tuple[str, bytes]]:
     """(filename, bytes) of every scanned page image or text-less PDF in an attachment."""
     found: list[tuple[str, bytes]] = []
-    for member in expand(att):
-        kind = sniff(member.filename, member.data)
+    for member, sniffed in expand(att):
+        kind = sniffed or sniff(member.filename, member.data)
         if kind == "image" and len(member.data) >= 20_000:
             found.append((member.filename, member.data))
         elif kind == "pdf" and not pdf_text(member.data).strip():

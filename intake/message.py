@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import functools
 import mimetypes
 import re
 from dataclasses import dataclass, field
@@ -94,7 +95,13 @@ def sender_identity(values: list[str]) -> tuple[str, str, str | None]:
         return "", "", None
     if len(values) > 1:
         return "", "", f"{len(values)} From headers"
-    text = raw_header_text(values[0])[:MAX_HEADER_CHARS]
+    return _one_sender(raw_header_text(values[0])[:MAX_HEADER_CHARS])
+
+
+@functools.lru_cache(maxsize=4096)
+def _one_sender(text: str) -> tuple[str, str, str | None]:
+    """One From value read strictly. Cached: a backlog holds many messages from each unit, and the strict
+    parse costs more than the rest of the header block's (the value is capped, the answer immutable)."""
     try:
         header = _ADDRESS_HEADER("from", text)
         addresses = list(header.addresses)  # type: ignore[attr-defined]
