@@ -22,6 +22,10 @@ class Parsing:
     whole: bool = False
     here: ParsedMail | Exception | None = None
 
+    @property
+    def done(self) -> bool:
+        return self.future is None or self.future.done()
+
 
 class LookAhead:
     """The batch's messages in order, each prepared a few messages before it is stored, in two stages:
@@ -102,6 +106,8 @@ class LookAhead:
             self.parsing.append((fetched, self._parse(fetched)))
             self.ready_bytes += len(fetched.raw)
         while self.parsing and len(self.ready) < self.SCREENED:
+            if self.ready and not self.parsing[0][1].done:
+                break  # wait only for the message stored next: the others are screened when their parse is in
             fetched, parsed = self.parsing.popleft()
             try:
                 prepared: Prepared | Exception = self._prepared(fetched, parsed)

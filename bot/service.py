@@ -26,6 +26,10 @@ from mailer.receipts import compose_queued
 
 log = logging.getLogger("complaint_bot.intake")
 
+# A batch's raw bytes are held until it is stored and marked: a backlog of large messages settles in smaller
+# batches (a message may be MAX_MESSAGE_MB; INTAKE_BATCH_MESSAGES of them would not fit in memory).
+BATCH_BYTES = 64 * 1024 * 1024
+
 
 @dataclass
 class PollReport:
@@ -117,6 +121,7 @@ def poll_once(app: App, source: MailSource, stop: Callable[[], bool] = lambda: F
         report.lease_holder, report.lease_expires = lease.holder, lease.expires_at
         return report
     batch: list[Fetched] = []
+    held = 0  # the batch's raw bytes
     opened = time.monotonic()
     for fetched in source.fetch_new(known_uids(app)):
         report.seen += 1
@@ -125,10 +130,11 @@ def poll_once(app: App, source: MailSource, stop: Callable[[], bool] = lambda: F
         if not batch:
             opened = time.monotonic()
         batch.append(fetched)
-        if (len(batch) >= app.settings.batch_messages or stop()
+        held += len(fetched.raw)
+        if (len(batch) >= app.settings.batch_messages or held >= BATCH_BYTES or stop()
                 or (time.monotonic() - opened) * 1000 >= app.settings.batch_ms):
             _settle(app, source, batch, report, progress)
-            batch = []
+            batch, held = [], 0
             if stop():
                 break
     if batch:  # the mailbox has nothing more now: settle what came, however few

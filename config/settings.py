@@ -70,7 +70,7 @@ class Settings:
     staff_commands_per_hour: int = 20  # command mails answered per staff address and hour
     mail_per_hour: int = 5000  # all automatic mail together
     # Group commit: messages stored per transaction, and how long a batch may wait for more (ms).
-    batch_messages: int = 50
+    batch_messages: int = 200
     batch_ms: int = 300
     max_message_bytes: int = 30 * 1024 * 1024
     secret_key: str = field(default="", repr=False)
@@ -350,7 +350,7 @@ def settings_from_mapping(env: Mapping[str, str], base_dir: Path | None = None) 
         digests_per_recipient_per_hour=_int(env, "DIGESTS_PER_RECIPIENT_PER_HOUR", 4, 1, 1000),
         staff_commands_per_hour=_int(env, "STAFF_COMMANDS_PER_HOUR", 20, 1, 1000),
         mail_per_hour=_int(env, "MAIL_PER_HOUR", 5000, 10, 1_000_000),
-        batch_messages=_int(env, "INTAKE_BATCH_MESSAGES", 50, 1, 1000),
+        batch_messages=_int(env, "INTAKE_BATCH_MESSAGES", 200, 1, 1000),
         batch_ms=_int(env, "INTAKE_BATCH_MS", 300, 0, 10_000),
         max_message_bytes=_int(env, "MAX_MESSAGE_MB", 30, 1, 1024) * 1024 * 1024,
         secret_key=_secret_key(env, data_dir),

@@ -177,3 +177,33 @@ def test_a_message_whose_storing_fails_midway_leaves_nothing_half_written(db_url
         assert s.scalar(select(func.count()).select_from(Submission)) == 4
         receipts = s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "receipt"))
     assert receipts == 5
+
+
+def test_a_backlog_of_large_messages_settles_in_batches_bounded_in_bytes(sqlite_only_url, make_app, tmp_path,  # type: ignore[no-untyped-def]
+                                                                          monkeypatch) -> None:
+    """A batch is held in memory until it is stored and marked: besides INTAKE_BATCH_MESSAGES it closes at
+    BATCH_BYTES of raw messages, and every message is still stored."""
+    import bot.service
+
+    mails = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(7)]
+    folder = tmp_path / "mail"
+    for sub in ("new", "cur", "tmp"):
+        (folder / sub).mkdir(parents=True)
+    for i, fetched in enumerate(mails):
+        (folder / "new" / f"{1_700_000_000 + i}.m{i}.host").write_bytes(fetched.raw)
+    app = make_app(sqlite_only_url, MAIL_SOURCE=f"maildir:{folder}", INTAKE_BATCH_MS="10000")
+    largest = max(len(f.raw) for f in mails)
+    monkeypatch.setattr(bot.service, "BATCH_BYTES", 3 * largest)
+    sizes: list[int] = []
+    real = bot.service.process_batch
+
+    def counting(app, batch):  # type: ignore[no-untyped-def]
+        sizes.append(len(batch))
+        return real(app, batch)
+
+    monkeypatch.setattr(bot.service, "process_batch", counting)
+    source = app.source()
+    report = bot.service.poll_once(app, source)
+    source.close()
+    assert report.processed == 7 and sum(sizes) == 7
+    assert max(sizes) <= 4 and len(sizes) >= 2  # never the whole backlog at once (200 messages would be allowed)
