@@ -162,8 +162,8 @@ class FormReading:
     problems: list[Problem] = field(default_factory=list)
     filled: bool = True  # False for a Complaint_02 whose count cells are all empty (a blank form)
 
-    @property
-    def periods(self) -> list[Period]:
+    @functools.cached_property
+    def periods(self) -> list[Period]:  # asked for by several steps of a message
         return find_periods(self.header_text)
 
     def category_counts(self) -> dict[str, int]:

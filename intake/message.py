@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import email.parser
 import email.policy
 import functools
 import mimetypes
@@ -216,11 +217,16 @@ def _collect_part(part: Message, out: ParsedMail, texts: list[str], htmls: list[
 
 def _headers_only(raw: bytes) -> Message:
     head, _, _ = raw.partition(b"\r\n\r\n") if b"\r\n\r\n" in raw else raw.partition(b"\n\n")
-    return email.message_from_bytes(head + b"\r\n\r\n", policy=email.policy.compat32)
+    # headersonly: a multipart Content-Type does not start a body parse (the stdlib compiles a pattern for
+    # every boundary it meets, which cost more than the rest of the header block).
+    return email.parser.BytesParser(policy=email.policy.compat32).parsebytes(head + b"\r\n\r\n", headersonly=True)
+
+
+_RAW_BYTE = re.compile("[\udc80-\udcff]")  # an 8-bit byte kept by the parser as a lone surrogate
 
 
 def _has_raw_bytes(value: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in value)
+    return _RAW_BYTE.search(value) is not None
 
 
 def recover_raw_headers(msg: Message) -> None:

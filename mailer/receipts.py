@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -124,7 +124,8 @@ _WHEN_FIELDS = ("arrived_at", "deadline", "completed_at")
 
 def receipt_payload(info: ReceiptInfo) -> dict[str, Any]:
     """The receipt's data as JSON values (moments in ISO 8601 with their offset, the period as YYYY-MM)."""
-    data = asdict(info)
+    # Shallow (the info is frozen and its parts are plain values): asdict's deep copy cost more than the rest.
+    data = {f.name: getattr(info, f.name) for f in fields(info)}
     for name in _WHEN_FIELDS:
         data[name] = data[name].isoformat() if data[name] else None
     data["period"] = str(info.period) if info.period else None
