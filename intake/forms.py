@@ -161,10 +161,12 @@ class FormReading:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # C02: category -> received/done/in_progress
     problems: list[Problem] = field(default_factory=list)
     filled: bool = True  # False for a Complaint_02 whose count cells are all empty (a blank form)
+    # The months named above the table: found where the form is read (a parser worker), not by each step of
+    # the storing process that asks.
+    periods: list[Period] = field(init=False)
 
-    @functools.cached_property
-    def periods(self) -> list[Period]:  # asked for by several steps of a message
-        return find_periods(self.header_text)
+    def __post_init__(self) -> None:
+        self.periods = find_periods(self.header_text)
 
     def category_counts(self) -> dict[str, int]:
         if self.form == "complaint_01":
