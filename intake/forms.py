@@ -318,8 +318,10 @@ def _read_c02(filename: str, sheet: str, rows: list[list[Any]], hdr: int, cols: 
 def read_table(filename: str, sheet: str, rows: list[list[Any]]) -> FormReading | None:
     """Recognise one sheet as Complaint_01 or Complaint_02 by its header labels."""
     c01 = _find_header(rows, C01_LABELS, {"category"}, 4)
+    if c01 and {"subject", "received"} & c01[1].keys():  # a Complaint_01 whatever else the sheet holds
+        return _read_c01(filename, sheet, rows, *c01)
     c02 = _find_header(rows, C02_LABELS, {"category", "received"}, 2)
-    if c01 and (not c02 or len(c01[1]) >= 4 and {"subject", "received"} & c01[1].keys()):
+    if c01 and not c02:
         return _read_c01(filename, sheet, rows, *c01)
     if c02:
         return _read_c02(filename, sheet, rows, *c02)
