@@ -66,14 +66,22 @@ def scanned_pdf() -> bytes:
 PARSER_KILLER = b"X-Kill-The-Parser: yes"
 
 
-def parse_or_die(raw: bytes) -> object:
-    """Stands in for the MIME parser in the sandbox: a message carrying PARSER_KILLER kills the worker parsing it
-    (as a native crash would); any other message is parsed for real."""
+def parse_or_die(raw: bytes, *, body: bool = True) -> object:
+    """Stands in for the MIME parser: a message carrying PARSER_KILLER kills the process parsing its body (as a
+    native crash would; its header block alone parses); any other message is parsed for real."""
     import os
     import signal
 
     from intake.message import parse_message
 
-    if PARSER_KILLER in raw:
+    if body and PARSER_KILLER in raw:
         os.kill(os.getpid(), signal.SIGKILL)
-    return parse_message(raw)
+    return parse_message(raw, body=body)
+
+
+def read_or_die(raw: bytes) -> object:
+    """Stands in for `read_message` (a message's parse and reading in one sandbox task), dying the same way."""
+    from intake.documents import read_message
+
+    parse_or_die(raw)
+    return read_message(raw)

@@ -111,7 +111,18 @@ def test_a_message_that_kills_its_mime_parser_costs_only_itself(db_url, make_app
                        arrived_at=killer.arrived_at, source="test", uidvalidity=1, uid="3")
     assert hostile_files.PARSER_KILLER in batch[2].raw
     monkeypatch.setattr(bot.lookahead, "parse_message", hostile_files.parse_or_die)
+    monkeypatch.setattr(bot.lookahead, "read_message", hostile_files.read_or_die)
+    tasks: list[str] = []
+    real_submit = app.parsers.submit
+
+    def submit(fn, *args):  # type: ignore[no-untyped-def]
+        tasks.append(fn.__name__)
+        return real_submit(fn, *args)
+
+    monkeypatch.setattr(app.parsers, "submit", submit)
     results = process_batch(app, batch)
+    # Each message in one task; the one that died is parsed once more alone, and dies again.
+    assert sorted(tasks) == ["parse_or_die"] + ["read_or_die"] * len(batch)
     assert [r.outcome if r else None for r in results] == ["report", "report", "quarantined"] + ["report"] * 7
     assert "SandboxFailure" in results[2].reason  # type: ignore[union-attr]
     with app.sessions() as s:
