@@ -202,6 +202,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+def record_tasks(app: App, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the functions handed to the app's parser sandbox from now on, in order."""
+    tasks: list[str] = []
+    real_submit = app.parsers.submit
+
+    def submit(fn, *args):  # type: ignore[no-untyped-def]
+        tasks.append(fn.__name__)
+        return real_submit(fn, *args)
+
+    monkeypatch.setattr(app.parsers, "submit", submit)
+    return tasks
+
+
 def compose_queued_receipts(app: App) -> int:
     """Compose every receipt queued as data, as the sender does before sending (`send_due`'s composer), so a
     test can read the rows' subject and bytes without sending them. How many were composed."""

@@ -17,7 +17,7 @@ from intake.models import InboundMessage, ProcessingAttempt, Submission
 from intake.pipeline import Fetched
 from mailer.models import OutboxMessage
 from scoring.periods import Period
-from tests.conftest import DOMAIN, SECRETARIAT, bkk
+from tests.conftest import DOMAIN, SECRETARIAT, bkk, record_tasks
 
 NOV = Period(2026, 11)
 NAMES = {"hpc01": "ศูนย์อนามัยที่ 1 เชียงใหม่", "hpc02": "ศูนย์อนามัยที่ 2 พิษณุโลก", "hpc03": "ศูนย์อนามัยที่ 3 นครสวรรค์"}
@@ -112,14 +112,7 @@ def test_a_message_that_kills_its_mime_parser_costs_only_itself(db_url, make_app
     assert hostile_files.PARSER_KILLER in batch[2].raw
     monkeypatch.setattr(bot.lookahead, "parse_message", hostile_files.parse_or_die)
     monkeypatch.setattr(bot.lookahead, "read_message", hostile_files.read_or_die)
-    tasks: list[str] = []
-    real_submit = app.parsers.submit
-
-    def submit(fn, *args):  # type: ignore[no-untyped-def]
-        tasks.append(fn.__name__)
-        return real_submit(fn, *args)
-
-    monkeypatch.setattr(app.parsers, "submit", submit)
+    tasks = record_tasks(app, monkeypatch)
     results = process_batch(app, batch)
     # Each message in one task; the one that died is parsed once more alone, and dies again.
     assert sorted(tasks) == ["parse_or_die"] + ["read_or_die"] * len(batch)

@@ -31,7 +31,7 @@ from intake.sandbox import SandboxFailure
 from mailer.models import OutboxMessage
 from scoring.periods import Period
 from tests import hostile_files
-from tests.conftest import DOMAIN, SECRETARIAT, UNITS, bkk, compose_queued_receipts
+from tests.conftest import DOMAIN, SECRETARIAT, UNITS, bkk, compose_queued_receipts, record_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 NOV = Period(2026, 11)
@@ -125,14 +125,7 @@ def test_in_a_backlog_a_file_that_kills_its_reader_costs_only_that_file(db_url: 
     batch[3] = Fetched(raw=_mail(f"hpc02@{DOMAIN}", "รายงาน พ.ย. 69",
                                  [("Complaint_01.xlsx", hostile_files.far_cell_xlsx(dimension=False)), good[1]]),
                        arrived_at=ARRIVED.replace(minute=3), source="test", uidvalidity=1, uid="4")
-    tasks: list[str] = []
-    real_submit = app.parsers.submit
-
-    def submit(fn, *args):  # type: ignore[no-untyped-def]
-        tasks.append(fn.__name__)
-        return real_submit(fn, *args)
-
-    monkeypatch.setattr(app.parsers, "submit", submit)
+    tasks = record_tasks(app, monkeypatch)
     results = process_batch(app, batch)
     # One task per message; the one that died is parsed again alone, then read one file per task.
     assert sorted(tasks) == ["parse_message"] + ["read_attachment"] * 2 + ["read_message"] * len(batch)
