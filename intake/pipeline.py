@@ -208,6 +208,8 @@ def reads_at_once(head: ParsedMail, fetched: Fetched, ctx: IntakeContext) -> boo
     words), so it never qualifies."""
     if head.from_addr in ctx.staff or len(fetched.raw) > ctx.max_message_bytes:
         return False
+    if not triage(head, ctx.own_addresses, ctx.msgid_domain).answerable:
+        return False  # robots and bounces are stored unread (a bounce's report is parsed once, by `prepare`)
     early, _ = screen(head, fetched, ctx, _new_result(fetched, head), forced=False)
     return early is None
 

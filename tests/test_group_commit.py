@@ -211,3 +211,29 @@ def test_a_backlog_of_large_messages_settles_in_batches_bounded_in_bytes(sqlite_
     source.close()
     assert report.processed == 7 and sum(sizes) == 7
     assert max(sizes) <= 4 and len(sizes) >= 2  # never the whole backlog at once (200 messages would be allowed)
+
+
+def test_a_bounce_in_a_backlog_is_parsed_once_and_never_sent_to_the_readers(sqlite_only_url, make_app,  # type: ignore[no-untyped-def]
+                                                                            monkeypatch) -> None:
+    """Screening from the header block sends a robot's message (a bounce) the old way, without parsing its
+    delivery report: `prepare` parses it once, here; its attachment never reaches a reader."""
+    import intake.pipeline
+    from tests.test_month import _bounce
+
+    app = make_app(sqlite_only_url)
+    batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(LookAhead.MESSAGES + 1)]
+    batch[2] = Fetched(raw=_bounce(f"hpc02@{DOMAIN}", "<not-ours@example.com>"), arrived_at=batch[2].arrived_at,
+                       source="test", uidvalidity=1, uid="3")
+    parsed: list[int] = []
+    real_parse_bounce = intake.pipeline.parse_bounce
+
+    def counting(raw):  # type: ignore[no-untyped-def]
+        parsed.append(len(raw))
+        return real_parse_bounce(raw)
+
+    monkeypatch.setattr(intake.pipeline, "parse_bounce", counting)
+    tasks = record_tasks(app, monkeypatch)
+    results = process_batch(app, batch)
+    assert parsed == [len(batch[2].raw)]
+    assert results[2] is not None and results[2].outcome == "set_aside"
+    assert sorted(tasks) == ["parse_message"] + ["read_message"] * (len(batch) - 1)
