@@ -81,7 +81,8 @@ def floor_rate(server: servers.Dovecot, user: str) -> tuple[float, CpuUse]:
 
 def sandbox_cost(n: int = 600) -> None:
     """The price of isolation: the same attachments read in this process and in the parser sandbox."""
-    from intake.documents import read_attachment, read_documents
+    from intake.documents import read_attachment
+    from intake.reading import read_documents
     from intake.message import Attachment
     from intake.sandbox import Limits, Sandbox
 

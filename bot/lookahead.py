@@ -7,9 +7,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from intake.documents import read_message
 from intake.message import ParsedMail, parse_message
 from intake.pipeline import Fetched, IntakeContext, Prepared, prepare, reads_at_once
+from intake.reading import read_message
 from intake.sandbox import SandboxFailure
 
 

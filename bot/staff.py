@@ -16,7 +16,7 @@ from config.msgid import read_message_ids
 from config.units import Unit
 from intake import admin
 from intake.admin import AdminError
-from intake.documents import read_documents
+from intake.reading import read_documents
 from intake.message import ParsedMail, parse_message
 from intake.models import Action, InboundMessage
 from intake.pipeline import Fetched, IngestResult

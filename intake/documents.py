@@ -10,7 +10,6 @@ import hashlib
 import io
 import re
 import zipfile
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from defusedxml import ElementTree as SafeET
@@ -21,10 +20,9 @@ from intake.containers import (MAX_FILES, MAX_SHEET_CELLS, MAX_SHEET_ROWS, MAX_U
 from intake.encodings import decode_bytes
 from intake.errors import DocumentError
 from intake.forms import FormReading, read_forms
-from intake.message import Attachment, ParsedMail, parse_message, short_filename
+from intake.message import Attachment, parse_message, short_filename
 from intake.ocr import OcrUnavailable, ocr_image, ocr_pdf
 from intake.problems import ERROR, WARNING, Problem
-from intake.sandbox import Sandbox, SandboxFailure
 from intake.text import nil_statement
 
 # OCR text per scan (by content hash); None where OCR could not run and a person must read it.
@@ -189,7 +187,8 @@ def _limits(code: str) -> dict[str, str]:
     return {}
 
 
-def _failed(doc: Documents, err: DocumentError) -> None:
+def record_failure(doc: Documents, err: DocumentError) -> None:
+    """A file that could not be read: unreadable in the receipt, with the code (and limit) that says why."""
     doc.files.append(FileNote(err.filename, "unreadable", err.code))  # the receipt words the code
     doc.problems.append(Problem(err.code, ERROR, {"file": err.filename, **_limits(err.code)}))
 
@@ -290,21 +289,21 @@ def _read_expanded(doc: Documents, att: Attachment, depth: int, scans: ScanTexts
     try:
         members = expand(att)
     except DocumentError as err:
-        _failed(doc, err)
+        record_failure(doc, err)
         return
     except Exception as exc:  # never let a hostile archive escape
-        _failed(doc, DocumentError(att.filename, "unreadable_attachment", repr(exc)))
+        record_failure(doc, DocumentError(att.filename, "unreadable_attachment", repr(exc)))
         return
     for member, kind in members:
         if len(doc.files) >= MAX_FILES:
-            _failed(doc, DocumentError(member.filename, "too_many_files", "too many files"))
+            record_failure(doc, DocumentError(member.filename, "too_many_files", "too many files"))
             return
         try:
             _read_one(doc, member, kind, depth, scans)
         except DocumentError as err:
-            _failed(doc, DocumentError(err.filename or member.filename, err.code, str(err)))
+            record_failure(doc, DocumentError(err.filename or member.filename, err.code, str(err)))
         except Exception as exc:  # a reader bug or a hostile file must not lose the rest of the message
-            _failed(doc, DocumentError(member.filename, "unreadable_attachment", repr(exc)))
+            record_failure(doc, DocumentError(member.filename, "unreadable_attachment", repr(exc)))
 
 
 def read_attachment(att: Attachment, scans: ScanTexts | None) -> Documents:
@@ -312,67 +311,6 @@ def read_attachment(att: Attachment, scans: ScanTexts | None) -> Documents:
     doc = Documents()
     _read_expanded(doc, att, 0, scans)
     return doc
-
-
-@dataclass
-class Reading:
-    """Attachments being read in the sandbox: started as soon as the sender is known to be a unit's
-    address, collected when the message is stored, so parsing overlaps the storing of earlier messages.
-    `done`: already read, with the message's MIME parse, in one task (see `read_message`)."""
-
-    attachments: list[Attachment]
-    futures: list[Future[Documents]]
-    done: Documents | None = None
-
-
-def start_reading(attachments: list[Attachment], sandbox: Sandbox, scans: ScanTexts | None = None) -> Reading:
-    """Hand every attachment to the sandbox's workers and return at once. `scans` is the OCR queue's text
-    of the message's scans once it has run (a scan it could not read needs a person); None before, when
-    scans are left for it."""
-    return Reading(attachments, [sandbox.submit(read_attachment, att, scans) for att in attachments[:MAX_FILES]])
-
-
-def _too_many(doc: Documents, attachments: list[Attachment]) -> None:
-    if len(attachments) > MAX_FILES:
-        _failed(doc, DocumentError(attachments[MAX_FILES].filename, "too_many_files", "too many files"))
-
-
-def finish_reading(reading: Reading) -> Documents:
-    """Wait for the readers of `start_reading`; a file that crashes or overruns its reader is a problem of
-    its own, and the others are still read."""
-    if reading.done is not None:
-        return reading.done
-    doc = Documents()
-    for att, future in zip(reading.attachments, reading.futures):
-        try:
-            part = Sandbox.result(future)
-        except SandboxFailure as exc:
-            _failed(doc, DocumentError(att.filename, "parser_limit", str(exc)))
-            doc.review_reasons.append(f"{att.filename}: {exc}")
-            continue
-        doc.merge(part)
-    _too_many(doc, reading.attachments)
-    return doc
-
-
-def read_message(raw: bytes) -> tuple[ParsedMail, Documents]:
-    """A unit's message in one sandbox task: its MIME parse and every file read, so its bytes cross to the
-    worker once and come back as a reading (the attachments' bytes stay there: the mail returned names
-    them only). Only for a message whose sender screening has let through from its header block (intake/
-    pipeline.py `reads_at_once`). Should the task die, the caller parses and reads again one file per task,
-    so that the file at fault is the only one lost."""
-    mail = parse_message(raw)
-    doc = Documents()
-    for att in mail.attachments[:MAX_FILES]:
-        doc.merge(read_attachment(att, None))
-    _too_many(doc, mail.attachments)
-    mail.attachments = [Attachment(a.filename, a.content_type, b"") for a in mail.attachments]
-    return mail, doc
-
-
-def read_documents(attachments: list[Attachment], sandbox: Sandbox, scans: ScanTexts | None = None) -> Documents:
-    """Read every attachment in the sandbox and wait for all of them."""
-    return finish_reading(start_reading(attachments, sandbox, scans))
 
 
 def _scans_in(att: Attachment, depth: int = 0) -> list[tuple[str, bytes]]:

@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session
 from config.msgid import read_message_ids
 from config.units import Unit, UnitRegistry
 from intake.bounces import Bounce, parse_bounce
-from intake.documents import Documents, FileNote, Reading, ScanTexts, finish_reading, start_reading
+from intake.documents import Documents, FileNote, ScanTexts
 from intake.forms import CaseRow
 from intake.message import ParsedMail, parse_message
 from intake.models import REFUSED, CaseRecord, InboundMessage, Outcome, Submission
 from intake.problems import ERROR, Problem
+from intake.reading import Reading, finish_reading, start_reading
 from intake.sandbox import Sandbox
 from intake.state import UnitReport, current_report, fold_in, refresh_fold_states
 from intake.commands import command_of, staff_command
@@ -203,7 +204,7 @@ def prepare(fetched: Fetched, ctx: IntakeContext, *, forced: bool = False, scans
 def reads_at_once(head: ParsedMail, fetched: Fetched, ctx: IntakeContext) -> bool:
     """Whether screening lets this message's files be read already from its header block (`head`, parsed
     with body=False): a unit's address, authenticated, not a robot, not a command. Then its MIME parse and
-    its files can go to the sandbox as one task (`intake.documents.read_message`), and `prepare` screens
+    its files can go to the sandbox as one task (`intake.reading.read_message`), and `prepare` screens
     the whole message again before the reading counts. The staff's mail is screened with its text (reply
     words), so it never qualifies."""
     if head.from_addr in ctx.staff or len(fetched.raw) > ctx.max_message_bytes:

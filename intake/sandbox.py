@@ -84,7 +84,7 @@ class Sandbox:
                 # forkserver: workers start from a clean, single-threaded process, not from a copy of the
                 # worker with its scheduler threads and database connections.
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["intake.documents"])
+                context.set_forkserver_preload(["intake.reading"])
                 self._pool = ProcessPool(max_workers=self.limits.workers, initializer=_init_worker,
                                          initargs=(self.limits.memory_mb * 1024 * 1024,), context=context)
                 atexit.register(self.close)

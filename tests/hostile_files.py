@@ -81,7 +81,7 @@ def parse_or_die(raw: bytes, *, body: bool = True) -> object:
 
 def read_or_die(raw: bytes) -> object:
     """Stands in for `read_message` (a message's parse and reading in one sandbox task), dying the same way."""
-    from intake.documents import read_message
+    from intake.reading import read_message
 
     parse_or_die(raw)
     return read_message(raw)

@@ -23,10 +23,11 @@ from bot.samples import forms, make_mail, sample_cases
 from bot.storing import process_one
 from bot.reporting import scores, status_report
 from intake.admin import AdminError, dismiss, exempt, record_paper, review_items
-from intake.documents import Documents, read_documents
+from intake.documents import Documents
 from intake.message import Attachment
 from intake.models import Action, InboundMessage
 from intake.pipeline import Fetched
+from intake.reading import read_documents
 from mailer.models import OutboxMessage
 from mailer.workbook import build_workbook
 from scoring.periods import Period

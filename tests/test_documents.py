@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from intake import ocr
 from intake.blank_forms import complaint_02
-from intake.documents import ocr_attachments, read_documents, scan_key, sniff
+from intake.documents import ocr_attachments, scan_key, sniff
 from intake.message import Attachment, parse_message
+from intake.reading import read_documents
 from mailer.problem_text import problem_text
 from scoring.periods import Period
 

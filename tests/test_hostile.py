@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from bot.samples import forms, make_mail, sample_cases
 from bot.storing import process_one
-from intake.documents import read_documents
+from intake.reading import read_documents
 from intake.message import Attachment
 from intake.models import CaseRecord, InboundMessage
 from intake.pipeline import Fetched

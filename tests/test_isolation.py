@@ -23,10 +23,11 @@ from bot.service import poll_once, read_pending_scans
 from bot.storing import process_one
 from bot.reporting import status_report
 from intake.admin import review_items
-from intake.documents import read_attachment, read_documents
+from intake.documents import read_attachment
 from intake.message import Attachment
 from intake.models import InboundMessage
 from intake.pipeline import Fetched
+from intake.reading import read_documents
 from intake.sandbox import SandboxFailure
 from mailer.models import OutboxMessage
 from scoring.periods import Period

@@ -190,7 +190,7 @@ def record(unit: Annotated[str, typer.Option("--unit")], period: Annotated[str, 
            reason: Annotated[str, typer.Option("--reason")] = "", by: By = "") -> None:
     """Record a report that came on paper; on time or late by --received."""
     from intake.admin import record_paper
-    from intake.documents import read_documents
+    from intake.reading import read_documents
 
     a = load_app()
     if not nil and not file:
