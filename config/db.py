@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from datetime import UTC, datetime
-
 from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -77,3 +78,114 @@ def make_engine(url: str) -> Engine:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+class DriverStatement:
+    """A Core statement compiled once per dialect and run on the driver's own cursor, for the few statements
+    every stored message runs (its row, its submission, its receipt, the look-ups that fold its report).
+
+    Measured on a backlog, SQLAlchemy's work around each execution (the compiled cache's look-up, setting up
+    the parameters' processing, wrapping the result) cost the storing process more than the database's own
+    work. Here the parameters still go through each type's bind processor (UTCDateTime, JSON) and the
+    selected columns through their result processors, so values are what SQLAlchemy would write and read,
+    except that None is always SQL NULL (SQLAlchemy writes a JSON column's None as the JSON text `null`).
+    The statement takes named parameters and runs inside the caller's transaction (and savepoint).
+
+    Every parameter must be given (no column defaults are applied here: `with_defaults` fills an insert's).
+    """
+
+    def __init__(self, statement: Any, keys: tuple[str, ...] | None = None) -> None:
+        self.statement = statement
+        self.keys = keys  # an INSERT's columns, in order (its other columns are left to the database)
+        self._compiled: dict[str, _DriverSQL] = {}
+
+    def _for(self, dialect: Dialect) -> _DriverSQL:
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            compiled = self._compiled[dialect.name] = _DriverSQL.build(self.statement, dialect, self.keys)
+        return compiled
+
+    def execute(self, connection: Connection, params: Mapping[str, Any]) -> Any:
+        """Run it on the connection's driver cursor; the driver cursor is returned, its rows not yet read."""
+        compiled = self._for(connection.dialect)
+        values = []
+        for name, proc, given in compiled.binds:
+            value = params[name] if given is _REQUIRED else params.get(name, given)
+            values.append(value if proc is None or value is None else proc(value))
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(compiled.sql, values if compiled.positional else dict(zip(compiled.names, values)))
+        return cursor
+
+    def scalar(self, connection: Connection, params: Mapping[str, Any]) -> Any:
+        """The first column of the first row (processed), or None."""
+        row = self.first(connection, params)
+        return None if row is None else row[0]
+
+    def first(self, connection: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The first row, each column processed as its type says; None when there is none."""
+        cursor = self.execute(connection, params)
+        try:
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        if row is None:
+            return None
+        procs = self._for(connection.dialect).results
+        return tuple(value if proc is None else proc(value) for value, proc in zip(row, procs))
+
+    def all(self, connection: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        cursor = self.execute(connection, params)
+        try:
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        procs = self._for(connection.dialect).results
+        return [tuple(value if proc is None else proc(value) for value, proc in zip(row, procs)) for row in rows]
+
+    def run(self, connection: Connection, params: Mapping[str, Any]) -> int:
+        """Run a statement that returns no rows; how many rows it touched."""
+        cursor = self.execute(connection, params)
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+
+_REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class _DriverSQL:
+    sql: str
+    positional: bool
+    names: tuple[str, ...]
+    # (name, bind processor, the value the statement gives it: a LIMIT's, or _REQUIRED from the caller)
+    binds: tuple[tuple[str, Callable[[Any], Any] | None, Any], ...]
+    results: tuple[Callable[[Any], Any] | None, ...]
+
+    @classmethod
+    def build(cls, statement: Any, dialect: Dialect, keys: tuple[str, ...] | None) -> _DriverSQL:
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys is not None else None)
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            raise ValueError("a driver statement takes plain parameters only (no IN lists)")
+        positional = bool(dialect.positional)
+        names = tuple(compiled.positiontup or ()) if positional else tuple(compiled.binds)
+        binds = tuple((name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect),
+                       _REQUIRED if compiled.binds[name].value is None else compiled.binds[name].value)
+                      for name in names)
+        # A SELECT's columns, or an INSERT/UPDATE's RETURNING columns.
+        results = tuple(col.type.dialect_impl(dialect).result_processor(dialect, None)
+                        for col in statement.exported_columns)
+        return cls(str(compiled), positional, names, binds, results)
+
+
+def with_defaults(table: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """An insert's values with each missing (or None) value replaced by its column's Python default, as
+    SQLAlchemy's own insert would (a column without one gets NULL)."""
+    out = dict(values)
+    for column in table.columns:
+        if out.get(column.key) is None and column.default is not None and not column.primary_key:
+            default = column.default
+            out[column.key] = default.arg(None) if default.is_callable else default.arg
+        out.setdefault(column.key, None)
+    return out

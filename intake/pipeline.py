@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from config.db import DriverStatement, with_defaults
 from config.msgid import read_message_ids
 from config.units import Unit, UnitRegistry
 from intake.bounces import Bounce, parse_bounce
@@ -126,7 +127,7 @@ def build_submission(unit: Unit, period: Period, rule: str, fetched: Fetched, do
 
 
 _SUBMISSION_COLUMNS = tuple(c.key for c in Submission.__table__.columns if c.key != "id")
-_INSERT_SUBMISSION = insert(Submission).returning(Submission.id)
+_INSERT_SUBMISSION = DriverStatement(insert(Submission).returning(Submission.id), _SUBMISSION_COLUMNS)
 
 
 _CASE_COLUMNS = ("submission_id", *CaseRow._fields)
@@ -147,9 +148,9 @@ def store_submission(session: Session, sub: Submission, doc: Documents) -> None:
     state), then its Complaint_01 rows in one executemany (a form may hold thousands). Core, not the ORM,
     for the submission; the rows go to the driver as the tuples the reader made: SQLAlchemy's handling of
     each row's parameters cost more than the database's writing them."""
-    values = {name: value for name in _SUBMISSION_COLUMNS if (value := getattr(sub, name)) is not None}
+    values = with_defaults(Submission.__table__, {name: getattr(sub, name) for name in _SUBMISSION_COLUMNS})
     connection = session.connection()
-    sub.id = connection.execute(_INSERT_SUBMISSION, values).scalar_one()
+    sub.id = _INSERT_SUBMISSION.scalar(connection, values)
     c01 = next((f for f in doc.forms if f.form == "complaint_01"), None)
     if c01 and sub.has_c01 and c01.rows:
         sql, as_date = _case_insert(connection.dialect)
@@ -157,7 +158,11 @@ def store_submission(session: Session, sub: Submission, doc: Documents) -> None:
             rows: list[tuple[Any, ...]] = [(sub.id, *r) for r in c01.rows]
         else:
             rows = [(sub.id, *r[:2], as_date(r.received), *r[3:9], as_date(r.completed), r.note) for r in c01.rows]
-        connection.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(sql, rows)
+        finally:
+            cursor.close()
 
 
 @dataclass(frozen=True)
@@ -264,7 +269,7 @@ def _forget_earlier_reading(session: Session, existing: InboundMessage | None) -
 
 
 _INBOUND_COLUMNS = tuple(c.key for c in InboundMessage.__table__.columns if c.key not in ("id", "purged_at"))
-_INSERT_INBOUND = insert(InboundMessage).returning(InboundMessage.id)
+_INSERT_INBOUND = DriverStatement(insert(InboundMessage).returning(InboundMessage.id), _INBOUND_COLUMNS)
 
 
 def store_message(session: Session, inbound: InboundMessage, existing: InboundMessage | None,
@@ -277,9 +282,9 @@ def store_message(session: Session, inbound: InboundMessage, existing: InboundMe
         session.flush()
         result.inbound_id = existing.id
     else:  # a new message: one Core insert (the ORM's unit of work cost more than the row; nothing edits it later)
-        values = {name: getattr(inbound, name) for name in _INBOUND_COLUMNS}
+        values = with_defaults(InboundMessage.__table__, {name: getattr(inbound, name) for name in _INBOUND_COLUMNS})
         values["scans_pending"] = bool(inbound.scans_pending)
-        result.inbound_id = session.connection().execute(_INSERT_INBOUND, values).scalar_one()
+        result.inbound_id = _INSERT_INBOUND.scalar(session.connection(), values)
     result.outcome, result.reason = inbound.outcome, inbound.reason
 
 

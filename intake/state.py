@@ -6,9 +6,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
+from config.db import DriverStatement
 from intake.models import InboundMessage, Outcome, Submission
 from intake.problems import ERROR, WARNING, Problem
 from scoring.status import CATEGORIES, Folder, Part, PeriodState, fold
@@ -97,10 +99,11 @@ def refresh_fold_states(session: Session, unit_code: str, period: str) -> None:
 
 
 # The unit-month's newest other submission: its order and cached state only (asked for every message).
-_LATEST_OTHER = (select(Submission.id, Submission.arrived_at, Submission.fold_state)
-                 .where(Submission.unit_code == bindparam("unit_code"), Submission.period == bindparam("period"),
-                        Submission.id != bindparam("sub_id"))
-                 .order_by(Submission.arrived_at.desc(), Submission.id.desc()).limit(1))
+_LATEST_OTHER = DriverStatement(
+    select(Submission.id, Submission.arrived_at, Submission.fold_state)
+    .where(Submission.unit_code == bindparam("unit_code"), Submission.period == bindparam("period"),
+           Submission.id != bindparam("sub_id"))
+    .order_by(Submission.arrived_at.desc(), Submission.id.desc()).limit(1))
 
 
 def fold_in(session: Session, sub: Submission) -> bool:
@@ -108,21 +111,23 @@ def fold_in(session: Session, sub: Submission) -> bool:
     when it is the newest part (the usual case: O(1)), else by rebuilding the chain. True when it is the
     newest (its fold state is then the period's)."""
     session.flush()  # a chain rebuilt earlier in this transaction must be visible to the Core query below
-    latest = session.connection().execute(_LATEST_OTHER, {"unit_code": sub.unit_code, "period": sub.period,
-                                                         "sub_id": sub.id}).first()
-    if latest is not None and (latest.fold_state is None or (latest.arrived_at, latest.id) > _order(sub)):
-        refresh_fold_states(session, sub.unit_code, sub.period)
-        return False
-    folder = Folder.load(latest.fold_state) if latest is not None and latest.fold_state else Folder()
+    connection = session.connection()
+    latest = _LATEST_OTHER.first(connection, {"unit_code": sub.unit_code, "period": sub.period, "sub_id": sub.id})
+    if latest is not None:
+        latest_id, latest_arrived, latest_state = latest
+        if latest_state is None or (latest_arrived, latest_id) > _order(sub):
+            refresh_fold_states(session, sub.unit_code, sub.period)
+            return False
+    folder = Folder.load(latest[2]) if latest is not None and latest[2] else Folder()
     folder.add(_part(sub))
     sub.fold_state = folder.dump()
     # Written here: intake inserts a submission outside the session (see intake.pipeline.store_submission).
-    session.connection().execute(_SET_FOLD_STATE, {"sub_id": sub.id, "fold_state": sub.fold_state})
+    _SET_FOLD_STATE.run(connection, {"sub_id": sub.id, "fold_state": sub.fold_state})
     return True
 
 
-_SET_FOLD_STATE = update(Submission).where(Submission.id == bindparam("sub_id")).values(
-    fold_state=bindparam("fold_state"))
+_SET_FOLD_STATE = DriverStatement(update(Submission).where(Submission.id == bindparam("sub_id")).values(
+    fold_state=bindparam("fold_state")))
 
 
 def current_report(session: Session, unit_code: str, period: str, as_of: datetime,
@@ -195,17 +200,18 @@ _WAITING = select(InboundMessage.unit_code, InboundMessage.candidates, InboundMe
     InboundMessage.outcome == Outcome.NEEDS_REVIEW, InboundMessage.period == bindparam("period"))
 # A receipt asks this for every message: its own unit's, or one whose sender serves several units (unit not
 # decided); built once and run on the connection (the message just stored is flushed by then).
-_WAITING_FOR_UNIT = _WAITING.where(or_(InboundMessage.unit_code == bindparam("unit_code"),
-                                       InboundMessage.unit_code.is_(None)))
+_WAITING_FOR_UNIT = DriverStatement(_WAITING.where(or_(InboundMessage.unit_code == bindparam("unit_code"),
+                                                        InboundMessage.unit_code.is_(None))))
 
 
 def review_units(session: Session, period: str, as_of: datetime, unit_code: str | None = None) -> set[str]:
     """Units with a message for this period that a person must still look at (only whether `unit_code` is
     one, when given: then the messages of other units are not loaded)."""
+    rows: Iterable[Any]
     if unit_code is None:
         rows = session.execute(_WAITING, {"period": period})
     else:
-        rows = session.connection().execute(_WAITING_FOR_UNIT, {"period": period, "unit_code": unit_code})
+        rows = _WAITING_FOR_UNIT.all(session.connection(), {"period": period, "unit_code": unit_code})
     units: set[str] = set()
     for code, candidates, arrived in rows:
         if arrived > as_of:

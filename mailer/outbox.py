@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.db import DriverStatement
 from mailer.errors import DeliveryError
 from mailer.models import OutboxMessage
 from mailer.transport import Transport
@@ -93,10 +94,13 @@ class SendReport:
     failed: int = 0
 
 
-# Built once per dialect and run with each row's values (building the statement per message cost more than
-# running it).
-_INSERT = {name: insert(OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"])
-           .returning(OutboxMessage.id) for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))}
+# The columns `enqueue` writes (the others are the sender's). Built once per dialect and run with each row's
+# values (building the statement per message cost more than running it).
+_ENQUEUED = ("idempotency_key", "kind", "unit_code", "period", "recipients", "primary_to", "subject", "message_id", "raw",
+             "payload", "status", "attempts", "created_at", "next_attempt_at", "last_error")
+_INSERT = {name: DriverStatement(insert(OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"])
+                                  .returning(OutboxMessage.id), _ENQUEUED)
+           for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))}
 
 
 def enqueue(session: Session, env: Envelope, now: datetime, limits: RateLimits = RateLimits()) -> int | None:
@@ -112,8 +116,8 @@ def enqueue(session: Session, env: Envelope, now: datetime, limits: RateLimits =
         message_id=env.message_id, raw=env.raw, payload=env.payload, status="pending", attempts=0, created_at=now,
         next_attempt_at=now, last_error="",
     )
-    statement = _INSERT["postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"]
-    row_id = session.connection().scalar(statement, values)  # Core: no ORM bookkeeping
+    connection = session.connection()
+    row_id = _INSERT["postgresql" if connection.dialect.name == "postgresql" else "sqlite"].scalar(connection, values)
     if row_id is not None and (cached := session.info.get(_HOUR_COUNT)) is not None:
         session.info[_HOUR_COUNT] = (cached[0], cached[1] + 1)
     return row_id
@@ -131,14 +135,14 @@ def purge_sent(session: Session, before: datetime, dry_run: bool = False) -> int
     return count
 
 
-_RECENT = select(func.count()).select_from(OutboxMessage).where(
+_RECENT = DriverStatement(select(func.count()).select_from(OutboxMessage).where(
     OutboxMessage.primary_to == bindparam("address"), OutboxMessage.kind == bindparam("kind"),
-    OutboxMessage.created_at >= bindparam("since"))
+    OutboxMessage.created_at >= bindparam("since")))
 
 
 def recent_count(session: Session, address: str, kind: str, since: datetime) -> int:
     """Asked for every message queued: built once, run on the connection (outbox rows are inserted there)."""
-    return session.connection().scalar(_RECENT, {"address": address, "kind": kind, "since": since}) or 0
+    return int(_RECENT.scalar(session.connection(), {"address": address, "kind": kind, "since": since}) or 0)
 
 
 def _backoff(attempts: int) -> timedelta:

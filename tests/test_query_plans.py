@@ -43,7 +43,7 @@ def test_the_per_recipient_limit_reads_only_that_recipients_rows(tmp_path, make_
     with app.sessions() as s:
         since = now - timedelta(hours=1)
         assert recent_count(s, f"u7@{DOMAIN}", "receipt", since) == 2
-        plan = _plan(s, _RECENT, {"address": f"u7@{DOMAIN}", "kind": "receipt", "since": since})
+        plan = _plan(s, _RECENT.statement, {"address": f"u7@{DOMAIN}", "kind": "receipt", "since": since})
     assert "ix_outbox_recipient_kind" in plan, plan
 
 
@@ -56,5 +56,5 @@ def test_a_unit_months_newest_part_is_read_from_the_end_of_the_index(tmp_path, m
                      arrived_at=bkk(2026, 11, 3, 9) + timedelta(minutes=i), uid=str(i)) for i in range(12)]
     assert all(r is not None and r.outcome == "report" for r in process_batch(app, batch))
     with app.sessions() as s:
-        plan = _plan(s, _LATEST_OTHER, {"unit_code": "HPC01", "period": "2026-11", "sub_id": 0})
+        plan = _plan(s, _LATEST_OTHER.statement, {"unit_code": "HPC01", "period": "2026-11", "sub_id": 0})
     assert "ix_submissions_unit_period_order" in plan and "TEMP B-TREE" not in plan, plan

@@ -1,0 +1,76 @@
+"""config.db.DriverStatement: statements run on the driver's cursor write and read what SQLAlchemy's own
+execution does (aware datetimes as UTC, JSON, a LIMIT's value, column defaults), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import bindparam, insert, select
+
+from config.db import Base, DriverStatement, make_engine, with_defaults
+from intake.models import Submission
+
+BKK = timezone(timedelta(hours=7))
+_COLUMNS = tuple(c.key for c in Submission.__table__.columns if c.key != "id")
+_INSERT = DriverStatement(insert(Submission).returning(Submission.id), _COLUMNS)
+_LATEST = DriverStatement(select(Submission.id, Submission.arrived_at, Submission.c01_counts, Submission.fold_state)
+                          .where(Submission.unit_code == bindparam("unit"))
+                          .order_by(Submission.arrived_at.desc()).limit(1))
+_ALL = DriverStatement(select(Submission.id).where(Submission.unit_code == bindparam("unit")).order_by(Submission.id))
+
+
+def test_rows_written_on_the_driver_read_back_as_sqlalchemy_writes_them(db_url: str) -> None:
+    engine = make_engine(db_url)
+    Base.metadata.create_all(engine)
+    try:
+        with engine.begin() as c:
+            first = _INSERT.scalar(c, with_defaults(Submission.__table__, {
+                "unit_code": "HPC01", "period": "2026-11", "arrived_at": datetime(2026, 11, 3, 9, 30, tzinfo=BKK),
+                "c01_counts": {"complaint": 2, "ข้อเสนอแนะ": 1}}))
+            second = c.execute(insert(Submission).returning(Submission.id), {
+                "unit_code": "HPC01", "period": "2026-11", "arrived_at": datetime(2026, 11, 3, 1, 0, tzinfo=UTC),
+                "c01_counts": {"complaint": 0}}).scalar_one()
+            other = _INSERT.scalar(c, with_defaults(Submission.__table__, {
+                "unit_code": "HPC02", "period": "2026-11", "arrived_at": datetime(2026, 11, 4, tzinfo=UTC)}))
+        with engine.connect() as c:
+            # What SQLAlchemy reads for the row the driver wrote: the same instant (as UTC), the same JSON,
+            # the column defaults applied (has_c01 False, files []), a None written as NULL.
+            orm = c.execute(select(Submission.arrived_at, Submission.c01_counts, Submission.has_c01, Submission.files,
+                                   Submission.channel, Submission.fold_state).where(Submission.id == first)).one()
+            assert orm == (datetime(2026, 11, 3, 2, 30, tzinfo=UTC), {"complaint": 2, "ข้อเสนอแนะ": 1}, False, [],
+                           "email", None)
+            # And what the driver statement reads: processed as SQLAlchemy would (an aware UTC datetime, a dict).
+            # The LIMIT's own value travels with the statement; the newest of the two is the driver-written one.
+            assert _LATEST.first(c, {"unit": "HPC01"}) == (first, datetime(2026, 11, 3, 2, 30, tzinfo=UTC),
+                                                            {"complaint": 2, "ข้อเสนอแนะ": 1}, None)
+            assert _ALL.all(c, {"unit": "HPC01"}) == [(first,), (second,)]
+            assert _ALL.all(c, {"unit": "HPC02"}) == [(other,)]
+            assert _LATEST.first(c, {"unit": "nobody"}) is None and _LATEST.scalar(c, {"unit": "nobody"}) is None
+            # None is SQL NULL, as for a column SQLAlchemy's insert leaves out (not the JSON text `null`).
+            assert c.execute(select(Submission.id).where(Submission.fold_state.is_(None))).scalars().all() == \
+                [first, second, other]
+    finally:
+        engine.dispose()
+
+
+def test_a_naive_datetime_is_refused_as_by_sqlalchemy(sqlite_only_url: str) -> None:
+    engine = make_engine(sqlite_only_url)
+    Base.metadata.create_all(engine)
+    try:
+        with engine.begin() as c, pytest.raises(ValueError, match="naive"):
+            _INSERT.scalar(c, with_defaults(Submission.__table__, {
+                "unit_code": "HPC01", "period": "2026-11", "arrived_at": datetime(2026, 11, 3)}))
+    finally:
+        engine.dispose()
+
+
+def test_a_statement_with_an_in_list_is_refused(sqlite_only_url: str) -> None:
+    engine = make_engine(sqlite_only_url)
+    Base.metadata.create_all(engine)
+    statement = DriverStatement(select(Submission.id).where(Submission.unit_code.in_(["A", "B"])))
+    try:
+        with engine.connect() as c, pytest.raises(ValueError, match="IN lists"):
+            statement.all(c, {})
+    finally:
+        engine.dispose()
