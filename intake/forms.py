@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -245,10 +246,16 @@ _C01_FIELDS = ("seq", "received", "channel", "category", "subject", "complainant
 
 
 def _read_c01(filename: str, sheet: str, rows: list[list[Any]], hdr: int, cols: dict[str, int]) -> FormReading:
-    """Rows below the header until a total row or a long run of blank rows (notes below the table)."""
+    """Rows below the header until a total row or a long run of blank rows (notes below the table).
+    Written for speed (a backlog reads hundreds of thousands of rows): cells are taken by one itemgetter,
+    strings stripped in line, no generator per row."""
     reading = FormReading("complaint_01", filename, sheet, _header_text(rows, hdr))
     width = max(cols.values()) + 1
-    index = [cols.get(name) for name in _C01_FIELDS]
+    # A column the form lacks reads as an empty cell just past the table (rows are then cut to the table
+    # and padded with it); a row shorter than the table is padded.
+    lacks = any(name not in cols for name in _C01_FIELDS)
+    fields = operator.itemgetter(*(cols.get(name, width) for name in _C01_FIELDS))
+    pad: list[Any] = [None] * (width + 1)
     blank_run = 0
     for offset, raw_row in enumerate(rows[hdr + 1:], start=hdr + 2):
         if not any(raw_row):
@@ -257,29 +264,40 @@ def _read_c01(filename: str, sheet: str, rows: list[list[Any]], hdr: int, cols: 
                 break
             continue
         blank_run = 0
-        row = raw_row if len(raw_row) >= width else [*raw_row, *([""] * (width - len(raw_row)))]
-        seq, received, channel, category, subject, complainant, action, result, completed, note = (
-            (row[i] if i is not None else None) for i in index)
+        if lacks:
+            row = raw_row[:width]
+            row.extend(pad[len(row):])
+        else:
+            row = raw_row if len(raw_row) >= width else [*raw_row, *pad[len(raw_row):width]]
+        seq, received, channel, category, subject, complainant, action, result, completed, note = fields(row)
         # A total row says so in one of its first cells ("รวม", "Total").
-        if any(c.__class__ is str and c and _total(c) for c in row[:3]) or (seq.__class__ is str and _total(seq)):
+        total = False
+        for c in row[:3]:
+            if c.__class__ is str and c and _total(c):
+                total = True
+                break
+        if total or (seq.__class__ is str and _total(seq)):
             break
-        if not any(c not in ("", None) for c in (received, category, subject, channel, action)):
+        if (received in _BLANK and category in _BLANK and subject in _BLANK and channel in _BLANK
+                and action in _BLANK):
             continue  # only a sequence number, or a note: not a case
-        dates: list[date | None] = []
+        got, done = _date(received), _date(completed)
         bad = False
-        for value in (received, completed):
-            parsed = _date(value)
-            if isinstance(parsed, BadDate):
-                bad = True
-                dates.append(None)
-                reading.problems.append(Problem("bad_date", WARNING,
-                                                {**where(filename, sheet, offset), "value": _text(value)}))
-            else:
-                dates.append(parsed)
+        if isinstance(got, BadDate) or isinstance(done, BadDate):
+            bad = True
+            for value, parsed in ((received, got), (completed, done)):
+                if isinstance(parsed, BadDate):
+                    reading.problems.append(Problem("bad_date", WARNING,
+                                                    {**where(filename, sheet, offset), "value": _text(value)}))
+            got = None if isinstance(got, BadDate) else got
+            done = None if isinstance(done, BadDate) else done
         case = CaseRow(
-            row=offset, seq=_text(seq)[:MAX_SEQ], received=dates[0], channel=_text(channel),
-            category=_category(category), subject=_text(subject), complainant=_text(complainant), action=_text(action),
-            result=_result(result), completed=dates[1], note=_text(note),
+            offset, (seq.strip() if seq.__class__ is str else _text(seq))[:MAX_SEQ], got,
+            channel.strip() if channel.__class__ is str else _text(channel), _category(category),
+            subject.strip() if subject.__class__ is str else _text(subject),
+            complainant.strip() if complainant.__class__ is str else _text(complainant),
+            action.strip() if action.__class__ is str else _text(action), _result(result), done,
+            note.strip() if note.__class__ is str else _text(note),
         )
         if case.category is None:
             raw = _text(category)
@@ -289,6 +307,9 @@ def _read_c01(filename: str, sheet: str, rows: list[list[Any]], hdr: int, cols: 
             reading.problems.append(Problem("row_missing_date", WARNING, where(filename, sheet, offset)))
         reading.rows.append(case)
     return reading
+
+
+_BLANK = ("", None)
 
 
 def _read_c02(filename: str, sheet: str, rows: list[list[Any]], hdr: int, cols: dict[str, int]) -> FormReading:

@@ -134,6 +134,8 @@ def test_header_found_whatever_the_order_labels_and_title_rows(fields: list[str]
     form = read_table("f.xlsx", "s", rows)
     assert form is not None and form.form == "complaint_01"
     assert [(r.category, r.received, r.channel) for r in form.rows] == [("compliment", date(2026, 11, 1), "โทรศัพท์")]
+    # Columns the form lacks read empty, whatever the unnamed columns beside the table hold.
+    assert [(r.complainant, r.action, r.result, r.completed) for r in form.rows] == [("", "", None, None)]
     assert set(C01_LABELS) >= set(_LABELS)
 
 
