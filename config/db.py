@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -113,7 +114,13 @@ class DriverStatement:
             value = params[name] if given is _REQUIRED else params.get(name, given)
             values.append(value if proc is None or value is None else proc(value))
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(compiled.sql, values if compiled.positional else dict(zip(compiled.names, values)))
+        try:
+            cursor.execute(compiled.sql, values if compiled.positional else dict(zip(compiled.names, values)))
+        except connection.dialect.loaded_dbapi.Error as exc:
+            cursor.close()
+            # As SQLAlchemy raises it (IntegrityError for a duplicate key, OperationalError for a lock...), so
+            # callers catch the same exceptions whichever way a statement ran.
+            raise DBAPIError.instance(compiled.sql, values, exc, connection.dialect.loaded_dbapi.Error) from exc
         return cursor
 
     def scalar(self, connection: Connection, params: Mapping[str, Any]) -> Any:
@@ -189,3 +196,15 @@ def with_defaults(table: Any, values: dict[str, Any]) -> dict[str, Any]:
             out[column.key] = default.arg(None) if default.is_callable else default.arg
         out.setdefault(column.key, None)
     return out
+
+
+def executemany(connection: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """Many rows of the driver's own INSERT (in its paramstyle, values as the driver takes them) on its cursor;
+    errors raised as SQLAlchemy raises them."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, rows)
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(sql, rows[:1], exc, connection.dialect.loaded_dbapi.Error) from exc
+    finally:
+        cursor.close()

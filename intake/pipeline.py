@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
-from config.db import DriverStatement, with_defaults
+from config.db import DriverStatement, executemany, with_defaults
 from config.msgid import read_message_ids
 from config.units import Unit, UnitRegistry
 from intake.bounces import Bounce, parse_bounce
@@ -158,11 +158,7 @@ def store_submission(session: Session, sub: Submission, doc: Documents) -> None:
             rows: list[tuple[Any, ...]] = [(sub.id, *r) for r in c01.rows]
         else:
             rows = [(sub.id, *r[:2], as_date(r.received), *r[3:9], as_date(r.completed), r.note) for r in c01.rows]
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany(sql, rows)
-        finally:
-            cursor.close()
+        executemany(connection, sql, rows)
 
 
 @dataclass(frozen=True)

@@ -74,3 +74,22 @@ def test_a_statement_with_an_in_list_is_refused(sqlite_only_url: str) -> None:
             statement.all(c, {})
     finally:
         engine.dispose()
+
+
+def test_a_driver_error_is_raised_as_sqlalchemy_raises_it(db_url: str) -> None:
+    """A duplicate key is SQLAlchemy's IntegrityError (what callers catch), not the driver's own class."""
+    from sqlalchemy.exc import IntegrityError
+
+    from intake.models import ProcessingAttempt
+
+    statement = DriverStatement(insert(ProcessingAttempt), ("sha256", "attempts", "last_error", "updated_at"))
+    engine = make_engine(db_url)
+    Base.metadata.create_all(engine)
+    row = {"sha256": "a" * 64, "attempts": 1, "last_error": "", "updated_at": datetime.now(UTC)}
+    try:
+        with engine.begin() as c:
+            assert statement.run(c, row) == 1
+        with engine.begin() as c, pytest.raises(IntegrityError):
+            statement.run(c, row)
+    finally:
+        engine.dispose()

@@ -99,6 +99,32 @@ def test_short_transactions_store_the_same_as_one(db_url, make_app, batch_ms: st
     assert [r.rows for r in results if r] == [2 + i % 3 for i in range(9)]
 
 
+def test_a_message_another_worker_stores_meanwhile_is_theirs_not_quarantined(db_url, make_app, monkeypatch,  # type: ignore[no-untyped-def]
+                                                                              caplog) -> None:
+    """Between the batch's look-up of what is stored and its insert, another worker stores one of its messages:
+    the unique key refuses the second copy and the batch leaves it to them (no quarantine, no error, no
+    second receipt). Fails when a statement run on the driver's cursor raises the driver's own error."""
+    import bot.storing
+
+    app = make_app(db_url)
+    batch = [_mail(f"hpc0{1 + i}@{DOMAIN}", i) for i in range(3)]
+    real_mark = bot.storing._mark_batch
+
+    def mark_after_another_worker(app_, marked):  # type: ignore[no-untyped-def]
+        assert bot.storing.process_one(app_, batch[1]) is not None  # "another worker", committed
+        return real_mark(app_, marked)
+
+    monkeypatch.setattr(bot.storing, "_mark_batch", mark_after_another_worker)
+    results = process_batch(app, batch)
+    assert [r.outcome if r else None for r in results] == ["report", None, "report"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
+    with app.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(InboundMessage)) == 3
+        assert s.scalar(select(func.count()).select_from(InboundMessage).where(
+            InboundMessage.outcome == "quarantined")) == 0
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 3
+
+
 def test_a_message_that_kills_its_mime_parser_costs_only_itself(db_url, make_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A batch's messages are MIME-parsed in the sandbox: one whose parse kills the worker is quarantined
     unread (its body is not parsed again in this process), the pool replaces the worker, the rest are stored."""
