@@ -73,8 +73,41 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url)
         # `?timeout=SECONDS` in the URL sets how long to wait for a lock; otherwise 30 s.
         event.listen(engine, "connect", _sqlite_pragmas(None if "timeout=" in url else 30000))
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    _plain_savepoints(engine.dialect)
+    return engine
+
+
+def _plain_savepoints(dialect: Dialect) -> None:
+    """SAVEPOINT, RELEASE and ROLLBACK TO sent to the driver as text. SQLAlchemy builds and compiles each
+    savepoint's clause anew (every one has a name of its own, so its compiled cache never hits): with a
+    savepoint per stored message, that cost the storing process more than the statement. The Session's
+    nested transactions (`begin_nested`) are unchanged; only how their SQL is sent."""
+    def quote(name: str) -> str:  # as SQLAlchemy renders the name
+        return str(dialect.identifier_preparer.format_savepoint(None, name))
+
+    def send(connection: Connection, sql: str) -> None:
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql)
+        except dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(sql, (), exc, dialect.loaded_dbapi.Error) from exc
+        finally:
+            cursor.close()
+
+    def do_savepoint(connection: Connection, name: str) -> None:
+        send(connection, f"SAVEPOINT {quote(name)}")
+
+    def do_release_savepoint(connection: Connection, name: str) -> None:
+        send(connection, f"RELEASE SAVEPOINT {quote(name)}")
+
+    def do_rollback_to_savepoint(connection: Connection, name: str) -> None:
+        send(connection, f"ROLLBACK TO SAVEPOINT {quote(name)}")
+
+    dialect.do_savepoint = do_savepoint  # type: ignore[method-assign]
+    dialect.do_release_savepoint = do_release_savepoint  # type: ignore[method-assign]
+    dialect.do_rollback_to_savepoint = do_rollback_to_savepoint  # type: ignore[method-assign]
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:

@@ -93,3 +93,31 @@ def test_a_driver_error_is_raised_as_sqlalchemy_raises_it(db_url: str) -> None:
             statement.run(c, row)
     finally:
         engine.dispose()
+
+
+def test_savepoints_sent_as_text_roll_back_only_their_part(db_url: str) -> None:
+    """make_engine sends SAVEPOINT, RELEASE and ROLLBACK TO to the driver itself: a nested transaction that
+    fails (a duplicate key; on PostgreSQL that aborts the transaction until the rollback) loses only its rows."""
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm import Session
+
+    from intake.models import ProcessingAttempt
+
+    engine = make_engine(db_url)
+    Base.metadata.create_all(engine)
+    now = datetime.now(UTC)
+    try:
+        with Session(engine) as s, s.begin():
+            s.add(ProcessingAttempt(sha256="a", attempts=1, last_error="", updated_at=now))
+            with pytest.raises(IntegrityError), s.begin_nested():
+                s.add(ProcessingAttempt(sha256="b", attempts=1, last_error="", updated_at=now))
+                s.flush()
+                s.add(ProcessingAttempt(sha256="a", attempts=2, last_error="", updated_at=now))
+                s.flush()
+            with s.begin_nested():
+                with s.begin_nested():
+                    s.add(ProcessingAttempt(sha256="c", attempts=1, last_error="", updated_at=now))
+        with Session(engine) as s:
+            assert s.scalars(select(ProcessingAttempt.sha256).order_by(ProcessingAttempt.sha256)).all() == ["a", "c"]
+    finally:
+        engine.dispose()
