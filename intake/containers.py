@@ -81,11 +81,12 @@ def member_head(archive: zipfile.ZipFile, name: str, size: int = 65536) -> bytes
     return b""
 
 
-def normalized_package(filename: str, data: bytes) -> tuple[bytes, zipfile.ZipFile]:
+def normalized_package(filename: str, data: bytes, archive: zipfile.ZipFile | None = None) -> tuple[bytes, zipfile.ZipFile]:
     """A zip whose member names use backslashes (some Windows zip tools) rewritten with slashes, so that
     readers find xl/workbook.xml; any other zip is returned as it is. With it, the checked archive opened
-    (`open_zip`), for the checks that follow: its directory is read once."""
-    zf = open_zip(filename, data)
+    (`open_zip`), for the checks that follow: its directory is read once. `archive`: `data` already opened
+    with `open_zip` (by the sniffing)."""
+    zf = archive if archive is not None else open_zip(filename, data)
     if not any("\\" in i.filename for i in zf.infolist()):
         return data, zf
     out = io.BytesIO()

@@ -11,6 +11,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from defusedxml import ElementTree as SafeET
 
@@ -37,11 +38,24 @@ def _utf16(text: str) -> bytes:
     return text.encode("utf-16-le")
 
 
+class Sniffed(NamedTuple):
+    """What a file is (see `sniff`), and for a zip package the archive opened and checked to find out, so
+    its reader does not read the directory again."""
+
+    kind: str
+    archive: zipfile.ZipFile | None = None
+
+
 def sniff(filename: str, data: bytes) -> str:
     """What a file really is: workbook, csv, docx, odt, doc, pdf, image, zip, eml, encrypted, corrupt, other.
 
     A zip container that fails its size checks raises DocumentError (nothing is inflated to sniff it).
     """
+    return sniff_file(filename, data).kind
+
+
+def sniff_file(filename: str, data: bytes) -> Sniffed:
+    """`sniff`, with the archive a zip package was found in."""
     lower = filename.lower()
     head = data[:8]
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
@@ -50,21 +64,26 @@ def sniff(filename: str, data: bytes) -> str:
             names = {n.replace("\\", "/") for n in archive.namelist()}  # some zip tools write backslashes
             mime = archive.read("mimetype")[:100] if "mimetype" in names else b""
             if "META-INF/manifest.xml" in names and b"encryption-data" in member_head(archive, "META-INF/manifest.xml"):
-                return "encrypted"  # a password-protected .ods/.odt
+                return Sniffed("encrypted")  # a password-protected .ods/.odt
             types = member_head(archive, "[Content_Types].xml") if "[Content_Types].xml" in names else b""
         except DocumentError as exc:
             if exc.code == "archive_too_large":
                 raise
-            return "corrupt"
+            return Sniffed("corrupt")
         except Exception:  # zipfile raises many types for damaged archives (even NotImplementedError)
-            return "corrupt"
+            return Sniffed("corrupt")
         if any(n.startswith("xl/") for n in names) or b"spreadsheetml" in types or b"ms-excel" in types:
-            return "workbook"  # found by its content types too: a package need not use the xl/ folder
+            return Sniffed("workbook", archive)  # by its content types too: a package need not use xl/
         if "word/document.xml" in names:
-            return "docx"
+            return Sniffed("docx", archive)
         if "content.xml" in names:
-            return "workbook" if b"spreadsheet" in mime else "odt"
-        return "corrupt" if lower.endswith(WORKBOOK_NAMES + (".docx",)) else "zip"
+            return Sniffed("workbook" if b"spreadsheet" in mime else "odt", archive)
+        return Sniffed("corrupt" if lower.endswith(WORKBOOK_NAMES + (".docx",)) else "zip")
+    return Sniffed(_sniff_flat(lower, head, data))
+
+
+def _sniff_flat(lower: str, head: bytes, data: bytes) -> str:
+    """`sniff` for anything that is not a zip container."""
     if head == _OLE:
         if _utf16("EncryptedPackage") in data:
             return "encrypted"  # a password-protected .xlsx/.docx
@@ -121,19 +140,19 @@ def _zip_name(info: zipfile.ZipInfo) -> str:
         return info.filename
 
 
-def expand(att: Attachment, depth: int = 0) -> list[tuple[Attachment, str | None]]:
+def expand(att: Attachment, depth: int = 0) -> list[tuple[Attachment, Sniffed | None]]:
     """Attachments with zip archives replaced by their members (bounded against zip bombs), each with what
-    `sniff` found it to be (None below the depth limit, where it is not sniffed here)."""
+    `sniff_file` found it to be (None below the depth limit, where it is not sniffed here)."""
     if depth >= MAX_ZIP_DEPTH:
         return [(att, None)]
-    kind = sniff(att.filename, att.data)
-    if kind != "zip":
-        return [(att, kind)]
+    sniffed = sniff_file(att.filename, att.data)
+    if sniffed.kind != "zip":
+        return [(att, sniffed)]
     zf = open_zip(att.filename, att.data, MAX_ZIP_MEMBERS)
     infos = [i for i in zf.infolist() if not i.is_dir()]
     if not infos:
         raise DocumentError(att.filename, "empty_attachment", "empty archive")
-    out: list[tuple[Attachment, str | None]] = []
+    out: list[tuple[Attachment, Sniffed | None]] = []
     for info in infos:
         # Only the last path component: "../../x.xlsx" is just "x.xlsx" (nothing is written to disk anyway).
         name = short_filename(_zip_name(info).replace("\\", "/").rsplit("/", 1)[-1])
@@ -193,9 +212,9 @@ def record_failure(doc: Documents, err: DocumentError) -> None:
     doc.problems.append(Problem(err.code, ERROR, {"file": err.filename, **_limits(err.code)}))
 
 
-def _read_workbook(doc: Documents, name: str, data: bytes) -> None:
+def _read_workbook(doc: Documents, name: str, data: bytes, archive: zipfile.ZipFile | None) -> None:
     if data[:4] == b"PK\x03\x04":
-        data, package = normalized_package(name, data)
+        data, package = normalized_package(name, data, archive)
         check_sheet_ranges(name, package)
     forms = read_forms(name, data)
     if not forms:
@@ -247,21 +266,21 @@ def _scan(doc: Documents, name: str, data: bytes, scans: ScanTexts | None) -> No
         _memo(doc, name, text, "ocr")
 
 
-def _read_one(doc: Documents, att: Attachment, kind: str | None, depth: int, scans: ScanTexts | None) -> None:
+def _read_one(doc: Documents, att: Attachment, sniffed: Sniffed | None, depth: int, scans: ScanTexts | None) -> None:
     name = att.filename
     if not att.data:
         raise DocumentError(name, "empty_attachment", "empty")
-    kind = kind or sniff(name, att.data)
+    kind, archive = sniffed or sniff_file(name, att.data)
     if kind in ("workbook", "csv"):
-        _read_workbook(doc, name, att.data)
+        _read_workbook(doc, name, att.data, archive)
     elif kind == "encrypted":
         raise DocumentError(name, "encrypted_attachment", "password-protected")
     elif kind == "corrupt":
         raise DocumentError(name, "unreadable_attachment", "content does not match the name")
     elif kind == "docx":
-        _memo(doc, name, docx_text(normalized_package(name, att.data)[0]), "docx")
+        _memo(doc, name, docx_text(normalized_package(name, att.data, archive)[0]), "docx")
     elif kind == "odt":
-        _memo(doc, name, odt_text(normalized_package(name, att.data)[0]), "odt")
+        _memo(doc, name, odt_text(normalized_package(name, att.data, archive)[0]), "odt")
     elif kind == "pdf":
         text = pdf_text(att.data)
         if text.strip():
@@ -294,12 +313,12 @@ def _read_expanded(doc: Documents, att: Attachment, depth: int, scans: ScanTexts
     except Exception as exc:  # never let a hostile archive escape
         record_failure(doc, DocumentError(att.filename, "unreadable_attachment", repr(exc)))
         return
-    for member, kind in members:
+    for member, sniffed in members:
         if len(doc.files) >= MAX_FILES:
             record_failure(doc, DocumentError(member.filename, "too_many_files", "too many files"))
             return
         try:
-            _read_one(doc, member, kind, depth, scans)
+            _read_one(doc, member, sniffed, depth, scans)
         except DocumentError as err:
             record_failure(doc, DocumentError(err.filename or member.filename, err.code, str(err)))
         except Exception as exc:  # a reader bug or a hostile file must not lose the rest of the message
@@ -317,7 +336,7 @@ def _scans_in(att: Attachment, depth: int = 0) -> list[tuple[str, bytes]]:
     """(filename, bytes) of every scanned page image or text-less PDF in an attachment."""
     found: list[tuple[str, bytes]] = []
     for member, sniffed in expand(att):
-        kind = sniffed or sniff(member.filename, member.data)
+        kind = (sniffed or sniff_file(member.filename, member.data)).kind
         if kind == "image" and len(member.data) >= 20_000:
             found.append((member.filename, member.data))
         elif kind == "pdf" and not pdf_text(member.data).strip():

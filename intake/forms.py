@@ -256,6 +256,7 @@ def _read_c01(filename: str, sheet: str, rows: list[list[Any]], hdr: int, cols: 
     lacks = any(name not in cols for name in _C01_FIELDS)
     fields = operator.itemgetter(*(cols.get(name, width) for name in _C01_FIELDS))
     pad: list[Any] = [None] * (width + 1)
+    same: dict[str, str] = {}
     blank_run = 0
     for offset, raw_row in enumerate(rows[hdr + 1:], start=hdr + 2):
         if not any(raw_row):
@@ -291,13 +292,17 @@ def _read_c01(filename: str, sheet: str, rows: list[list[Any]], hdr: int, cols: 
                                                     {**where(filename, sheet, offset), "value": _text(value)}))
             got = None if isinstance(got, BadDate) else got
             done = None if isinstance(done, BadDate) else done
+        # A column's repeated values (channels, the usual action, notes) as one object each: the reading
+        # travels pickled from the sandbox, and pickle writes (and the storing process rebuilds) an object once.
+        channel = channel.strip() if channel.__class__ is str else _text(channel)
+        action = action.strip() if action.__class__ is str else _text(action)
+        note = note.strip() if note.__class__ is str else _text(note)
         case = CaseRow(
             offset, (seq.strip() if seq.__class__ is str else _text(seq))[:MAX_SEQ], got,
-            channel.strip() if channel.__class__ is str else _text(channel), _category(category),
+            same.setdefault(channel, channel), _category(category),
             subject.strip() if subject.__class__ is str else _text(subject),
             complainant.strip() if complainant.__class__ is str else _text(complainant),
-            action.strip() if action.__class__ is str else _text(action), _result(result), done,
-            note.strip() if note.__class__ is str else _text(note),
+            same.setdefault(action, action), _result(result), done, same.setdefault(note, note),
         )
         if case.category is None:
             raw = _text(category)
