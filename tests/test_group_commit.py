@@ -74,7 +74,7 @@ def test_a_batch_is_stored_in_order_and_a_failure_costs_only_its_message(db_url,
 
 def test_the_look_ahead_is_bounded_in_messages_and_bytes(sqlite_only_url, make_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     app = make_app(sqlite_only_url)
-    batch = [_mail(f"hpc01@{DOMAIN}", i) for i in range(30)]
+    batch = [_mail(f"hpc01@{DOMAIN}", i) for i in range(LookAhead.MESSAGES + 6)]
     ahead = LookAhead(app.intake, batch)
     held: list[int] = []
     while ahead.pending:
@@ -131,7 +131,7 @@ def test_a_message_that_kills_its_mime_parser_costs_only_itself(db_url, make_app
     from tests import hostile_files
 
     app = make_app(db_url)
-    batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(LookAhead.MESSAGES + 2)]  # a backlog's batch
+    batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(LookAhead.IN_SANDBOX_FROM + 2)]  # a backlog's batch
     killer = _mail(f"hpc03@{DOMAIN}", 2)
     batch[2] = Fetched(raw=killer.raw.replace(b"\nSubject:", b"\n" + hostile_files.PARSER_KILLER + b"\nSubject:", 1),
                        arrived_at=killer.arrived_at, source="test", uidvalidity=1, uid="3")
@@ -162,7 +162,7 @@ def test_a_few_messages_are_parsed_here_without_starting_the_parsers(db_url, mak
 def test_a_message_over_the_size_limit_is_answered_too_large_not_parsed_by_a_worker(db_url, make_app,  # type: ignore[no-untyped-def]
                                                                                      monkeypatch) -> None:
     app = make_app(db_url, MAX_MESSAGE_MB="1")
-    batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(LookAhead.MESSAGES + 1)]
+    batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(LookAhead.IN_SANDBOX_FROM + 1)]
     big = _mail(f"hpc02@{DOMAIN}", 4, attachments=[("scan.bin", b"\x00" * (1024 * 1024 + 1))])
     batch[4] = big
     parsed_by_workers: list[int] = []
@@ -247,7 +247,7 @@ def test_a_bounce_in_a_backlog_is_parsed_once_and_never_sent_to_the_readers(sqli
     from tests.test_month import _bounce
 
     app = make_app(sqlite_only_url)
-    batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(LookAhead.MESSAGES + 1)]
+    batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(LookAhead.IN_SANDBOX_FROM + 1)]
     batch[2] = Fetched(raw=_bounce(f"hpc02@{DOMAIN}", "<not-ours@example.com>"), arrived_at=batch[2].arrived_at,
                        source="test", uidvalidity=1, uid="3")
     parsed: list[int] = []

@@ -122,7 +122,7 @@ def test_in_a_backlog_a_file_that_kills_its_reader_costs_only_that_file(db_url: 
     good = forms("ศูนย์อนามัยที่ 2 พิษณุโลก", NOV, sample_cases(NOV, 3))
     batch = [Fetched(raw=_mail(f"hpc0{1 + i % 3}@{DOMAIN}", f"รายงาน พ.ย. 69 ({i})",
                                forms("หน่วยงาน", NOV, sample_cases(NOV, 2))), arrived_at=ARRIVED.replace(minute=i),
-                     source="test", uidvalidity=1, uid=str(i + 1)) for i in range(LookAhead.MESSAGES + 2)]
+                     source="test", uidvalidity=1, uid=str(i + 1)) for i in range(LookAhead.IN_SANDBOX_FROM + 2)]
     batch[3] = Fetched(raw=_mail(f"hpc02@{DOMAIN}", "รายงาน พ.ย. 69",
                                  [("Complaint_01.xlsx", hostile_files.far_cell_xlsx(dimension=False)), good[1]]),
                        arrived_at=ARRIVED.replace(minute=3), source="test", uidvalidity=1, uid="4")
