@@ -13,11 +13,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import sessionmaker
 
-import intake.models  # noqa: F401  (registers intake's tables on the shared base)
-import mailer.models  # noqa: F401  (registers the outbox table)
-from config.db import make_engine, make_sessionmaker
+from config.db import make_engine
 from bot.schema import migrate_if_needed
 from config.errors import ConfigError
 from config.settings import Settings, require_secret_key
@@ -27,6 +24,8 @@ from scoring.periods import Period, thai_short_datetime
 from scoring.scores import Rubric, rubric_from_dict
 
 if TYPE_CHECKING:  # imported where used: `status` and `score` need none of the mail machinery
+    from sqlalchemy.orm import sessionmaker
+
     from intake.problems import Problem
     from intake.mailbox import MailSource
     from intake.pipeline import IntakeContext
@@ -39,11 +38,20 @@ if TYPE_CHECKING:  # imported where used: `status` and `score` need none of the 
 class App:
     settings: Settings
     engine: Engine
-    sessions: sessionmaker
     registry: UnitRegistry
     # Who holds a mailbox lease: unique per process, readable in the database.
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
     rubric: Rubric = field(default_factory=Rubric)  # RUBRIC_FILE, read and checked once in build_app
+
+    @functools.cached_property
+    def sessions(self) -> sessionmaker:
+        """The ORM's sessions, made on first use: a command that only reads (`status`) runs Core statements
+        on `engine` and never imports the ORM (a third of `import sqlalchemy` again at start-up)."""
+        import intake.models  # noqa: F401  (every mapped class known before the first query)
+        import mailer.models  # noqa: F401
+        from config.orm import make_sessionmaker
+
+        return make_sessionmaker(self.engine)
 
     @property
     def lease_ttl(self) -> timedelta:
@@ -177,4 +185,4 @@ def build_app(settings: Settings, *, need_registry: bool = True) -> App:
     rubric = load_rubric(settings)
     engine = make_engine(settings.database_url)
     migrate_if_needed(engine)
-    return App(settings=settings, engine=engine, sessions=make_sessionmaker(engine), registry=registry, rubric=rubric)
+    return App(settings=settings, engine=engine, registry=registry, rubric=rubric)

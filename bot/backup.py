@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 
-from config.db import Base, make_engine
+from config.db import make_engine, metadata
 from bot.schema import revision_in
 from config.settings import child_environment
 
@@ -61,7 +61,7 @@ def _expected_tables() -> set[str]:
     import intake.models  # noqa: F401  (their tables on the shared base)
     import mailer.models  # noqa: F401
 
-    return set(Base.metadata.tables) | {"alembic_version"}
+    return set(metadata.tables) | {"alembic_version"}
 
 
 def _check_dump_schema(fmt: str, dump: Path) -> None:

@@ -7,13 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from bot.app import App
 from config.units import Unit
-from intake.admin import exempt_units
-from intake.models import InboundMessage
-from intake.state import UnitReport, period_reports
+from intake.state import Reader, UnitReport, exempt_units, period_reports
+from intake.tables import inbound_messages
 from mailer.problem_text import problem_text
 from scoring.periods import Period, fiscal_year_periods
 from scoring.scores import UnitScore, score_unit
@@ -46,7 +44,7 @@ class UnitState:
         return self.report.state.c01_ref
 
 
-def _statuses(app: App, session: Session, period: Period, as_of: datetime,
+def _statuses(app: App, session: Reader, period: Period, as_of: datetime,
               codes: list[str]) -> dict[str, tuple[UnitReport, Status]]:
     """These units' reports and statuses for the period as of a moment."""
     due = app.deadline(period)
@@ -56,7 +54,7 @@ def _statuses(app: App, session: Session, period: Period, as_of: datetime,
                                         needs_review=reports[c].needs_review)) for c in codes}
 
 
-def unit_states(app: App, session: Session, period: Period, as_of: datetime) -> list[UnitState]:
+def unit_states(app: App, session: Reader, period: Period, as_of: datetime) -> list[UnitState]:
     """Every active unit's report and status for the period, in registry order."""
     units = app.registry.active
     found = _statuses(app, session, period, as_of, [u.code for u in units])
@@ -69,8 +67,8 @@ def _iso(moment: datetime | None, app: App) -> str | None:
 
 def status_report(app: App, period: Period, as_of: datetime) -> dict[str, Any]:
     """`{"period", "deadline", "units": [...]}`: every active unit once, inactive units never."""
-    with app.sessions() as s:
-        states = unit_states(app, s, period, as_of)
+    with app.engine.connect() as connection:  # Core reads only: this command never needs the ORM
+        states = unit_states(app, connection, period, as_of)
     return {"period": str(period), "deadline": _iso(app.deadline(period), app), "units": [{
         "unit": st.unit.code,
         "status": st.status.value,
@@ -83,7 +81,7 @@ def status_report(app: App, period: Period, as_of: datetime) -> dict[str, Any]:
     } for st in states]}
 
 
-def fiscal_year_statuses(app: App, session: Session, fiscal_year: int,
+def fiscal_year_statuses(app: App, session: Reader, fiscal_year: int,
                          as_of: datetime) -> tuple[list[Period], dict[str, list[str | None]]]:
     """Per unit, the status of each month of the fiscal year; None where the deadline is still ahead
     and nothing complete has arrived (an early on-time report already shows)."""
@@ -105,15 +103,15 @@ def fiscal_year_statuses(app: App, session: Session, fiscal_year: int,
     return periods, grid
 
 
-def start_period(app: App, session: Session) -> Period | None:
+def start_period(app: App, session: Reader) -> Period | None:
     """START_PERIOD, else the month of the first message the bot stored (its first month at work)."""
     if app.settings.start_period:
         return Period.parse(app.settings.start_period)
-    first = session.scalar(select(func.min(InboundMessage.arrived_at)))
+    first = session.execute(select(func.min(inbound_messages.c.arrived_at))).scalar()
     return Period.of(first.astimezone(app.settings.tz)) if first else None
 
 
-def scores(app: App, session: Session, fiscal_year: int, as_of: datetime) -> tuple[list[Period], dict[str, list[str | None]], list[UnitScore]]:
+def scores(app: App, session: Reader, fiscal_year: int, as_of: datetime) -> tuple[list[Period], dict[str, list[str | None]], list[UnitScore]]:
     periods, grid = fiscal_year_statuses(app, session, fiscal_year, as_of)
     start = start_period(app, session)
     counted = [i for i, p in enumerate(periods) if app.deadline(p) <= as_of and (start is None or p >= start)]
@@ -121,6 +119,6 @@ def scores(app: App, session: Session, fiscal_year: int, as_of: datetime) -> tup
     return periods, grid, out
 
 
-def unit_status_now(app: App, session: Session, unit_code: str, period: Period, as_of: datetime) -> str:
+def unit_status_now(app: App, session: Reader, unit_code: str, period: Period, as_of: datetime) -> str:
     """One unit's status for a period as of a moment (what a staff member's answer shows before and after)."""
     return _statuses(app, session, period, as_of, [unit_code])[unit_code][1].value

@@ -20,9 +20,9 @@ def metadata() -> MetaData:
     """Every package's tables on the shared base (importing the models registers them)."""
     import intake.models  # noqa: F401
     import mailer.models  # noqa: F401
-    from config.db import Base
+    from config.db import metadata
 
-    return Base.metadata
+    return metadata
 
 
 def alembic_config(engine: Engine) -> Any:

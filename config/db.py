@@ -1,5 +1,7 @@
-"""The database: one declarative base shared by every package, and the engine. (Migrations live in
-`bot/migrations`, the one layer that may import every package's models.)"""
+"""The database: the metadata every package's tables share, the engine, and statements run on the driver.
+Core only: the ORM (config/orm.py) is imported by the code that works with mapped objects, not by a
+command that only reads. (Migrations live in `bot/migrations`, the one layer that may import every
+package's models.)"""
 
 from __future__ import annotations
 
@@ -13,7 +15,6 @@ from typing import Any
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names so migrations can refer to them on every backend.
@@ -46,8 +47,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+# Every package's tables, on one metadata (the ORM's declarative base in config/orm.py shares it).
+metadata = MetaData(naming_convention=NAMING)
 
 
 def _sqlite_pragmas(busy_ms: int | None) -> Any:
@@ -110,8 +111,6 @@ def _plain_savepoints(dialect: Dialect) -> None:
     dialect.do_rollback_to_savepoint = do_rollback_to_savepoint  # type: ignore[method-assign]
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker:
-    return sessionmaker(engine, expire_on_commit=False)
 
 
 class DriverStatement:

@@ -56,10 +56,6 @@ def exempt(session: Session, unit: Unit, period: Period, reason: str, actor: str
     return log_action(session, "exempt", actor, reason, now, unit=unit.code, period=str(period), details={})
 
 
-def exempt_units(session: Session, period: str) -> set[str]:
-    return set(session.scalars(select(Exemption.unit_code).where(Exemption.period == period)))
-
-
 def record_paper(session: Session, unit: Unit, period: Period, received_at: datetime, *, nil: bool,
                  doc: Documents, actor: str, reason: str, now: datetime,
                  original_id: int | None = None) -> tuple[Submission, list[Problem], Action]:

@@ -24,7 +24,8 @@ from intake.bounces import Bounce, parse_bounce
 from intake.documents import Documents, FileNote, ScanTexts
 from intake.forms import CaseRow
 from intake.message import ParsedMail, parse_message
-from intake.models import REFUSED, CaseRecord, InboundMessage, Outcome, Submission
+from intake import tables
+from intake.models import REFUSED, InboundMessage, Outcome, Submission
 from intake.problems import ERROR, Problem
 from intake.reading import Reading, finish_reading, start_reading
 from intake.sandbox import Sandbox
@@ -126,8 +127,8 @@ def build_submission(unit: Unit, period: Period, rule: str, fetched: Fetched, do
     return sub
 
 
-_SUBMISSION_COLUMNS = tuple(c.key for c in Submission.__table__.columns if c.key != "id")
-_INSERT_SUBMISSION = DriverStatement(insert(Submission).returning(Submission.id), _SUBMISSION_COLUMNS)
+_SUBMISSION_COLUMNS = tuple(c.key for c in tables.submissions.columns if c.key != "id")
+_INSERT_SUBMISSION = DriverStatement(insert(tables.submissions).returning(tables.submissions.c.id), _SUBMISSION_COLUMNS)
 
 
 _CASE_COLUMNS = ("submission_id", *CaseRow._fields)
@@ -138,9 +139,9 @@ def _case_insert(dialect: Dialect) -> tuple[str, Callable[[date | None], Any] | 
     """The driver's own INSERT for case rows, and how it wants a date (None: as it is)."""
     quote = dialect.identifier_preparer.quote
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {quote(CaseRecord.__tablename__)} ({', '.join(quote(c) for c in _CASE_COLUMNS)}) "
+    sql = (f"INSERT INTO {quote(tables.case_rows.name)} ({', '.join(quote(c) for c in _CASE_COLUMNS)}) "
            f"VALUES ({', '.join([mark] * len(_CASE_COLUMNS))})")
-    return sql, CaseRecord.__table__.c.received.type.bind_processor(dialect)
+    return sql, tables.case_rows.c.received.type.bind_processor(dialect)
 
 
 def store_submission(session: Session, sub: Submission, doc: Documents) -> None:
@@ -148,7 +149,7 @@ def store_submission(session: Session, sub: Submission, doc: Documents) -> None:
     state), then its Complaint_01 rows in one executemany (a form may hold thousands). Core, not the ORM,
     for the submission; the rows go to the driver as the tuples the reader made: SQLAlchemy's handling of
     each row's parameters cost more than the database's writing them."""
-    values = with_defaults(Submission.__table__, {name: getattr(sub, name) for name in _SUBMISSION_COLUMNS})
+    values = with_defaults(tables.submissions, {name: getattr(sub, name) for name in _SUBMISSION_COLUMNS})
     connection = session.connection()
     sub.id = _INSERT_SUBMISSION.scalar(connection, values)
     c01 = next((f for f in doc.forms if f.form == "complaint_01"), None)
@@ -264,8 +265,8 @@ def _forget_earlier_reading(session: Session, existing: InboundMessage | None) -
     return replaced
 
 
-_INBOUND_COLUMNS = tuple(c.key for c in InboundMessage.__table__.columns if c.key not in ("id", "purged_at"))
-_INSERT_INBOUND = DriverStatement(insert(InboundMessage).returning(InboundMessage.id), _INBOUND_COLUMNS)
+_INBOUND_COLUMNS = tuple(c.key for c in tables.inbound_messages.columns if c.key not in ("id", "purged_at"))
+_INSERT_INBOUND = DriverStatement(insert(tables.inbound_messages).returning(tables.inbound_messages.c.id), _INBOUND_COLUMNS)
 
 
 def store_message(session: Session, inbound: InboundMessage, existing: InboundMessage | None,
@@ -278,7 +279,7 @@ def store_message(session: Session, inbound: InboundMessage, existing: InboundMe
         session.flush()
         result.inbound_id = existing.id
     else:  # a new message: one Core insert (the ORM's unit of work cost more than the row; nothing edits it later)
-        values = with_defaults(InboundMessage.__table__, {name: getattr(inbound, name) for name in _INBOUND_COLUMNS})
+        values = with_defaults(tables.inbound_messages, {name: getattr(inbound, name) for name in _INBOUND_COLUMNS})
         values["scans_pending"] = bool(inbound.scans_pending)
         result.inbound_id = _INSERT_INBOUND.scalar(session.connection(), values)
     result.outcome, result.reason = inbound.outcome, inbound.reason

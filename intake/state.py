@@ -1,4 +1,8 @@
-"""A unit's report for a period as of a moment: submissions folded, counts, cross-checks."""
+"""A unit's report for a period as of a moment: submissions folded, counts, cross-checks.
+
+Read with Core statements on intake's tables, so the reading side (`period_reports`, `exempt_units`) runs on a
+plain connection as well as in a Session, and a command that only reads never imports the ORM. What it
+folds is a stored submission: a mapped `Submission` or a row of the submissions table (`StoredSubmission`)."""
 
 from __future__ import annotations
 
@@ -6,14 +10,48 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, Union
+
 from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from config.db import DriverStatement
-from intake.models import InboundMessage, Outcome, Submission
 from intake.problems import ERROR, WARNING, Problem
+from intake.tables import Outcome, exemptions, inbound_messages, submissions
 from scoring.status import CATEGORIES, Folder, Part, PeriodState, fold
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from intake.models import Submission
+
+# What the reading functions run their statements on: the caller's Session, or a plain connection.
+Reader = Union["Session", "Connection"]
+
+
+class StoredSubmission(Protocol):
+    """What folding reads of a stored submission (a mapped Submission, or a row of the submissions table)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def arrived_at(self) -> datetime: ...
+    @property
+    def has_c01(self) -> bool: ...
+    @property
+    def c01_rows(self) -> int: ...
+    @property
+    def has_c02(self) -> bool: ...
+    @property
+    def c02_total(self) -> int: ...
+    @property
+    def nil_statement(self) -> bool: ...
+    @property
+    def c01_counts(self) -> dict[str, int]: ...
+    @property
+    def c02_counts(self) -> dict[str, dict[str, int]]: ...
+    @property
+    def problems(self) -> list[dict[str, Any]]: ...
 
 
 @dataclass
@@ -26,12 +64,12 @@ class UnitReport:
     last_arrival: datetime | None = None
 
 
-def _part(sub: Submission) -> Part:
+def _part(sub: StoredSubmission) -> Part:
     return Part(arrived_at=sub.arrived_at, has_c01=sub.has_c01, c01_rows=sub.c01_rows, has_c02=sub.has_c02,
                 c02_total=sub.c02_total, nil_statement=sub.nil_statement, ref=sub.id)
 
 
-def cross_check(c01: Submission | None, c02: Submission | None) -> list[Problem]:
+def cross_check(c01: StoredSubmission | None, c02: StoredSubmission | None) -> list[Problem]:
     """Complaint_02 counts must agree with the rows of Complaint_01, per category."""
     if c01 is None or c02 is None:
         return []
@@ -54,7 +92,7 @@ def _missing_problems(state: PeriodState) -> list[Problem]:
     return out
 
 
-def build_report(unit_code: str, subs: Iterable[Submission], as_of: datetime, needs_review: bool) -> UnitReport:
+def build_report(unit_code: str, subs: Iterable[StoredSubmission], as_of: datetime, needs_review: bool) -> UnitReport:
     """Fold one unit's submissions that arrived by `as_of` into its report."""
     subs = [s for s in subs if s.arrived_at <= as_of]
     report = _report(unit_code, fold(_part(s) for s in subs), {s.id: s for s in subs}, needs_review)
@@ -62,7 +100,7 @@ def build_report(unit_code: str, subs: Iterable[Submission], as_of: datetime, ne
     return report
 
 
-def _report(unit_code: str, state: PeriodState, by_id: dict[int, Submission], needs_review: bool) -> UnitReport:
+def _report(unit_code: str, state: PeriodState, by_id: dict[int, StoredSubmission], needs_review: bool) -> UnitReport:
     """Counts from the latest data, the forms' own problems, the cross-check and what is still missing."""
     report = UnitReport(unit_code, state, needs_review=needs_review)
     c01 = by_id.get(state.c01_ref) if state.c01_ref else None
@@ -84,13 +122,15 @@ def _report(unit_code: str, state: PeriodState, by_id: dict[int, Submission], ne
     return report
 
 
-def _order(sub: Submission) -> tuple[datetime, int]:
+def _order(sub: StoredSubmission) -> tuple[datetime, int]:
     return sub.arrived_at, sub.id
 
 
 def refresh_fold_states(session: Session, unit_code: str, period: str) -> None:
     """Rebuild the cached fold state of every submission of a unit and period (after one arrived out of
     order, or a message was read again): O(n), and rare."""
+    from intake.models import Submission  # the intake path's objects (the reading side needs no ORM)
+
     folder = Folder()
     for sub in session.scalars(select(Submission).where(Submission.unit_code == unit_code, Submission.period == period)
                                .order_by(Submission.arrived_at, Submission.id)):
@@ -99,11 +139,12 @@ def refresh_fold_states(session: Session, unit_code: str, period: str) -> None:
 
 
 # The unit-month's newest other submission: its order and cached state only (asked for every message).
+_S = submissions.c
+_M = inbound_messages.c
 _LATEST_OTHER = DriverStatement(
-    select(Submission.id, Submission.arrived_at, Submission.fold_state)
-    .where(Submission.unit_code == bindparam("unit_code"), Submission.period == bindparam("period"),
-           Submission.id != bindparam("sub_id"))
-    .order_by(Submission.arrived_at.desc(), Submission.id.desc()).limit(1))
+    select(_S.id, _S.arrived_at, _S.fold_state)
+    .where(_S.unit_code == bindparam("unit_code"), _S.period == bindparam("period"), _S.id != bindparam("sub_id"))
+    .order_by(_S.arrived_at.desc(), _S.id.desc()).limit(1))
 
 
 def fold_in(session: Session, sub: Submission) -> bool:
@@ -126,7 +167,7 @@ def fold_in(session: Session, sub: Submission) -> bool:
     return True
 
 
-_SET_FOLD_STATE = DriverStatement(update(Submission).where(Submission.id == bindparam("sub_id")).values(
+_SET_FOLD_STATE = DriverStatement(update(submissions).where(_S.id == bindparam("sub_id")).values(
     fold_state=bindparam("fold_state")))
 
 
@@ -135,6 +176,8 @@ def current_report(session: Session, unit_code: str, period: str, as_of: datetim
     """The unit's report as of its newest part (what a receipt shows), from the cached fold state: the
     latest Complaint_01 and Complaint_02 are loaded by id instead of every submission of the period.
     `newest`: the submission just folded in as the newest, when the caller knows it (saves the lookup)."""
+    from intake.models import Submission  # the intake path's objects (the reading side needs no ORM)
+
     latest = newest or session.scalars(
         select(Submission).where(Submission.unit_code == unit_code, Submission.period == period,
                                  Submission.arrived_at <= as_of)
@@ -153,15 +196,15 @@ def current_report(session: Session, unit_code: str, period: str, as_of: datetim
     return report
 
 
-def period_reports(session: Session, period: str, as_of: datetime,
+def period_reports(session: Reader, period: str, as_of: datetime,
                    unit_codes: Iterable[str] | None = None) -> dict[str, UnitReport]:
     """Every unit's report for the period as of `as_of` (units with nothing get an empty report)."""
-    query = select(Submission).where(Submission.period == period).order_by(Submission.arrived_at, Submission.id)
+    query = select(submissions).where(_S.period == period).order_by(_S.arrived_at, _S.id)
     codes = list(unit_codes) if unit_codes is not None else None
     if codes is not None:
-        query = query.where(Submission.unit_code.in_(codes))
-    grouped: dict[str, list[Submission]] = defaultdict(list)
-    for sub in session.scalars(query):
+        query = query.where(_S.unit_code.in_(codes))
+    grouped: dict[str, list[StoredSubmission]] = defaultdict(list)
+    for sub in session.execute(query):
         grouped[sub.unit_code].append(sub)
     review = review_units(session, period, as_of)
     attempts = failed_attempts(session, period, as_of, codes)
@@ -178,17 +221,17 @@ ATTEMPT_CODES = ("unreadable_attachment", "encrypted_attachment", "archive_too_l
                  "message_too_large", "too_many_files")
 
 
-def failed_attempts(session: Session, period: str, as_of: datetime,
+def failed_attempts(session: Reader, period: str, as_of: datetime,
                     unit_codes: list[str] | None) -> dict[str, list[Problem]]:
     """Messages of the period that held no usable report because a file could not be read: the
     secretariat sees the attempt (when, which file, why) instead of a silent `missing`."""
-    query = select(InboundMessage.unit_code, InboundMessage.arrived_at, InboundMessage.problems).where(
-        InboundMessage.period == period, InboundMessage.outcome.in_((Outcome.NO_REPORT, Outcome.NEEDS_REVIEW)),
-        InboundMessage.arrived_at <= as_of, InboundMessage.unit_code.is_not(None))
+    query = select(_M.unit_code, _M.arrived_at, _M.problems).where(
+        _M.period == period, _M.outcome.in_((Outcome.NO_REPORT, Outcome.NEEDS_REVIEW)),
+        _M.arrived_at <= as_of, _M.unit_code.is_not(None))
     if unit_codes is not None:
-        query = query.where(InboundMessage.unit_code.in_(unit_codes))
+        query = query.where(_M.unit_code.in_(unit_codes))
     out: dict[str, list[Problem]] = defaultdict(list)
-    for unit_code, arrived, problems in session.execute(query.order_by(InboundMessage.arrived_at)):
+    for unit_code, arrived, problems in session.execute(query.order_by(_M.arrived_at)):
         for p in problems or []:
             if p.get("code") in ATTEMPT_CODES:
                 stored = Problem.from_dict(p)  # when it arrived is written out in the deployment's TIMEZONE by bot
@@ -196,22 +239,22 @@ def failed_attempts(session: Session, period: str, as_of: datetime,
     return out
 
 
-_WAITING = select(InboundMessage.unit_code, InboundMessage.candidates, InboundMessage.arrived_at).where(
-    InboundMessage.outcome == Outcome.NEEDS_REVIEW, InboundMessage.period == bindparam("period"))
+_WAITING = select(_M.unit_code, _M.candidates, _M.arrived_at).where(
+    _M.outcome == Outcome.NEEDS_REVIEW, _M.period == bindparam("period"))
 # A receipt asks this for every message: its own unit's, or one whose sender serves several units (unit not
 # decided); built once and run on the connection (the message just stored is flushed by then).
-_WAITING_FOR_UNIT = DriverStatement(_WAITING.where(or_(InboundMessage.unit_code == bindparam("unit_code"),
-                                                        InboundMessage.unit_code.is_(None))))
+_WAITING_FOR_UNIT = DriverStatement(_WAITING.where(or_(_M.unit_code == bindparam("unit_code"), _M.unit_code.is_(None))))
 
 
-def review_units(session: Session, period: str, as_of: datetime, unit_code: str | None = None) -> set[str]:
+def review_units(session: Reader, period: str, as_of: datetime, unit_code: str | None = None) -> set[str]:
     """Units with a message for this period that a person must still look at (only whether `unit_code` is
     one, when given: then the messages of other units are not loaded)."""
     rows: Iterable[Any]
     if unit_code is None:
         rows = session.execute(_WAITING, {"period": period})
     else:
-        rows = _WAITING_FOR_UNIT.all(session.connection(), {"period": period, "unit_code": unit_code})
+        connection = session if isinstance(session, Connection) else session.connection()
+        rows = _WAITING_FOR_UNIT.all(connection, {"period": period, "unit_code": unit_code})
     units: set[str] = set()
     for code, candidates, arrived in rows:
         if arrived > as_of:
@@ -220,3 +263,8 @@ def review_units(session: Session, period: str, as_of: datetime, unit_code: str 
             units.add(code)
         units.update(candidates or [])
     return units
+
+
+def exempt_units(session: Reader, period: str) -> set[str]:
+    """Units the secretariat excused from the period's report."""
+    return set(session.execute(select(exemptions.c.unit_code).where(exemptions.c.period == period)).scalars())

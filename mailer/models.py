@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from config.db import Base, UTCDateTime
+from config.db import UTCDateTime
+from config.orm import Base
 
 
 class OutboxMessage(Base):

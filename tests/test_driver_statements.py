@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import bindparam, insert, select
 
-from config.db import Base, DriverStatement, make_engine, with_defaults
+from config.db import DriverStatement, make_engine, metadata, with_defaults
 from intake.models import Submission
 
 BKK = timezone(timedelta(hours=7))
@@ -22,7 +22,7 @@ _ALL = DriverStatement(select(Submission.id).where(Submission.unit_code == bindp
 
 def test_rows_written_on_the_driver_read_back_as_sqlalchemy_writes_them(db_url: str) -> None:
     engine = make_engine(db_url)
-    Base.metadata.create_all(engine)
+    metadata.create_all(engine)
     try:
         with engine.begin() as c:
             first = _INSERT.scalar(c, with_defaults(Submission.__table__, {
@@ -56,7 +56,7 @@ def test_rows_written_on_the_driver_read_back_as_sqlalchemy_writes_them(db_url: 
 
 def test_a_naive_datetime_is_refused_as_by_sqlalchemy(sqlite_only_url: str) -> None:
     engine = make_engine(sqlite_only_url)
-    Base.metadata.create_all(engine)
+    metadata.create_all(engine)
     try:
         with engine.begin() as c, pytest.raises(ValueError, match="naive"):
             _INSERT.scalar(c, with_defaults(Submission.__table__, {
@@ -67,7 +67,7 @@ def test_a_naive_datetime_is_refused_as_by_sqlalchemy(sqlite_only_url: str) -> N
 
 def test_a_statement_with_an_in_list_is_refused(sqlite_only_url: str) -> None:
     engine = make_engine(sqlite_only_url)
-    Base.metadata.create_all(engine)
+    metadata.create_all(engine)
     statement = DriverStatement(select(Submission.id).where(Submission.unit_code.in_(["A", "B"])))
     try:
         with engine.connect() as c, pytest.raises(ValueError, match="IN lists"):
@@ -84,7 +84,7 @@ def test_a_driver_error_is_raised_as_sqlalchemy_raises_it(db_url: str) -> None:
 
     statement = DriverStatement(insert(ProcessingAttempt), ("sha256", "attempts", "last_error", "updated_at"))
     engine = make_engine(db_url)
-    Base.metadata.create_all(engine)
+    metadata.create_all(engine)
     row = {"sha256": "a" * 64, "attempts": 1, "last_error": "", "updated_at": datetime.now(UTC)}
     try:
         with engine.begin() as c:
@@ -104,7 +104,7 @@ def test_savepoints_sent_as_text_roll_back_only_their_part(db_url: str) -> None:
     from intake.models import ProcessingAttempt
 
     engine = make_engine(db_url)
-    Base.metadata.create_all(engine)
+    metadata.create_all(engine)
     now = datetime.now(UTC)
     try:
         with Session(engine) as s, s.begin():

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 import intake.models  # noqa: F401  (the tables)
 import mailer.models  # noqa: F401
-from config.db import Base
+from config.db import metadata
 from intake.models import Submission
 from intake.state import current_report, fold_in, period_reports, refresh_fold_states
 
@@ -30,7 +30,7 @@ parts = st.lists(st.tuples(
 @given(parts, st.integers(0, 11))
 def test_cached_state_equals_the_full_fold(sequence: list[tuple[int, bool, int, bool, int, bool]], drop: int) -> None:
     engine = create_engine("sqlite://")
-    Base.metadata.create_all(engine)
+    metadata.create_all(engine)
     with Session(engine) as s:
         for hours, has_c01, rows, has_c02, total, nil in sequence:
             sub = Submission(unit_code="U1", period="2026-11", arrived_at=START + timedelta(hours=hours),
