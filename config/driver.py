@@ -1,0 +1,175 @@
+"""Statements run on the database driver's own cursor, for the few that every stored message runs (see
+`DriverStatement`), and the savepoints' statements sent as text. Values still go through each column type's
+processors and errors are raised as SQLAlchemy raises them, so callers see what SQLAlchemy would give them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
+
+
+def plain_savepoints(dialect: Dialect) -> None:
+    """SAVEPOINT, RELEASE and ROLLBACK TO sent to the driver as text. SQLAlchemy builds and compiles each
+    savepoint's clause anew (every one has a name of its own, so its compiled cache never hits): with a
+    savepoint per stored message, that cost the storing process more than the statement. The Session's
+    nested transactions (`begin_nested`) are unchanged; only how their SQL is sent (this engine's dialect
+    object is given these three methods: SQLAlchemy calls them to emit each savepoint's statement)."""
+
+    def quote(name: str) -> str:  # as SQLAlchemy renders the name
+        return str(dialect.identifier_preparer.format_savepoint(None, name))
+
+    def send(connection: Connection, sql: str) -> None:
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql)
+        except dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(sql, (), exc, dialect.loaded_dbapi.Error) from exc
+        finally:
+            cursor.close()
+
+    def do_savepoint(connection: Connection, name: str) -> None:
+        send(connection, f"SAVEPOINT {quote(name)}")
+
+    def do_release_savepoint(connection: Connection, name: str) -> None:
+        send(connection, f"RELEASE SAVEPOINT {quote(name)}")
+
+    def do_rollback_to_savepoint(connection: Connection, name: str) -> None:
+        send(connection, f"ROLLBACK TO SAVEPOINT {quote(name)}")
+
+    dialect.do_savepoint = do_savepoint  # type: ignore[method-assign]
+    dialect.do_release_savepoint = do_release_savepoint  # type: ignore[method-assign]
+    dialect.do_rollback_to_savepoint = do_rollback_to_savepoint  # type: ignore[method-assign]
+
+
+class DriverStatement:
+    """A Core statement compiled once per dialect and run on the driver's own cursor, for the few statements
+    every stored message runs (its row, its submission, its receipt, the look-ups that fold its report).
+
+    Measured on a backlog, SQLAlchemy's work around each execution (the compiled cache's look-up, setting up
+    the parameters' processing, wrapping the result) cost the storing process more than the database's own
+    work. Here the parameters still go through each type's bind processor (UTCDateTime, JSON) and the
+    selected columns through their result processors, so values are what SQLAlchemy would write and read,
+    except that None is always SQL NULL (SQLAlchemy writes a JSON column's None as the JSON text `null`).
+    The statement takes named parameters and runs inside the caller's transaction (and savepoint).
+
+    Every parameter must be given (no column defaults are applied here: `with_defaults` fills an insert's).
+    """
+
+    def __init__(self, statement: Any, keys: tuple[str, ...] | None = None) -> None:
+        self.statement = statement
+        self.keys = keys  # an INSERT's columns, in order (its other columns are left to the database)
+        self._compiled: dict[str, _DriverSQL] = {}
+
+    def _for(self, dialect: Dialect) -> _DriverSQL:
+        key = f"{dialect.name}+{dialect.driver}"
+        compiled = self._compiled.get(key)
+        if compiled is None:  # two threads may both build it: the same result
+            compiled = self._compiled[key] = _DriverSQL.build(self.statement, dialect, self.keys)
+        return compiled
+
+    def execute(self, connection: Connection, params: Mapping[str, Any]) -> Any:
+        """Run it on the connection's driver cursor; the driver cursor is returned, its rows not yet read."""
+        compiled = self._for(connection.dialect)
+        values = []
+        for name, proc, given in compiled.binds:
+            value = params[name] if given is _REQUIRED else params.get(name, given)
+            values.append(value if proc is None or value is None else proc(value))
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(compiled.sql, values if compiled.positional else dict(zip(compiled.names, values)))
+        except connection.dialect.loaded_dbapi.Error as exc:
+            cursor.close()
+            # As SQLAlchemy raises it (IntegrityError for a duplicate key, OperationalError for a lock...), so
+            # callers catch the same exceptions whichever way a statement ran.
+            raise DBAPIError.instance(compiled.sql, values, exc, connection.dialect.loaded_dbapi.Error) from exc
+        return cursor
+
+    def scalar(self, connection: Connection, params: Mapping[str, Any]) -> Any:
+        """The first column of the first row (processed), or None."""
+        row = self.first(connection, params)
+        return None if row is None else row[0]
+
+    def first(self, connection: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The first row, each column processed as its type says; None when there is none."""
+        cursor = self.execute(connection, params)
+        try:
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        if row is None:
+            return None
+        procs = self._for(connection.dialect).results
+        return tuple(value if proc is None else proc(value) for value, proc in zip(row, procs))
+
+    def all(self, connection: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        cursor = self.execute(connection, params)
+        try:
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        procs = self._for(connection.dialect).results
+        return [tuple(value if proc is None else proc(value) for value, proc in zip(row, procs)) for row in rows]
+
+    def run(self, connection: Connection, params: Mapping[str, Any]) -> int:
+        """Run a statement that returns no rows; how many rows it touched."""
+        cursor = self.execute(connection, params)
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+
+_REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class _DriverSQL:
+    sql: str
+    positional: bool
+    names: tuple[str, ...]
+    # (name, bind processor, the value the statement gives it: a LIMIT's, or _REQUIRED from the caller)
+    binds: tuple[tuple[str, Callable[[Any], Any] | None, Any], ...]
+    results: tuple[Callable[[Any], Any] | None, ...]
+
+    @classmethod
+    def build(cls, statement: Any, dialect: Dialect, keys: tuple[str, ...] | None) -> _DriverSQL:
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys is not None else None)
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            raise ValueError("a driver statement takes plain parameters only (no IN lists)")
+        positional = bool(dialect.positional)
+        names = tuple(compiled.positiontup or ()) if positional else tuple(compiled.binds)
+        binds = tuple((name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect),
+                       _REQUIRED if compiled.binds[name].value is None else compiled.binds[name].value)
+                      for name in names)
+        # A SELECT's columns, or an INSERT/UPDATE's RETURNING columns.
+        results = tuple(col.type.dialect_impl(dialect).result_processor(dialect, None)
+                        for col in statement.exported_columns)
+        return cls(str(compiled), positional, names, binds, results)
+
+
+def with_defaults(table: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """An insert's values with each missing or None value replaced by its column's Python default (what
+    SQLAlchemy's own insert does for a column left out; a column without one gets NULL)."""
+    out = dict(values)
+    for column in table.columns:
+        if out.get(column.key) is None and column.default is not None and not column.primary_key:
+            default = column.default
+            out[column.key] = default.arg(None) if default.is_callable else default.arg
+        out.setdefault(column.key, None)
+    return out
+
+
+def executemany(connection: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """Many rows of the driver's own INSERT (in its paramstyle, values as the driver takes them) on its cursor;
+    errors raised as SQLAlchemy raises them."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, rows)
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(sql, rows[:1], exc, connection.dialect.loaded_dbapi.Error) from exc
+    finally:
+        cursor.close()
