@@ -154,12 +154,13 @@ def fold_in(session: Session, sub: Submission) -> bool:
     session.flush()  # a chain rebuilt earlier in this transaction must be visible to the Core query below
     connection = session.connection()
     latest = _LATEST_OTHER.first(connection, {"unit_code": sub.unit_code, "period": sub.period, "sub_id": sub.id})
+    state = None
     if latest is not None:
-        latest_id, latest_arrived, latest_state = latest
-        if latest_state is None or (latest_arrived, latest_id) > _order(sub):
+        latest_id, latest_arrived, state = latest
+        if state is None or (latest_arrived, latest_id) > _order(sub):
             refresh_fold_states(session, sub.unit_code, sub.period)
             return False
-    folder = Folder.load(latest[2]) if latest is not None and latest[2] else Folder()
+    folder = Folder.load(state) if state else Folder()
     folder.add(_part(sub))
     sub.fold_state = folder.dump()
     # Written here: intake inserts a submission outside the session (see intake.pipeline.store_submission).
