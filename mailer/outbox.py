@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Text, bindparam, cast, func, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -126,11 +126,15 @@ def enqueue(session: Session, env: Envelope, now: datetime, limits: RateLimits =
 def purge_sent(session: Session, before: datetime, dry_run: bool = False) -> int:
     """Drop the bytes of settled mail queued before `before` (receipts quote senders; digests carry every
     case): the row stays as the record that it was sent. Returns how many rows."""
+    # A payload is data: SQL NULL is none, and so is the JSON `null` that rows purged (or queued with their
+    # bytes) before 2026-12 hold (SQLAlchemy writes a JSON column's None so): they were counted again and
+    # again. What is purged now gets SQL NULL.
+    has_payload = cast(OutboxMessage.payload, Text) != "null"
     old = (OutboxMessage.created_at < before) & OutboxMessage.status.in_(("sent", "failed")) & (
-        (func.length(OutboxMessage.raw) > 0) | OutboxMessage.payload.is_not(None))
+        (func.length(OutboxMessage.raw) > 0) | has_payload)
     count = session.scalar(select(func.count()).select_from(OutboxMessage).where(old)) or 0
     if not dry_run:
-        session.execute(update(OutboxMessage).where(old).values(raw=b"", payload=None)
+        session.execute(update(OutboxMessage).where(old).values(raw=b"", payload=null())
                         .execution_options(synchronize_session=False))
     return count
 

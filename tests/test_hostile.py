@@ -9,7 +9,7 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import Text, cast, func, select, update
 
 from bot.samples import forms, make_mail, sample_cases
 from bot.storing import process_one
@@ -214,8 +214,19 @@ def test_purge_masks_names_in_free_text_and_empties_old_mail(db_url, make_app) -
         s.execute(update(OutboxMessage).values(status="sent"))
         purge(s, "2026-11", datetime.now(UTC))
         assert purge_sent(s, datetime.now(UTC) + timedelta(seconds=1)) == 1  # queued just now, in this test
+    with app.sessions.begin() as s:  # what is purged is not counted (nor rewritten) again
+        assert purge_sent(s, datetime.now(UTC) + timedelta(seconds=1), dry_run=True) == 0
     with app.sessions() as s:
         texts = [c.subject for c in s.scalars(select(CaseRecord))] + [m.subject for m in s.scalars(select(InboundMessage))]
         raws = [o.raw for o in s.scalars(select(OutboxMessage))]
     assert texts and not any("สมชาย" in t or "สมหญิง" in t or "081-234" in t for t in texts), texts
     assert raws == [b""]
+    with app.sessions.begin() as s:  # nor a row purged before 2026-12, whose payload holds the JSON text `null`
+        now = datetime.now(UTC) - timedelta(days=1)
+        s.add(OutboxMessage(idempotency_key="purged-long-ago", kind="receipt", recipients=[], subject="",
+                            message_id="<old@example>", raw=b"", payload=None, status="sent", created_at=now,
+                            next_attempt_at=now))
+        s.flush()
+        assert s.scalar(select(func.count()).select_from(OutboxMessage).where(
+            cast(OutboxMessage.payload, Text) == "null")) == 1
+        assert purge_sent(s, datetime.now(UTC) + timedelta(seconds=1), dry_run=True) == 0
