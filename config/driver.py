@@ -23,13 +23,7 @@ def plain_savepoints(dialect: Dialect) -> None:
         return str(dialect.identifier_preparer.format_savepoint(None, name))
 
     def send(connection: Connection, sql: str) -> None:
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(sql)
-        except dialect.loaded_dbapi.Error as exc:
-            raise DBAPIError.instance(sql, (), exc, dialect.loaded_dbapi.Error) from exc
-        finally:
-            cursor.close()
+        _on_cursor(connection, sql).close()
 
     def do_savepoint(connection: Connection, name: str) -> None:
         send(connection, f"SAVEPOINT {quote(name)}")
@@ -78,15 +72,7 @@ class DriverStatement:
         for name, proc, given in compiled.binds:
             value = params[name] if given is _REQUIRED else params.get(name, given)
             values.append(value if proc is None or value is None else proc(value))
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(compiled.sql, values if compiled.positional else dict(zip(compiled.names, values)))
-        except connection.dialect.loaded_dbapi.Error as exc:
-            cursor.close()
-            # As SQLAlchemy raises it (IntegrityError for a duplicate key, OperationalError for a lock...), so
-            # callers catch the same exceptions whichever way a statement ran.
-            raise DBAPIError.instance(compiled.sql, values, exc, connection.dialect.loaded_dbapi.Error) from exc
-        return cursor
+        return _on_cursor(connection, compiled.sql, values if compiled.positional else dict(zip(compiled.names, values)))
 
     def scalar(self, connection: Connection, params: Mapping[str, Any]) -> Any:
         """The first column of the first row (processed), or None."""
@@ -166,10 +152,23 @@ def with_defaults(table: Any, values: dict[str, Any]) -> dict[str, Any]:
 def executemany(connection: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
     """Many rows of the driver's own INSERT (in its paramstyle, values as the driver takes them) on its cursor;
     errors raised as SQLAlchemy raises them."""
+    _on_cursor(connection, sql, rows, many=True).close()
+
+
+def _on_cursor(connection: Connection, sql: str, params: Any = None, *, many: bool = False) -> Any:
+    """`sql` run on a new cursor of the connection's driver, which is returned open (its rows not yet read).
+    A driver error is raised as SQLAlchemy raises it (IntegrityError for a duplicate key, OperationalError for
+    a lock...), so callers catch the same exceptions whichever way a statement ran."""
+    error = connection.dialect.loaded_dbapi.Error
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.executemany(sql, rows)
-    except connection.dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(sql, rows[:1], exc, connection.dialect.loaded_dbapi.Error) from exc
-    finally:
+        if many:
+            cursor.executemany(sql, params)
+        elif params is None:
+            cursor.execute(sql)
+        else:
+            cursor.execute(sql, params)
+    except error as exc:
         cursor.close()
+        raise DBAPIError.instance(sql, params[:1] if many else params, exc, error) from exc
+    return cursor

@@ -94,10 +94,9 @@ class SendReport:
     failed: int = 0
 
 
-# The columns `enqueue` writes (the others are the sender's). Built once per dialect and run with each row's
-# values (building the statement per message cost more than running it).
-_ENQUEUED = ("idempotency_key", "kind", "unit_code", "period", "recipients", "primary_to", "subject", "message_id", "raw",
-             "payload", "status", "attempts", "created_at", "next_attempt_at", "last_error")
+# The columns `enqueue` writes (the others are the sender's: a value missing for one of these is an error, not a
+# NULL). Built once per dialect and run with each row's values (building it per message cost more than running it).
+_ENQUEUED = tuple(c.key for c in OutboxMessage.__table__.columns if c.key not in ("id", "claimed_until", "sent_at"))
 _INSERT = {name: DriverStatement(insert(OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"])
                                   .returning(OutboxMessage.id), _ENQUEUED)
            for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))}
