@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from email.message import Message
 
+from intake.message import header_items, unfold
+
 
 @dataclass(frozen=True)
 class Bounce:
@@ -19,7 +21,7 @@ class Bounce:
 
 def _fields(block: Message | str) -> dict[str, str]:
     if isinstance(block, Message):
-        return {k.lower(): str(v) for k, v in block.items()}
+        return {k.lower(): v for k, v in header_items(block)}
     return {m.group(1).lower(): m.group(2).strip() for m in re.finditer(r"^([\w-]+):\s*(.+)$", block, re.M)}
 
 
@@ -44,13 +46,13 @@ def parse_bounce(raw: bytes) -> list[Bounce]:
         elif ctype in ("message/rfc822", "text/rfc822-headers") and not original:
             inner = part.get_payload()
             if isinstance(inner, list) and inner and isinstance(inner[0], Message):
-                original = str(inner[0].get("Message-ID", "")).strip()
+                original = unfold(str(inner[0].get("Message-ID", ""))).strip()
             elif isinstance(inner, str):
                 decoded = part.get_payload(decode=True)  # often quoted-printable (long Message-ID lines)
                 inner = decoded.decode("utf-8", "replace") if isinstance(decoded, bytes) else inner
                 m = re.search(r"^Message-ID:[ \t]{0,20}(<[^<>\s]{1,998}>)", inner, re.I | re.M)
                 original = m.group(1) if m else ""
-    original = original or str(msg.get("In-Reply-To", "")).strip()[:998]
+    original = original or unfold(str(msg.get("In-Reply-To", ""))).strip()[:998]
     out = []
     for block in blocks:
         fields = _fields(block)

@@ -81,6 +81,22 @@ def raw_header_text(value: str) -> str:
     return value
 
 
+def unfold(value: str) -> str:
+    """A header value on one line, as RFC 5322 2.2.3 unfolds it: every line break before whitespace removed.
+
+    Every header value the bot reads passes here before any parse (the strict address parser refuses a value
+    that still holds CR or LF, and every client folds a long Thai display name before the address). A bare CR
+    or LF, which a parsed value cannot hold legitimately, goes too. `str.replace` only: linear on any input."""
+    if "\n" not in value and "\r" not in value:
+        return value
+    return value.replace("\r\n", "").replace("\n", "").replace("\r", "")
+
+
+def header_items(msg: Message) -> list[tuple[str, str]]:
+    """Every header of `msg` in order, values unfolded (the one way intake reads a header block)."""
+    return [(key, unfold(str(value))) for key, value in msg.items()]
+
+
 _ADDRESS_HEADER = HeaderRegistry()
 
 
@@ -96,7 +112,21 @@ def sender_identity(values: list[str]) -> tuple[str, str, str | None]:
         return "", "", None
     if len(values) > 1:
         return "", "", f"{len(values)} From headers"
-    return _one_sender(raw_header_text(values[0])[:MAX_HEADER_CHARS])
+    return _one_sender(unfold(raw_header_text(values[0][:MAX_HEADER_CHARS * 2]))[:MAX_HEADER_CHARS])
+
+
+# What the strict parser reports about decoding a display name (a charset it does not know, an encoded word
+# split inside a Thai character as NeoMutt and Outlook split them, encoded words inside a quoted name as Zimbra
+# and old Outlook write them): the address is not in doubt, and the name is decoded again below as RFC 2047
+# joins adjacent words (and checked for a second address like any other).
+_NAME_ONLY_DEFECTS = (email.errors.NonASCIILocalPartDefect, email.errors.UndecodableBytesDefect,
+                      email.errors.CharsetError)
+_NAME_ONLY_MESSAGES = frozenset({"encoded word inside quoted string", "missing trailing whitespace after encoded-word",
+                                 "missing whitespace before encoded word"})
+
+
+def _about_the_address(defect: email.errors.MessageDefect) -> bool:
+    return not (isinstance(defect, _NAME_ONLY_DEFECTS) or str(defect) in _NAME_ONLY_MESSAGES)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -106,18 +136,32 @@ def _one_sender(text: str) -> tuple[str, str, str | None]:
     try:
         header = _ADDRESS_HEADER("from", text)
         addresses = list(header.addresses)  # type: ignore[attr-defined]
-        defects = [d for d in header.defects if not isinstance(d, email.errors.NonASCIILocalPartDefect)]
+        defects = [d for d in header.defects if _about_the_address(d)]
     except Exception as exc:  # the parser is strict; anything it cannot take is not a unit's From
         return "", "", f"unparseable From ({type(exc).__name__})"
     if len(addresses) != 1:
         return "", "", f"{len(addresses)} addresses in From"
-    address, name = addresses[0].addr_spec.strip().lower(), addresses[0].display_name
-    if defects or not address or "@" not in address:
+    address, parsed_name = addresses[0].addr_spec.strip().lower(), addresses[0].display_name
+    name = _display_name(text, parsed_name)
+    if defects or not address or "@" not in address or _has_raw_bytes(address):
         return "", name, "unparseable From: " + ", ".join(type(d).__name__ for d in defects[:3])
-    for token in re.split(r"[\s<>()\"',;:\[\]]+", name.lower()):
+    for token in re.split(r"[\s<>()\"',;:\[\]]+", f"{parsed_name} {name}".lower()):
         if "@" in token and "." in token.rpartition("@")[2] and token != address:
             return "", name, f"display name holds another address ({token[:100]} <{address[:100]}>)"
     return address, name, None
+
+
+def _display_name(text: str, parsed: str) -> str:
+    """The display name as a person reads it: the words before `<address>` decoded as RFC 2047 6.2 says
+    (adjacent encoded words joined without the space the strict parser leaves, "กรมอ นามัย"); the parser's own
+    name when the address is not in angle brackets."""
+    before, bracket, _ = text.rpartition("<")
+    if not bracket or not before.strip():
+        return parsed
+    name = decode_header_value(before).strip()
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    return name.strip() or parsed
 
 
 def _filename(part: Message) -> str:
@@ -195,8 +239,9 @@ def _collect_part(part: Message, out: ParsedMail, texts: list[str], htmls: list[
                 inner_htmls: list[str] = []
                 _collect(inner, out, inner_texts, inner_htmls, depth + 1)
                 text = "\n".join(t for t in inner_texts if t.strip()) or "\n".join(html_to_text(h) for h in inner_htmls)
-                out.forwarded.append(Forwarded(sender_identity([str(inner.get("From", ""))])[0],
-                                               str(inner.get("Message-ID", "")).strip(), text))
+                inner_headers = dict((k.lower(), v) for k, v in reversed(header_items(inner)))
+                out.forwarded.append(Forwarded(sender_identity([inner_headers.get("from", "")])[0],
+                                               inner_headers.get("message-id", "").strip(), text))
         return
     if part.get_content_maintype() == "multipart" and not part.is_multipart():
         # A multipart without its boundary lines (or an empty one): its body is text, not a file.
@@ -257,9 +302,10 @@ def parse_message(raw: bytes, *, body: bool = True) -> ParsedMail:
         recover_raw_headers(msg)
     except RecursionError:  # deeply nested parts: the headers stay as they are
         pass
+    items = header_items(msg)
     headers: dict[str, str] = {}
-    for key, value in msg.items():
-        headers.setdefault(key.lower(), str(value))
+    for key, value in items:
+        headers.setdefault(key.lower(), value)
     # Raw values (surrogate-escaped 8-bit kept): compat32 would turn raw UTF-8 or cp874 into U+FFFD.
     from_addr, from_name, sender_problem = sender_identity([v for k, v in msg.raw_items() if k.lower() == "from"])
     refs = re.findall(r"<[^<>\s]+>", headers.get("references", ""))
@@ -275,7 +321,7 @@ def parse_message(raw: bytes, *, body: bool = True) -> ParsedMail:
         in_reply_to=headers.get("in-reply-to", "").strip(),
         references=refs,
         headers=headers,
-        all_headers=[(k, str(v)) for k, v in msg.items()],
+        all_headers=items,
         text="",
         content_type=msg.get_content_type(),
         return_path=return_path,
