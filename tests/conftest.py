@@ -110,6 +110,15 @@ def imap_user(dovecot: servers.Dovecot) -> str:
     return dovecot.new_user()
 
 
+@pytest.fixture(scope="session")
+def neomutt() -> str:
+    """The path of a real NeoMutt (tests/clients/neomutt.py writes messages with it)."""
+    path = servers.ensure_neomutt()
+    if not path:
+        servers.unavailable("NeoMutt (apt-get install neomutt)")
+    return path  # type: ignore[return-value]
+
+
 # --- Sandboxed parsers -----------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
@@ -190,7 +199,7 @@ def _restore_logging() -> Iterator[None]:
 
 SLOW_MODULES = {"test_reliability", "test_month", "test_quality", "test_workbook_render", "test_oauth", "test_tls",
                 "test_imap"}
-SLOW_FIXTURES = {"dovecot", "imap_user", "smtp"}
+SLOW_FIXTURES = {"dovecot", "imap_user", "smtp", "neomutt"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

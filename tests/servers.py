@@ -80,6 +80,14 @@ def ensure_ocr() -> bool:
     return "tha" in ocr_languages() and shutil.which("pdftoppm") is not None
 
 
+def ensure_neomutt() -> str | None:
+    """Debian's NeoMutt (the real mail client that writes part of tests/clients), installed as root when missing."""
+    if not shutil.which("neomutt") and os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "install", "-y", "-q", "neomutt"], check=False, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    return shutil.which("neomutt")
+
+
 def ensure_libreoffice() -> bool:
     """LibreOffice Calc (headless) with Thai fonts, to render workbooks as a person opens them."""
     if shutil.which("soffice"):

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.samples import forms, sample_cases
@@ -42,8 +42,8 @@ class Sent:
     expected: dict
     attachments: Callable[[], list[tuple[str, bytes]]] = lambda: []
     headers: tuple[str, ...] = ()  # `my_hdr` lines (a reply's In-Reply-To)
-    realname: str = ""
-    extra: dict = field(default_factory=dict)
+    realname: str = ""  # default: the unit's long name (LONG_NAMES)
+    address: str = ""  # default: the unit's registered address (ADDRESS)
 
 
 def _forms_expected(unit: str, c01: int | None, c02: int | None, kind: str) -> dict:
@@ -85,7 +85,7 @@ MESSAGES: dict[str, Sent] = {
 def muttrc(folder: Path, sent: Sent) -> str:
     realname = sent.realname or LONG_NAMES[sent.unit]
     return "\n".join([
-        f'set from="{ADDRESS[sent.unit]}"', f'set realname="{realname}"', "set use_from=yes",
+        f'set from="{sent.address or ADDRESS[sent.unit]}"', f'set realname="{realname}"', "set use_from=yes",
         f'set send_charset="{sent.charset}"', 'set charset="utf-8"', 'set sendmail="/bin/true"',
         "set mbox_type=Maildir", f'set record="{folder / "sent"}"', "set copy=yes", "set edit_headers=no",
         *(f"my_hdr {line}" for line in sent.headers), ""])
