@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
@@ -15,10 +16,11 @@ XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 def make_mail(*, sender: str, to: str, subject: str, body: str, date_: datetime,
               attachments: Sequence[tuple[str, bytes]] = (), headers: dict[str, str] | None = None,
-              html: str | None = None, charset: str = "utf-8") -> bytes:
-    """A message as a unit's mail client would write it."""
+              html: str | None = None, charset: str = "utf-8", sender_name: str = "") -> bytes:
+    """A message as a unit's mail client would write it: with `sender_name`, the From header carries it as the
+    display name (a long Thai name folds before the address, as every client folds it)."""
     msg = EmailMessage()
-    msg["From"] = sender
+    msg["From"] = Address(display_name=sender_name, addr_spec=sender) if sender_name else sender
     msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = format_datetime(date_)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -34,10 +35,26 @@ def test_demo_runs_the_real_pipeline_and_prints_the_table(workdir: Path) -> None
     for status in ("on_time", "late", "missing", "needs_review"):
         assert status in result.output
     assert "16 messages read: 15 stored, 1 duplicate" in result.output
+    assert "as expected: 26/26" in result.output  # 15 messages and 11 units, each as the demo states it
     receipts = list((workdir / "complaint-bot-demo" / "outbox").glob("*.eml"))
     assert len(receipts) == 13
+    # Every unit's mail carries its registry name as the display name, folded before the address as clients do.
+    raw = [p.read_bytes() for p in (workdir / "complaint-bot-demo" / "Maildir").rglob("*.demo*")]
+    folded = [r for r in raw if re.search(rb"^From: [^\r\n]*\r?\n[ \t]", r, re.M)]
+    assert len(raw) == 16 and len(folded) >= 12
     # Running it again starts afresh.
     assert runner.invoke(cli, ["demo"]).exit_code == 0
+
+
+def test_demo_exits_non_zero_when_a_message_comes_out_otherwise(workdir: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo is also a smoke test of the whole pipeline: an expectation that does not hold fails it."""
+    from bot import demo
+
+    monkeypatch.setitem(demo.EXPECTED_STATUS, "HPC08", ("on_time", "nil"))  # HPC08 only said it would send
+    result = runner.invoke(cli, ["demo"], env={"COLUMNS": "160"})
+    assert result.exit_code == 1
+    assert "HPC08: expected on_time nil, got missing" in result.output and "as expected: 25/26" in result.output
 
 
 def test_status_json_reads_with_core_alone(workdir: Path) -> None:

@@ -9,7 +9,7 @@ RFC 2047 words inside a quoted string (not allowed, written anyway), raw UTF-8 i
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from email.utils import format_datetime
 
 from bot.samples import forms, sample_cases
@@ -36,7 +36,7 @@ def _b64_lines(data: bytes) -> str:
     return "\r\n".join(base64.encodebytes(data).decode().splitlines())
 
 
-def _message(head: str, body: str, charset: str = "utf-8", attachments: list[tuple[str, bytes]] = (),
+def _message(head: str, body: str, charset: str = "utf-8", attachments: Sequence[tuple[str, bytes]] = (),
              codec: str | None = None) -> bytes:
     """`head` (CRLF-joined header lines, as the client wrote them) above a body labelled `charset` (encoded with
     `codec`, Python's name for it) and attachments given as (their Content-Type/Disposition lines, bytes)."""
