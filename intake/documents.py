@@ -17,7 +17,7 @@ from defusedxml import ElementTree as SafeET
 
 from intake.containers import (MAX_FILES, MAX_SHEET_CELLS, MAX_SHEET_ROWS, MAX_UNPACKED_BYTES, MAX_ZIP_DEPTH,
                                MAX_ZIP_MEMBERS, biff_filepass, check_sheet_ranges, member_head, normalized_package,
-                               open_zip)
+                               ole_root_entries, open_zip, tnef_files)
 from intake.encodings import decode_bytes
 from intake.errors import DocumentError
 from intake.forms import FormReading, read_forms
@@ -32,6 +32,7 @@ ScanTexts = dict[str, str | None]
 IGNORED_EXTENSIONS = (".p7s", ".vcf", ".ics", ".asc", ".sig")
 WORKBOOK_NAMES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_TNEF = b"\x78\x9f\x3e\x22"  # winmail.dat: Outlook's TNEF signature
 
 
 def _utf16(text: str) -> bytes:
@@ -47,7 +48,7 @@ class Sniffed(NamedTuple):
 
 
 def sniff(filename: str, data: bytes) -> str:
-    """What a file really is: workbook, csv, docx, odt, doc, pdf, image, zip, eml, encrypted, corrupt, other.
+    """What a file really is: workbook, csv, docx, odt, doc, pdf, image, zip, tnef, eml, encrypted, corrupt, other.
 
     A zip container that fails its size checks raises DocumentError (nothing is inflated to sniff it).
     """
@@ -82,16 +83,26 @@ def sniff_file(filename: str, data: bytes) -> Sniffed:
     return Sniffed(_sniff_flat(lower, head, data))
 
 
+def _sniff_ole(lower: str, data: bytes) -> str:
+    """An OLE compound file by its root entries: a workbook with a Word document embedded in it is a workbook."""
+    root = ole_root_entries(data)
+    if root is None:  # a directory olefile cannot walk: the old guess by the names anywhere in the file
+        root = {n for n in ("EncryptedPackage", "WordDocument") if _utf16(n) in data} or {"Workbook"}
+    if "EncryptedPackage" in root:
+        return "encrypted"  # a password-protected .xlsx/.docx
+    if root & {"Workbook", "Book", "WORKBOOK", "BOOK"}:
+        return "encrypted" if biff_filepass(data) else "workbook"  # .xls (BIFF8 `Workbook`, BIFF5 `Book`)
+    if "WordDocument" in root:
+        return "doc"
+    return "corrupt" if lower.endswith(WORKBOOK_NAMES) else "other"  # an Outlook .msg, a .ppt, …
+
+
 def _sniff_flat(lower: str, head: bytes, data: bytes) -> str:
     """`sniff` for anything that is not a zip container."""
     if head == _OLE:
-        if _utf16("EncryptedPackage") in data:
-            return "encrypted"  # a password-protected .xlsx/.docx
-        if _utf16("WordDocument") in data:
-            return "doc"
-        if biff_filepass(data):
-            return "encrypted"  # a password-protected .xls
-        return "workbook"  # .xls (BIFF)
+        return _sniff_ole(lower, data)
+    if head[:4] == _TNEF:
+        return "tnef"
     if head.startswith(b"%PDF"):
         return "pdf"
     if head[:3] == b"\xff\xd8\xff" or head.startswith(b"\x89PNG") or head[:4] in (b"II*\x00", b"MM\x00*"):
@@ -146,6 +157,9 @@ def expand(att: Attachment, depth: int = 0) -> list[tuple[Attachment, Sniffed | 
     if depth >= MAX_ZIP_DEPTH:
         return [(att, None)]
     sniffed = sniff_file(att.filename, att.data)
+    if sniffed.kind == "tnef":
+        return [item for name, data in tnef_files(att.filename, att.data)
+                for item in expand(Attachment(short_filename(name), "application/octet-stream", data), depth + 1)]
     if sniffed.kind != "zip":
         return [(att, sniffed)]
     zf = open_zip(att.filename, att.data, MAX_ZIP_MEMBERS)
@@ -208,8 +222,9 @@ def _limits(code: str) -> dict[str, str]:
 
 def record_failure(doc: Documents, err: DocumentError) -> None:
     """A file that could not be read: unreadable in the receipt, with the code (and limit) that says why."""
-    doc.files.append(FileNote(err.filename, "unreadable", err.code))  # the receipt words the code
-    doc.problems.append(Problem(err.code, ERROR, {"file": err.filename, **_limits(err.code)}))
+    limits = _limits(err.code)
+    doc.files.append(FileNote(err.filename, "unreadable", err.code, limits))  # the receipt words the code
+    doc.problems.append(Problem(err.code, ERROR, {"file": err.filename, **limits}))
 
 
 def _read_workbook(doc: Documents, name: str, data: bytes, archive: zipfile.ZipFile | None) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email
 import email.parser
 import email.policy
 import functools
 import mimetypes
+import quopri
 import re
 from dataclasses import dataclass, field
 from email.header import Header, decode_header
@@ -201,12 +204,62 @@ class Forwarded:
     text: str
 
 
+_UU_BEGIN = re.compile(r"begin [0-7]{3,4} (\S[^\r\n]{0,250})")
+
+
+def split_uuencoded(text: str) -> tuple[str, list[Attachment]]:
+    """Files uuencoded inside a body's text (`begin 644 Complaint_02.xlsx` ... `end`, as old clients and some
+    forwarding tools write them), and the text without them. One pass over the lines; a block that does not
+    decode is left in the text as it was."""
+    if "begin " not in text:
+        return text, []
+    kept: list[str] = []
+    found: list[Attachment] = []
+    block: list[str] | None = None
+    name = ""
+    for line in text.splitlines():
+        if block is None:
+            m = _UU_BEGIN.fullmatch(line.rstrip())
+            if m:
+                block, name = [line], m.group(1).strip()
+            else:
+                kept.append(line)
+            continue
+        block.append(line)
+        if line.strip() != "end":
+            continue
+        data = _uudecode(block[1:-1])
+        if data is None:
+            kept.extend(block)
+        else:
+            found.append(Attachment(short_filename(name), "application/octet-stream", data))
+        block = None
+    kept.extend(block or [])
+    return "\n".join(kept), found
+
+
+def _uudecode(lines: list[str]) -> bytes | None:
+    out = bytearray()
+    try:
+        for line in lines:
+            if line.strip() in ("", "`"):
+                continue
+            out += binascii.a2b_uu(line.rstrip("\r\n"))
+    except (binascii.Error, ValueError):
+        return None
+    return bytes(out) or None
+
+
 def _leaf(part: Message, out: ParsedMail, texts: list[str], htmls: list[str]) -> None:
     ctype = part.get_content_type()
     disposition = part.get_content_disposition() or ""
     filename = _filename(part)
     if not filename and disposition != "attachment" and ctype in ("text/plain", "text/html"):
-        (texts if ctype == "text/plain" else htmls).append(_part_text(part))
+        text = _part_text(part)
+        if ctype == "text/plain":
+            text, files = split_uuencoded(text)
+            out.attachments.extend(files)
+        (texts if ctype == "text/plain" else htmls).append(text)
         return
     payload = part.get_payload(decode=True)
     if isinstance(payload, bytes):
@@ -226,6 +279,26 @@ def _collect(part: Message, out: ParsedMail, texts: list[str], htmls: list[str],
         out.defects.append(f"unreadable part: {type(exc).__name__}")
 
 
+def _decoded_message(part: Message, inner: Message) -> Message:
+    """A forwarded message whose message/rfc822 part is base64- or quoted-printable-encoded (RFC 2046 5.2.1
+    forbids it; some clients forward that way): the parser took the encoded text for a headerless message, so
+    it is decoded and parsed again. Any other forwarded message is returned as it is."""
+    cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    if cte not in ("base64", "quoted-printable") or inner.keys():
+        return inner
+    encoded = inner.get_payload()
+    if not isinstance(encoded, str):
+        return inner
+    try:
+        data = (base64.b64decode(encoded) if cte == "base64"
+                else quopri.decodestring(encoded.encode("ascii", "surrogateescape")))
+        decoded = email.message_from_bytes(data, policy=email.policy.compat32)
+        recover_raw_headers(decoded)
+    except (binascii.Error, ValueError, RecursionError):
+        return inner
+    return decoded
+
+
 def _collect_part(part: Message, out: ParsedMail, texts: list[str], htmls: list[str], depth: int) -> None:
     """A forwarded message gives its attachments, and its own text apart from the body."""
     payload = part.get_payload()
@@ -235,6 +308,7 @@ def _collect_part(part: Message, out: ParsedMail, texts: list[str], htmls: list[
             return
         for inner in payload if isinstance(payload, list) else []:
             if isinstance(inner, Message):
+                inner = _decoded_message(part, inner)
                 inner_texts: list[str] = []
                 inner_htmls: list[str] = []
                 _collect(inner, out, inner_texts, inner_htmls, depth + 1)

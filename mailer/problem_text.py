@@ -102,10 +102,10 @@ def problem_text(code: str, params: Mapping[str, str] | None = None) -> str:
 
 def file_note_text(kind: str, note: str, params: Mapping[str, str] | None = None) -> str:
     """What the receipt says about one attached file; an unreadable file says why, as its problem does."""
-    if kind == "unreadable":
-        return CATALOGUE.get(note, "อ่านไฟล์ไม่ได้")
+    values = _Blank(params or {})
+    if kind == "unreadable":  # the same sentence as its problem, with the limit it names
+        return CATALOGUE.get(note, "อ่านไฟล์ไม่ได้").format_map(values)
     if note not in FILE_NOTES:  # a note stored before the catalogue was already a sentence
         return note
-    values = _Blank(params or {})
     values["how"] = MEMO_THAI.get(values["how"], values["how"])
     return FILE_NOTES[note].format_map(values)

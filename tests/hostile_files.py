@@ -6,6 +6,7 @@ import functools
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -23,13 +24,16 @@ def far_cell_xlsx(*, dimension: bool) -> bytes:
     wb.save(buf)
     if dimension:
         return buf.getvalue()
+    return rewrite_sheets(buf.getvalue(), lambda xml: re.sub(rb"<dimension[^>]*/>", b"", xml))
+
+
+def rewrite_sheets(package: bytes, change: Callable[[bytes], bytes]) -> bytes:
+    """An .xlsx with each worksheet's XML passed through `change`, every other part as it was."""
     out = io.BytesIO()
-    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    with zipfile.ZipFile(io.BytesIO(package)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
             data = src.read(item)
-            if "worksheets/" in item.filename:
-                data = re.sub(rb"<dimension[^>]*/>", b"", data)
-            dst.writestr(item, data)
+            dst.writestr(item, change(data) if "worksheets/" in item.filename else data)
     return out.getvalue()
 
 
