@@ -87,6 +87,10 @@ def make_scheduler(app: App, stop: StopFlag) -> BackgroundScheduler:
     return sched
 
 
+class StoringFailed(Exception):
+    """A poll that left messages unstored: the loop retries with its backoff and the health check says so."""
+
+
 def run_forever(app: App, stop: StopFlag) -> None:
     """Poll, deliver receipts, wait in IDLE; reconnect with backoff; a full sweep every SWEEP_SECONDS."""
     scheduler = make_scheduler(app, stop)
@@ -98,7 +102,12 @@ def run_forever(app: App, stop: StopFlag) -> None:
     try:
         while not stop():
             try:
-                poll_once(app, source, stop)
+                polled = poll_once(app, source, stop)
+                if polled.failed or polled.db_unavailable:
+                    # Not healthy: no heartbeat, and the messages are tried again within seconds (backoff),
+                    # not at the next sweep: the database may answer again at any moment.
+                    raise StoringFailed(f"{polled.failed} message(s) could not be stored" if polled.failed
+                                        else "the database is unavailable")
                 last_sweep = time.monotonic()
                 _send(app)  # receipts leave now, not at the next outbox tick
                 if failures:
@@ -110,7 +119,7 @@ def run_forever(app: App, stop: StopFlag) -> None:
                     if source.wait(min(app.settings.idle_seconds, app.settings.sweep_seconds), stop):
                         break
             except Exception as exc:  # noqa: BLE001 - the worker must outlive any one failure
-                if not isinstance(exc, SourceError):
+                if not isinstance(exc, (SourceError, StoringFailed)):
                     log.exception("unexpected error in the intake loop; reconnecting")
                 failures += 1
                 delay = min(2.0 ** min(failures, 9), MAX_BACKOFF)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import App
-from bot.storing import note_failure, process_batch, queue_receipt
+from bot.storing import NotStored, note_failure, process_batch, queue_receipt
 from intake.lease import acquire
 from intake.mailbox import MailSource
 from intake.documents import ocr_attachments
@@ -153,8 +153,11 @@ def _settle(app: App, source: MailSource, batch: list[Fetched], report: PollRepo
         for fetched in batch:
             note_failure(app, fetched, exc)
         return
-    source.mark_all(batch)
+    source.mark_all([f for f, r in zip(batch, results) if not isinstance(r, NotStored)])
     for fetched, result in zip(batch, results):
+        if isinstance(result, NotStored):  # left on the server for the next poll; counted against it
+            report.failed += 1
+            continue
         if result is None:
             report.duplicates += 1
         else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select, text
@@ -18,7 +19,6 @@ from bot.cycle import queue_digest
 from bot.lookahead import LookAhead
 from intake.models import InboundMessage, Outcome, ProcessingAttempt
 from intake.pipeline import Fetched, IngestResult, Prepared, ingest, is_duplicate, quarantine
-from intake.sandbox import SandboxFailure
 from mailer.contacts import bounced_message_was_ours, clear_unreachable, record_bounce
 from mailer.outbox import over_limit
 from mailer.receipts import ReceiptInfo, enqueue_receipt
@@ -108,7 +108,7 @@ def process_one(app: App, fetched: Fetched) -> IngestResult | None:
         return None
 
 
-def process_batch(app: App, batch: list[Fetched]) -> list[IngestResult | None]:
+def process_batch(app: App, batch: list[Fetched]) -> list[StoreResult]:
     """Store a batch of messages with few commits (group commit), each in its own savepoint, so one bad
     message never rolls back another and the batch costs a commit per INTAKE_BATCH_MS, not per message.
 
@@ -127,8 +127,8 @@ def process_batch(app: App, batch: list[Fetched]) -> list[IngestResult | None]:
         suspects = set(s.scalars(select(ProcessingAttempt.sha256).where(ProcessingAttempt.sha256.in_(shas))))
         stored = set(s.scalars(select(InboundMessage.sha256).where(InboundMessage.sha256.in_(shas))))
     if suspects or len(batch) == 1 or not _mark_batch(app, batch):
-        return [process_one(app, fetched) for fetched in batch]
-    results: list[IngestResult | None] = []
+        return [_alone(app, fetched) for fetched in batch]
+    results: list[StoreResult] = []
     ahead = LookAhead(app.intake, batch)
     while ahead.pending:  # a transaction lasts at most BATCH_MS (plus one message): other writers wait no longer
         opened = time.monotonic()
@@ -148,6 +148,27 @@ def process_batch(app: App, batch: list[Fetched]) -> list[IngestResult | None]:
                     results.append(None)
             s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256.in_(handled)))
     return results
+
+
+@dataclass(frozen=True)
+class NotStored:
+    """A message of a batch that could not be stored this time (its transaction failed): it is left on the
+    server unmarked, and its failure noted against it (see `note_failure`)."""
+
+    error: Exception
+
+
+StoreResult = IngestResult | NotStored | None  # None: stored before
+
+
+def _alone(app: App, fetched: Fetched) -> StoreResult:
+    """`process_one`, with a failure costing only this message: the others of its batch are still stored."""
+    try:
+        return process_one(app, fetched)
+    except Exception as exc:  # the database went away, or a bug no savepoint caught: retried, and counted
+        log.error("message uid=%s could not be stored (%s); it will be retried", fetched.uid, type(exc).__name__)
+        note_failure(app, fetched, exc)
+        return NotStored(exc)
 
 
 class _IngestFailed(Exception):
@@ -206,7 +227,7 @@ def _store(app: App, s: Session, fetched: Fetched, earlier: ProcessingAttempt | 
         reason = (f"processing failed {earlier.attempts} times (the worker crashed or the message could not be "
                   f"stored): {earlier.last_error or 'the worker stopped while reading it'}")
         log.error("message uid=%s quarantined unread: %s", fetched.uid, reason)
-        result = quarantine(s, fetched, reason, read_body=False)
+        result = quarantine(s, fetched, reason)
         _answer_unit(app, s, result)
     elif isinstance(prepared, Exception):  # its parse or screening failed ahead of time
         result = _quarantined(app, s, fetched, prepared)
@@ -257,8 +278,7 @@ def _store(app: App, s: Session, fetched: Fetched, earlier: ProcessingAttempt | 
 def _quarantined(app: App, s: Session, fetched: Fetched, exc: Exception) -> IngestResult:
     """A bug or hostile input stopped this message: keep the original with the error, answer a unit, move on."""
     log.error("message from %s quarantined", fetched.source, exc_info=exc)
-    # A parser that died or overran on this message: its body is not parsed again here.
-    result = quarantine(s, fetched, f"{type(exc).__name__}: {exc}", read_body=not isinstance(exc, SandboxFailure))
+    result = quarantine(s, fetched, f"{type(exc).__name__}: {exc}")
     _answer_unit(app, s, result)
     return result
 

@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, MetaData, String, Text, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.types import TypeDecorator
 
 from config.driver import plain_savepoints
+from config.storable import storable, storable_json
 
 # Stable constraint names so migrations can refer to them on every backend.
 NAMING = {
@@ -44,6 +45,35 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class StorableString(TypeDecorator[str]):
+    """A VARCHAR whose values are made storable as they are bound (config/storable.py): for every column that
+    may hold a message's text (addresses, subjects, Message-IDs, filenames, reasons)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return storable(value) if isinstance(value, str) else value
+
+
+class StorableText(StorableString):
+    """TEXT, made storable as it is bound."""
+
+    impl = Text
+    cache_ok = True
+
+
+class StorableJSON(TypeDecorator[Any]):
+    """JSON whose strings are made storable as it is bound (problems, file notes and receipts quote a
+    message's words; PostgreSQL refuses `\\u0000` and a lone surrogate's escape in json)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return storable_json(value)
 
 
 # Every package's tables, on one metadata (the ORM's declarative base in config/orm.py shares it).

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
+from config.storable import storable
 from intake.dates import BadDate, parse_date
 from intake.encodings import decode_bytes
 from intake.errors import DocumentError
@@ -311,6 +312,16 @@ def _read_c01(filename: str, sheet: str, rows: list[list[Any]], hdr: int, cols: 
         if case.received is None and not bad:
             reading.problems.append(Problem("row_missing_date", WARNING, where(filename, sheet, offset)))
         reading.rows.append(case)
+    return _storable_rows(reading)
+
+
+def _storable_rows(reading: FormReading) -> FormReading:
+    """The rows go to the database on its driver as they are (intake/pipeline.py): a cell holding NUL or
+    another control character (CSV, `_x0000_` in shared strings, BIFF strings) is made storable here, in the
+    parser worker, after one scan of all the row's text finds one."""
+    text = "\n".join(v for row in reading.rows for v in row if v.__class__ is str)
+    if storable(text) is not text:
+        reading.rows = [CaseRow._make(storable(v) if v.__class__ is str else v for v in row) for row in reading.rows]
     return reading
 
 

@@ -385,16 +385,24 @@ def attribute(session: Session, mail: ParsedMail, fetched: Fetched, ctx: IntakeC
     return inbound, sub, doc
 
 
-def quarantine(session: Session, fetched: Fetched, error: str, *, read_body: bool = True) -> IngestResult:
-    """Keep a message that broke the pipeline, with its error, so the loop can move on.
-    `read_body=False` for one that crashed the worker: only its header block is read."""
+def quarantine(session: Session, fetched: Fetched, error: str) -> IngestResult:
+    """Keep a message that broke the pipeline, with its error, so the loop can move on. Only its header block is
+    read (its body may be what broke it, and is not parsed in the storing process again). Should even that row
+    fail to store, the message is kept with what cannot fail: its bytes, hash and arrival, and the error."""
     try:
-        mail: ParsedMail | None = parse_message(fetched.raw, body=read_body)
+        mail: ParsedMail | None = parse_message(fetched.raw, body=False)
     except Exception:
         mail = None
-    inbound = _inbound(fetched, mail, Outcome.QUARANTINED, error[:4000])
-    session.add(inbound)
-    session.flush()
+    try:
+        with session.begin_nested():
+            inbound = _inbound(fetched, mail, Outcome.QUARANTINED, error[:4000])
+            session.add(inbound)
+    except Exception as exc:  # its headers cannot be stored: keep it bare rather than lose it
+        mail = None
+        with session.begin_nested():
+            inbound = _inbound(fetched, None, Outcome.QUARANTINED,
+                               f"{error[:2000]} (its headers could not be stored: {type(exc).__name__})")
+            session.add(inbound)
     return IngestResult(inbound_id=inbound.id, outcome=Outcome.QUARANTINED, reason=error, arrived_at=fetched.arrived_at,
                         original_message_id=mail.message_id if mail else "",
                         original_subject=mail.subject if mail else "")

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, LargeBinary, String, Table,
-                        Text)
+from sqlalchemy import BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, LargeBinary, Table
 
-from config.db import UTCDateTime, metadata
+# Every text and JSON column holds what a message said, made storable as it is bound (config/storable.py).
+from config.db import StorableJSON as JSON, StorableString as String, StorableText as Text, UTCDateTime, metadata
 
 
 class Outcome(StrEnum):

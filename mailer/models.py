@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, Index, Integer, LargeBinary
 from sqlalchemy.orm import Mapped, mapped_column
 
-from config.db import UTCDateTime
+# Text and JSON columns quote what messages said, made storable as they are bound (config/storable.py).
+from config.db import StorableJSON as JSON, StorableString as String, StorableText as Text, UTCDateTime
 from config.orm import Base
 
 

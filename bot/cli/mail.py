@@ -52,6 +52,10 @@ def poll() -> None:
     scanned = read_pending_scans(a)  # after the mailbox: no unit's plain e-mail waits behind a scan
     if scanned:
         console.print(f"{len(scanned)} message(s) with scanned memos read (OCR)")
+    if report.failed:  # cron and monitoring see it: those messages wait on the server for the next poll
+        err_console.print(f"{report.failed} message(s) could not be stored; they stay on the server and the next "
+                          "poll retries them (a message that keeps failing is quarantined after two attempts)")
+        raise typer.Exit(75)  # EX_TEMPFAIL
 
 
 @app.command()

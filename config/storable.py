@@ -1,0 +1,36 @@
+"""Text any database will take: what a stranger's message holds (a header decoded from utf-7 to a lone surrogate,
+a NUL in an encoded word, control characters in a cell) reaches the database only through here (SPEC.md, "Trust").
+
+SQLite's driver refuses a string holding a lone surrogate (UnicodeEncodeError) and PostgreSQL refuses NUL in text
+and json; neither is anything a person wrote. A lone surrogate becomes U+FFFD; NUL and the other C0 controls but
+tab, newline and carriage return are dropped. The database's column types apply it to every value they bind
+(config/db.py); rows written on the driver directly apply it themselves."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def _replace(match: re.Match[str]) -> str:
+    return "\ufffd" if match.group() >= "\ud800" else ""
+
+
+def storable(text: str) -> str:
+    """`text` with what no database stores replaced (a lone surrogate) or dropped (NUL, C0 controls)."""
+    if _UNSTORABLE.search(text) is None:  # the common case: one scan in C, the same object back
+        return text
+    return _UNSTORABLE.sub(_replace, text)
+
+
+def storable_json(value: Any) -> Any:
+    """A JSON value with every string in it (keys too) made storable."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return {storable(k) if isinstance(k, str) else k: storable_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [storable_json(v) for v in value]
+    return value

@@ -1,0 +1,121 @@
+"""One message costs only itself: text no database stores, a header block of many thousand fields, a native panic
+in a reader, mail that references the staff's mail, a replayed command (issue: "One message costs only itself")."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.samples import forms, make_mail, sample_cases
+from bot.service import poll_once
+from bot.reporting import status_report
+from intake.message import parse_message
+from intake.models import InboundMessage, Submission
+from scoring.periods import Period
+from tests.conftest import DOMAIN, SECRETARIAT, bkk
+
+NOV = Period(2026, 11)
+ARRIVED = bkk(2026, 11, 20, 10)
+
+
+def _maildir(folder: Path, mails: list[bytes], when: datetime = ARRIVED) -> str:
+    for sub in ("new", "cur", "tmp"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    for i, raw in enumerate(mails):
+        (folder / "new" / f"{int(when.timestamp()) + i}.M{i}P1.test").write_bytes(raw)
+    return f"maildir:{folder}"
+
+
+def _report(unit: int) -> bytes:
+    return make_mail(sender=f"hpc0{unit}@{DOMAIN}", to=SECRETARIAT, subject="รายงาน พ.ย. 69", body="ส่งรายงาน",
+                     date_=ARRIVED, attachments=forms(f"ศูนย์อนามัยที่ {unit}", NOV, sample_cases(NOV, 2)))
+
+
+# Headers that decode to what no database stores: a lone surrogate (utf-7, refused by SQLite's driver), NUL
+# (refused by PostgreSQL's text and json), other C0 controls; in the subject, the display name and a filename.
+UNSTORABLE = [
+    b"Subject: =?utf-7?q?hello+2AA-there?=",
+    b"Subject: =?utf-8?q?hello=00there=07=1B?=",
+    b"Subject: =?utf-8?q?=00?=\r\nX-Note: =?utf-7?q?+2AA-?=",
+]
+
+
+@pytest.mark.parametrize("header", UNSTORABLE)
+def test_text_no_database_stores_costs_no_one_else(header: bytes, db_url: str, make_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    stranger = (b"From: =?utf-7?q?Mallory+2AA-?= <mallory@evil.example>\r\nTo: " + SECRETARIAT.encode() + b"\r\n"
+                + header + b"\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+                b"Content-Type: text/plain; charset=utf-8\r\n\r\nhello\x00there\r\n--b\r\nContent-Type: text/csv\r\n"
+                b"Content-Disposition: attachment; filename*=utf-8''a%00b%07.csv\r\n\r\nx,y\x00\r\n--b--\r\n")
+    unit = (b"From: =?utf-8?q?=E0=B8=A8=E0=B8=B9?= <hpc03@" + DOMAIN.encode() + b">\r\nTo: "
+            + SECRETARIAT.encode() + b"\r\n" + header + b"\r\nMIME-Version: 1.0\r\n"
+            b"Content-Type: text/plain; charset=utf-8\r\n\r\n\xe0\xb9\x84\xe0\xb8\xa1\xe0\xb9\x88\xe0\xb8\xa1\xe0\xb8\xb5"
+            b"\xe0\xb8\x82\xe0\xb9\x89\xe0\xb8\xad\xe0\xb8\xa3\xe0\xb9\x89\xe0\xb8\xad\xe0\xb8\x87\xe0\xb9\x80\xe0\xb8\xa3"
+            b"\xe0\xb8\xb5\xe0\xb8\xa2\xe0\xb8\x99\x00\r\n")  # "ไม่มีข้อร้องเรียน" and a NUL
+    source = _maildir(tmp_path / "Maildir", [_report(1), stranger, _report(2), unit, _report(1).replace(b"2 ", b"3 ")])
+    app = make_app(db_url, MAIL_SOURCE=source)
+    report = poll_once(app, app.source())
+    assert (report.seen, report.processed) == (5, 5), report
+    assert poll_once(app, app.source()).seen == 0  # nothing left to fail again
+    status = {u["unit"]: u["status"] for u in status_report(app, NOV, bkk(2026, 11, 27))["units"]}
+    assert status["HPC01"] == status["HPC02"] == status["HPC03"] == "on_time"
+    with app.sessions() as s:
+        subjects = s.scalars(select(InboundMessage.subject).order_by(InboundMessage.id)).all()
+        assert len(subjects) == 5 and not any("\x00" in t or "\ud800" in t for t in subjects)
+        assert s.scalar(select(Submission.nil_statement).where(Submission.unit_code == "HPC03"))
+
+
+def test_a_message_that_cannot_be_stored_costs_only_itself(db_url: str, make_app, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fault outside any savepoint (here: queueing its receipt) fails the batch's transaction: the next poll
+    stores the others alone and leaves this one, unmarked and counted; after its attempts it is kept quarantined,
+    and the poll reports each failure (so `poll` exits non-zero and `run` is not healthy meanwhile)."""
+    import bot.storing
+
+    bad = _report(3).replace(b"Subject:", b"X-Fault: yes\r\nSubject:", 1)
+    real = bot.storing.queue_receipt
+
+    def faulty(app, session, result, now):  # type: ignore[no-untyped-def]
+        stored = session.get(InboundMessage, result.inbound_id)
+        if stored is not None and b"X-Fault" in stored.raw and result.outcome != "quarantined":
+            raise RuntimeError("a fault outside the message's savepoint")
+        return real(app, session, result, now)
+
+    monkeypatch.setattr(bot.storing, "queue_receipt", faulty)
+    app = make_app(db_url, MAIL_SOURCE=_maildir(tmp_path / "Maildir", [_report(1), _report(2), bad, _report(1)[:-2]]))
+    first = poll_once(app, app.source())
+    assert (first.processed, first.failed) == (0, 4)  # the batch's transaction failed: nothing marked
+    second = poll_once(app, app.source())
+    assert (second.seen, second.processed, second.failed) == (4, 3, 1)  # the others stored alone
+    third = poll_once(app, app.source())
+    assert (third.seen, third.processed, third.failed, third.outcomes) == (1, 1, 0, {"quarantined": 1})
+    assert poll_once(app, app.source()).seen == 0
+    status = {u["unit"]: u["status"] for u in status_report(app, NOV, bkk(2026, 11, 27))["units"]}
+    assert status["HPC01"] == status["HPC02"] == "on_time"
+
+
+def test_the_quarantine_keeps_what_cannot_fail(db_url: str, make_app, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Should a message's headers not be storable in any way, it is kept bare: bytes, hash, arrival, the error."""
+    import intake.pipeline
+    from intake.pipeline import Fetched, quarantine
+
+    real = intake.pipeline._inbound
+
+    def refuse_headers(fetched, mail, outcome, reason):  # type: ignore[no-untyped-def]
+        row = real(fetched, mail, outcome, reason)
+        if mail is not None:
+            row.sha256 = None  # NOT NULL: refused on every database, as an unstorable header would be
+        return row
+
+    monkeypatch.setattr(intake.pipeline, "_inbound", refuse_headers)
+    app = make_app(db_url)
+    raw = _report(1)
+    with app.sessions.begin() as s:
+        result = quarantine(s, Fetched(raw=raw, arrived_at=ARRIVED), "ValueError: broke the pipeline")
+    with app.sessions() as s:
+        row = s.get(InboundMessage, result.inbound_id)
+        assert row is not None and row.raw == raw and row.outcome == "quarantined" and row.from_addr == ""
+        assert "its headers could not be stored" in row.reason
