@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from intake.message import ParsedMail, parse_message
-from intake.pipeline import Fetched, IntakeContext, Prepared, prepare, reads_at_once
+from intake.pipeline import Fetched, IntakeContext, Prepared, parse_for, prepare, reads_at_once
 from intake.reading import read_message
 from intake.sandbox import SandboxFailure
 
@@ -69,8 +69,8 @@ class LookAhead:
         return fetched, prepared
 
     def _parse(self, fetched: Fetched) -> Parsing:
-        # A message over the size limit is parsed here, as before: screening then answers "too large"
-        # instead of a parser running out of its memory on it.
+        # A message over the size limit has its header block parsed here (see parse_for): screening then
+        # answers "too large" instead of a parser running out of its memory on it.
         raw = fetched.raw
         if self.parse_in_sandbox and len(raw) <= self.ctx.max_message_bytes:
             try:
@@ -81,7 +81,7 @@ class LookAhead:
                 return Parsing(self.ctx.sandbox.submit(read_message, raw), whole=True)
             return Parsing(self.ctx.sandbox.submit(parse_message, raw))
         try:
-            return Parsing(None, here=parse_message(raw))
+            return Parsing(None, here=parse_for(fetched, self.ctx))
         except Exception as exc:  # noqa: BLE001 - raised again where the sandbox's result would be
             return Parsing(None, here=exc)
 

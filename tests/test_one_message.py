@@ -119,3 +119,65 @@ def test_the_quarantine_keeps_what_cannot_fail(db_url: str, make_app, monkeypatc
         row = s.get(InboundMessage, result.inbound_id)
         assert row is not None and row.raw == raw and row.outcome == "quarantined" and row.from_addr == ""
         assert "its headers could not be stored" in row.reason
+
+
+# --- Header blocks and MIME structures a stranger writes ---------------------------------------------------------
+
+def test_a_header_block_of_many_thousand_fields_is_cut_before_any_work(db_url: str, make_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """100,000 fields with a raw 8-bit byte each (18 s per 10,000 before, quadratic): only the first
+    MAX_HEADER_FIELDS are parsed, the sender is doubtful (a second From could hide past the cut), and the reports
+    beside it are stored."""
+    from intake.message import MAX_HEADER_FIELDS
+
+    flood = (b"From: hpc03@" + DOMAIN.encode() + b"\r\nSubject: x\r\n"
+             + b"".join(b"X-F%d: caf\xe9\r\n" % i for i in range(100_000)) + b"\r\n\xe0\xb9\x84\xe0\xb8\xa1\xe0\xb9\x88")
+    parsed = parse_message(flood)
+    assert len(parsed.all_headers) == MAX_HEADER_FIELDS and parsed.sender_problem and parsed.from_addr == ""
+    assert parse_message(flood, body=False).all_headers == parsed.all_headers  # the look-ahead's view: the same
+    app = make_app(db_url, MAIL_SOURCE=_maildir(tmp_path / "Maildir", [_report(1), flood, _report(2)]))
+    report = poll_once(app, app.source())
+    assert (report.processed, report.failed, report.outcomes) == (3, 0, {"report": 2, "needs_review": 1})
+
+
+def test_recovering_raw_header_bytes_is_one_pass() -> None:
+    """The header list of each part is rebuilt once, not scanned again for every field name."""
+    import email
+    import email.policy
+
+    from intake.message import recover_raw_headers
+
+    msg = email.message_from_bytes(b"".join(b"X-F%d: " % i + "ไม่มี".encode() + b"\r\n" for i in range(5000))
+                                   + b"\r\nbody", policy=email.policy.compat32)
+    scans = 0
+    real_delitem = type(msg).__delitem__
+
+    def counting(self, name):  # type: ignore[no-untyped-def]
+        nonlocal scans
+        scans += 1
+        return real_delitem(self, name)
+
+    type(msg).__delitem__ = counting  # type: ignore[method-assign]
+    try:
+        recover_raw_headers(msg)
+    finally:
+        type(msg).__delitem__ = real_delitem  # type: ignore[method-assign]
+    assert scans == 0 and msg["X-F4999"] == "ไม่มี" and list(msg.keys())[:2] == ["X-F0", "X-F1"]
+
+
+def test_a_strangers_mime_structure_is_parsed_in_a_worker(make_app, sqlite_only_url: str,  # type: ignore[no-untyped-def]
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """One message alone (as `run` sees it) with 60,000 empty parts: parsed by a sandbox worker, never here."""
+    from bot.storing import process_one
+    from intake.pipeline import Fetched
+    from tests.conftest import record_tasks
+
+    app = make_app(sqlite_only_url)
+    tasks = record_tasks(app, monkeypatch)
+    monkeypatch.setattr(app.parsers, "run", lambda fn, *a: app.parsers.result(app.parsers.submit(fn, *a)))
+    parts = (b"From: hpc01@" + DOMAIN.encode() + b"\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+             b"Content-Type: multipart/mixed; boundary=b\r\n\r\n" + b"--b\r\n\r\n" * 60_000 + b"--b--\r\n")
+    small = _report(2)
+    assert process_one(app, Fetched(raw=small, arrived_at=ARRIVED)) is not None
+    assert "parse_message" not in tasks  # a small, flat message is parsed here
+    result = process_one(app, Fetched(raw=parts, arrived_at=ARRIVED))
+    assert result is not None and tasks.count("parse_message") == 1
