@@ -325,8 +325,8 @@ def _read_expanded(doc: Documents, att: Attachment, depth: int, scans: ScanTexts
     except DocumentError as err:
         record_failure(doc, err)
         return
-    except Exception as exc:  # never let a hostile archive escape
-        record_failure(doc, DocumentError(att.filename, "unreadable_attachment", repr(exc)))
+    except BaseException as exc:  # never let a hostile archive escape (a native panic included, see _failed)
+        record_failure(doc, _failed(att.filename, exc))
         return
     for member, sniffed in members:
         if len(doc.files) >= MAX_FILES:
@@ -336,8 +336,18 @@ def _read_expanded(doc: Documents, att: Attachment, depth: int, scans: ScanTexts
             _read_one(doc, member, sniffed, depth, scans)
         except DocumentError as err:
             record_failure(doc, DocumentError(err.filename or member.filename, err.code, str(err)))
-        except Exception as exc:  # a reader bug or a hostile file must not lose the rest of the message
-            record_failure(doc, DocumentError(member.filename, "unreadable_attachment", repr(exc)))
+        except BaseException as exc:  # a reader bug or a hostile file must not lose the rest of the message
+            record_failure(doc, _failed(member.filename, exc))
+
+
+def _failed(filename: str, exc: BaseException) -> DocumentError:
+    """A reader that raised: the file is unreadable, the rest of the message is still read. A native library's
+    panic (python-calamine's `pyo3_runtime.PanicException` on some valid .xlsb files) derives from BaseException,
+    not Exception, and could not be sent back from the worker either: it is caught here like any error. Only
+    the interpreter's own signals to stop go on."""
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+        raise exc
+    return DocumentError(filename, "unreadable_attachment", f"{type(exc).__name__}: {str(exc)[:200]}")
 
 
 def read_attachment(att: Attachment, scans: ScanTexts | None) -> Documents:

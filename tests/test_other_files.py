@@ -150,3 +150,16 @@ def test_every_problem_and_file_note_renders_with_its_parameters() -> None:
     [note] = far.files
     text = file_note_text(note.kind, note.detail, note.params)
     assert f"{MAX_SHEET_ROWS:,}" in text and "{" not in text
+
+
+def test_a_native_panic_in_a_reader_costs_only_its_file(make_app, sqlite_only_url: str) -> None:  # type: ignore[no-untyped-def]
+    """python-calamine panics (a BaseException) on Apache POI's Simple.xlsb: that file is unreadable, the valid
+    Complaint_02 beside it counts, and the receipt goes to the unit by name."""
+    xlsb = (OTHERS / "poi" / "Simple.xlsb").read_bytes()
+    doc = read_attachment(Attachment("Simple.xlsb", "", xlsb), None)
+    assert [(f.kind, f.detail) for f in doc.files] == [("unreadable", "unreadable_attachment")]
+    raw = make_mail(sender=ADDRESS["HPC01"], to=SECRETARIAT, subject="รายงาน", body="แนบแบบ 02 ครับ",
+                    date_=NOV_ARRIVAL, attachments=[("Simple.xlsb", xlsb),
+                                                    ("Complaint_02.xlsx", complaint_02(NAME1, NOV, {}))])
+    check_golden(make_app(sqlite_only_url), raw,
+                 _forms_expected(None, 0, "nil", problems=["unreadable_attachment"]))
