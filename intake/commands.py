@@ -32,6 +32,11 @@ def staff_command(mail: ParsedMail, ctx: IntakeContext) -> tuple[bool, str] | No
         if is_staff and looks_like_commands(strip_quoted(mail.text)):
             return False, "not a reply to the bot's digest or review alert"
         return None
+    if not is_staff and not looks_like_commands(strip_quoted(mail.text)):
+        # A unit answering a digest the secretariat forwarded to it (its report, "ไม่มีข้อร้องเรียน"): not a
+        # command at all, so it goes the unit's way (or a stranger's). Reply words from anyone else are refused
+        # below and listed for the secretariat.
+        return None
     if mail.sender_problem:  # a From that cannot name one sender never commands
         return False, f"sender: {mail.sender_problem}"
     if not is_staff:

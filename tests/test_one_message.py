@@ -181,3 +181,47 @@ def test_a_strangers_mime_structure_is_parsed_in_a_worker(make_app, sqlite_only_
     assert "parse_message" not in tasks  # a small, flat message is parsed here
     result = process_one(app, Fetched(raw=parts, arrived_at=ARRIVED))
     assert result is not None and tasks.count("parse_message") == 1
+
+
+# --- Mail that references the staff's mail; commands replayed ------------------------------------------------------
+
+OURS = "mx.anamai.example.go.th"
+CLERK = f"clerk@{DOMAIN}"
+
+
+def _staff_app(make_app, db_url: str):  # type: ignore[no-untyped-def]
+    return make_app(db_url, TRUSTED_AUTHSERV_ID=OURS, STAFF_EMAILS=CLERK, DIGEST_TO=f"boss@{DOMAIN}")
+
+
+def _authenticated(raw: bytes) -> bytes:
+    return f"Authentication-Results: {OURS}; dmarc=pass header.from={DOMAIN}\r\n".encode() + raw
+
+
+def _digest(app):  # type: ignore[no-untyped-def]
+    from bot.cycle import send_digest
+    from mailer.models import OutboxMessage
+
+    send_digest(app, NOV, bkk(2026, 11, 26, 9), "digest:2026-11")
+    with app.sessions() as s:
+        return s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "digest")).one()
+
+
+def test_a_units_answer_to_a_forwarded_digest_is_its_report(db_url: str, make_app) -> None:  # type: ignore[no-untyped-def]
+    """The secretariat forwards the digest to a late unit; the unit's authenticated nil report quotes it."""
+    import time_machine
+
+    from bot.storing import process_one
+    from intake.pipeline import Fetched
+
+    app = _staff_app(make_app, db_url)
+    with time_machine.travel(bkk(2026, 11, 26, 9), tick=False):
+        digest = _digest(app)
+        raw = make_mail(sender=f"hpc02@{DOMAIN}", to=SECRETARIAT, subject=f"Re: Fw: {digest.subject}",
+                        body="เดือนพฤศจิกายน 2569 ไม่มีข้อร้องเรียนค่ะ ขออภัยที่ล่าช้า\n\n> สรุปการส่งรายงาน",
+                        date_=bkk(2026, 11, 26, 10),
+                        headers={"In-Reply-To": f"<fw.1@{DOMAIN}>", "References": f"{digest.message_id} <fw.1@{DOMAIN}>"})
+        result = process_one(app, Fetched(raw=_authenticated(raw), arrived_at=bkk(2026, 11, 26, 10)))
+    assert result is not None and (result.outcome, result.unit and result.unit.code) == ("report", "HPC02")
+    assert result.reply_to == f"hpc02@{DOMAIN}"
+    status = {u["unit"]: u["status"] for u in status_report(app, NOV, bkk(2026, 11, 27))["units"]}
+    assert status["HPC02"] == "late"
