@@ -4,9 +4,11 @@ each line in its own savepoint, answered with what changed; and the review alert
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app import App
@@ -18,7 +20,7 @@ from intake import admin
 from intake.admin import AdminError
 from intake.reading import read_documents
 from intake.message import ParsedMail, parse_message
-from intake.models import Action, InboundMessage
+from intake.models import REFUSED, Action, InboundMessage, Outcome
 from intake.pipeline import Fetched, IngestResult
 from intake.reply_words import StaffCommand, Verb, parse_commands
 from intake.text import strip_quoted
@@ -55,6 +57,39 @@ def _replied(app: App, s: Session, mail: ParsedMail) -> Replied:
     return Replied(periods[-1] if periods else None, admin.alert_items(s, headers))
 
 
+_DKIM_B = re.compile(r"(?:^|;)\s*b\s*=\s*([A-Za-z0-9+/=\s]{16,4096})")
+REPLAY_WINDOW = timedelta(days=400)  # longer than any undo or digest a command can refer to
+
+
+def _signatures(headers: list[tuple[str, str]]) -> set[str]:
+    """The `b=` values of a message's DKIM signatures (whitespace removed): the same signed mail has the same."""
+    found = set()
+    for name, value in headers:
+        if name.lower() == "dkim-signature" and (m := _DKIM_B.search(value[:8192])):
+            found.add("".join(m.group(1).split()))
+    return found
+
+
+def done_before(s: Session, mail: ParsedMail, sender: str, inbound_id: int) -> int | None:
+    """The stored command mail this one repeats (the same Message-ID, or the same DKIM signature), from the same
+    sender within REPLAY_WINDOW: its id, or None. The bytes may differ (another hop adds Received lines), so the
+    byte hash that stops a duplicate delivery does not stop a replay."""
+    signatures = _signatures(mail.all_headers)
+    if not mail.message_id and not signatures:
+        return None
+    since = datetime.now(UTC) - REPLAY_WINDOW
+    query = (select(InboundMessage.id, InboundMessage.message_id, InboundMessage.raw)
+             .where(InboundMessage.from_addr == sender, InboundMessage.outcome == Outcome.COMMAND,
+                    InboundMessage.id != inbound_id, InboundMessage.processed_at >= since)
+             .order_by(InboundMessage.id))
+    for earlier_id, message_id, raw in s.execute(query):
+        if mail.message_id and message_id == mail.message_id:
+            return int(earlier_id)
+        if signatures and raw and signatures & _signatures(parse_message(raw, body=False).all_headers):
+            return int(earlier_id)
+    return None
+
+
 def run_staff_commands(app: App, s: Session, fetched: Fetched, result: IngestResult, now: datetime) -> None:
     """Do the reply words of a stored staff command mail and queue the answer (inside the caller's transaction).
 
@@ -64,13 +99,24 @@ def run_staff_commands(app: App, s: Session, fetched: Fetched, result: IngestRes
     4. Answer with each line's outcome: status before and after, the reference that undoes it, or why not.
     """
     actor = result.reply_to or ""
+    mail = parse_message(fetched.raw)
+    if earlier := done_before(s, mail, actor, result.inbound_id):
+        # The same command mail again (through another hop, or replayed: DMARC passes again), perhaps after
+        # its undo: done once only. Set aside as a refused command, listed in the next digest.
+        log.warning("command mail #%d from %s not done: the same mail was done as #%d", result.inbound_id, actor,
+                    earlier)
+        reason = f"{REFUSED}: the same command mail was done before (#{earlier})"
+        stored = s.get(InboundMessage, result.inbound_id)
+        if stored is not None:
+            stored.outcome, stored.reason = Outcome.SET_ASIDE, reason
+        result.outcome, result.reason, result.command, result.reply_to = Outcome.SET_ASIDE, reason, None, None
+        return
     if limit := over_limit(s, "staff", actor, now, app.mail.limits):
         log.warning("command mail #%d from %s not done: rate limit (%s)", result.inbound_id, actor, limit)
         stored = s.get(InboundMessage, result.inbound_id)
         if stored is not None:
             stored.reason = f"staff: not done, rate limit ({limit})"
         return
-    mail = parse_message(fetched.raw)
     replied = _replied(app, s, mail)
     parsed = parse_commands(strip_quoted(mail.text), default_period=replied.period,
                             is_unit=lambda code: app.registry.get(code) is not None, has_files=bool(mail.attachments))

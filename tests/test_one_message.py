@@ -225,3 +225,55 @@ def test_a_units_answer_to_a_forwarded_digest_is_its_report(db_url: str, make_ap
     assert result.reply_to == f"hpc02@{DOMAIN}"
     status = {u["unit"]: u["status"] for u in status_report(app, NOV, bkk(2026, 11, 27))["units"]}
     assert status["HPC02"] == "late"
+
+
+def test_a_command_mail_replayed_is_not_done_again(db_url: str, make_app) -> None:  # type: ignore[no-untyped-def]
+    """The clerk's exemption, undone, then the same mail again through another hop (its DKIM signature and
+    Message-ID unchanged, so DMARC passes again): not done twice; refused and listed. A second mail with the
+    same DKIM signature but another Message-ID is refused the same way."""
+    import time_machine
+
+    from bot.digest_data import digest_data
+    from bot.storing import process_one
+    from intake.models import Exemption
+    from intake.pipeline import Fetched
+    from mailer.models import OutboxMessage
+
+    app = _staff_app(make_app, db_url)
+    with time_machine.travel(bkk(2026, 11, 26, 9), tick=False):
+        digest = _digest(app)
+        signature = "DKIM-Signature: v=1; a=rsa-sha256; d=" + DOMAIN + "; s=sel; h=from:to:subject:message-id;\r\n" \
+            "\tbh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=dGhpcyBpcyBhIHNpZ25hdHVyZQ==\r\n\tAAAAbbbbCCCC\r\n"
+        mail = make_mail(sender=CLERK, to=SECRETARIAT, subject=f"Re: {digest.subject}", date_=bkk(2026, 11, 26, 9),
+                         body="ยกเว้น HPC02 พฤศจิกายน 2569 เหตุผล ปิดปรับปรุงอาคาร",
+                         headers={"In-Reply-To": digest.message_id})
+        message_id = parse_message(mail).message_id
+        done = process_one(app, Fetched(raw=_authenticated(signature.encode() + mail), arrived_at=bkk(2026, 11, 26, 9)))
+        assert done is not None and done.outcome == "command"
+
+        def exempt() -> list[str]:
+            with app.sessions() as s:
+                return list(s.scalars(select(Exemption.unit_code)))
+
+        assert exempt() == ["HPC02"]
+        from tests.conftest import compose_queued_receipts
+        compose_queued_receipts(app)
+        with app.sessions() as s:
+            answer = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "staff")).one()
+        undo = make_mail(sender=CLERK, to=SECRETARIAT, subject=f"Re: {answer.subject}", date_=bkk(2026, 11, 26, 9, 5),
+                         body="ยกเลิก A-1", headers={"In-Reply-To": answer.message_id, "References": digest.message_id})
+        process_one(app, Fetched(raw=_authenticated(undo), arrived_at=bkk(2026, 11, 26, 9, 5)))
+        assert exempt() == []
+        hop = b"Received: from relay2.example by mx.anamai.example.go.th; Thu, 26 Nov 2026 10:00:00 +0700\r\n"
+        replayed = process_one(app, Fetched(raw=_authenticated(hop + signature.encode() + mail),
+                                            arrived_at=bkk(2026, 11, 26, 10)))
+        renamed = mail.replace(message_id.encode(), f"<another.2@{DOMAIN}>".encode())
+        resigned = process_one(app, Fetched(raw=_authenticated(signature.encode() + renamed),
+                                            arrived_at=bkk(2026, 11, 26, 10, 1)))
+        for result in (replayed, resigned):
+            assert result is not None and result.outcome == "set_aside" and "done before" in result.reason
+        assert exempt() == []
+        with app.sessions() as s:
+            assert len(s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "staff")).all()) == 2
+            refused = digest_data(app, s, NOV, bkk(2026, 11, 26, 11)).refused
+        assert [who for _, who, _ in refused] == [CLERK, CLERK]
