@@ -54,5 +54,6 @@ def enqueue_notice(session: Session, notice: Notice, ctx: MailContext, now: date
                         date=now, auto_submitted="auto-generated",
                         attachments=[OutgoingAttachment(name, data, *XLSX) for name, data in forms])
     env = Envelope(key=notice.key, kind=notice.kind, recipients=list(notice.to), subject=rendered.subject,
-                   message_id=message_id, raw=raw, unit_code=notice.unit_code, period=str(notice.period))
+                   message_id=message_id, raw=raw, unit_code=notice.unit_code, period=str(notice.period),
+                   waits=True)  # once per unit and slot: over a limit it waits, it is not lost
     return enqueue(session, env, now, ctx.limits) is not None

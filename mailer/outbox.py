@@ -36,6 +36,14 @@ class Envelope:
     unit_code: str | None = None
     period: str | None = None
     payload: dict[str, Any] | None = None  # with raw=b"": composed by `send_due`'s `compose` when sent
+    # Over a rate limit: `waits` is queued anyway and sent once the hour has room (a unit's receipt, a reminder:
+    # never lost); `spare` may use only what the units leave (a stranger's notice: at most SPARE_SHARE of the
+    # hour's total, dropped beyond). Neither: dropped (answers to requests, the backstop against floods).
+    waits: bool = False
+    spare: bool = False
+
+
+SPARE_SHARE = 0.5  # strangers' notices never take more than this share of the hour's automatic mail
 
 
 @dataclass(frozen=True)
@@ -103,17 +111,24 @@ _INSERT = {name: DriverStatement(insert(OutboxMessage).on_conflict_do_nothing(in
 
 
 def enqueue(session: Session, env: Envelope, now: datetime, limits: RateLimits = RateLimits()) -> int | None:
-    """Add the message unless a rate limit is reached (then nothing happens, and the limit is logged) or its
-    idempotency key is already there, also when another worker inserts it at the same moment (one
+    """Add the message unless a rate limit is reached (then it waits an hour, or is dropped and the limit logged:
+    see `Envelope.waits`, `Envelope.spare`) or its idempotency key is already there, also when another worker inserts it at the same moment (one
     INSERT ... ON CONFLICT DO NOTHING: no lookup first, no savepoint). The new row's id, or None."""
-    if env.recipients and (reason := over_limit(session, env.kind, env.recipients[0], now, limits)):
-        log.warning("%s %s not queued: rate limit (%s)", env.kind, env.key, reason)
-        return None
+    due = now
+    reason = over_limit(session, env.kind, env.recipients[0], now, limits) if env.recipients else None
+    if reason is None and env.spare and _queued_last_hour(session, now - timedelta(hours=1)) >= limits.total * SPARE_SHARE:
+        reason = f"notices to senders who are not units: {int(limits.total * SPARE_SHARE)} per hour"
+    if reason is not None:
+        if not env.waits:
+            log.warning("%s %s not queued: rate limit (%s)", env.kind, env.key, reason)
+            return None
+        due = now + timedelta(hours=1)  # the hour it would break has passed by then
+        log.warning("%s %s queued to wait an hour: rate limit (%s)", env.kind, env.key, reason)
     values = dict(
         idempotency_key=env.key, kind=env.kind, unit_code=env.unit_code, period=env.period,
         recipients=env.recipients, primary_to=(env.recipients[0] if env.recipients else ""), subject=env.subject,
         message_id=env.message_id, raw=env.raw, payload=env.payload, status="pending", attempts=0, created_at=now,
-        next_attempt_at=now, last_error="",
+        next_attempt_at=due, last_error="",
     )
     connection = session.connection()
     row_id = _INSERT["postgresql" if connection.dialect.name == "postgresql" else "sqlite"].scalar(connection, values)

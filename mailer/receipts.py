@@ -102,8 +102,10 @@ def enqueue_receipt(session: Session, info: ReceiptInfo, ctx: MailContext, now: 
     that stores the message (the data cannot change; a template fixed meanwhile renders it better)."""
     period = str(info.period) if info.period else None
     message_id = make_message_id(ctx.secret, ctx.domain, "receipt", info.unit_code, period, info.key)
+    stranger = info.situation == "unknown_sender"  # a notice to a sender who is no unit: only what units leave
     env = Envelope(key=info.key, kind="receipt", recipients=[info.to], subject="", message_id=message_id, raw=b"",
-                   unit_code=info.unit_code, period=period, payload=receipt_payload(info))
+                   unit_code=info.unit_code, period=period, payload=receipt_payload(info),
+                   waits=not stranger, spare=stranger)
     return enqueue(session, env, now, ctx.limits) is not None
 
 

@@ -3,8 +3,7 @@ in a reader, mail that references the staff's mail, a replayed command (issue: "
 
 from __future__ import annotations
 
-import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -277,3 +276,28 @@ def test_a_command_mail_replayed_is_not_done_again(db_url: str, make_app) -> Non
             assert len(s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "staff")).all()) == 2
             refused = digest_data(app, s, NOV, bkk(2026, 11, 26, 11)).refused
         assert [who for _, who, _ in refused] == [CLERK, CLERK]
+
+
+def test_strangers_notices_never_spend_the_units_receipts(make_app, sqlite_only_url: str) -> None:  # type: ignore[no-untyped-def]
+    """MAIL_PER_HOUR=10: ten notices to senders inside TRUSTED_DOMAINS who are no unit, then twelve units'
+    reports. Strangers get at most half the hour; every unit's receipt is queued, those over the hour wait."""
+    from bot.storing import process_one
+    from intake.pipeline import Fetched
+    from mailer.models import OutboxMessage
+
+    app = make_app(sqlite_only_url, MAIL_PER_HOUR="10")
+    for i in range(10):
+        raw = make_mail(sender=f"staff{i}@{DOMAIN}", to=SECRETARIAT, subject="สอบถาม", body="ขอทราบวิธีส่งรายงาน",
+                        date_=ARRIVED)
+        assert process_one(app, Fetched(raw=raw, arrived_at=ARRIVED)).outcome == "set_aside"  # type: ignore[union-attr]
+    for i in range(12):
+        raw = make_mail(sender=f"hpc0{1 + i % 3}@{DOMAIN}", to=SECRETARIAT, subject=f"รายงาน {i}",
+                        body=f"ไม่มีข้อร้องเรียน ({i})", date_=ARRIVED)
+        assert process_one(app, Fetched(raw=raw, arrived_at=ARRIVED)).outcome == "report"  # type: ignore[union-attr]
+    with app.sessions() as s:
+        rows = s.execute(select(OutboxMessage.unit_code, OutboxMessage.next_attempt_at)).all()
+    strangers = [due for unit, due in rows if unit is None]
+    units = sorted(due for unit, due in rows if unit is not None)
+    assert len(strangers) == 5 and len(units) == 12
+    later = [due for due in units if due - units[0] > timedelta(minutes=30)]
+    assert len(later) == 7  # 5 strangers and 5 units went at once; the other 7 units wait an hour, none lost
