@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import App
 from bot.storing import NotStored, note_failure, process_batch, queue_receipt
-from intake.lease import acquire
+from intake.lease import acquire, holder_is_dead
 from intake.mailbox import MailSource
 from intake.documents import ocr_attachments
 from intake.message import parse_message
@@ -173,5 +173,5 @@ def flush_outbox(app: App) -> SendReport:
     mail = app.mail
     return send_due(app.sessions, app.transport(), app.settings.secretariat_email,
                     lease=timedelta(seconds=app.settings.send_lease_seconds),
-                    compose=lambda row: compose_queued(row, mail))
+                    compose=lambda row: compose_queued(row, mail), holder=app.worker_id, holder_is_dead=holder_is_dead)
 

@@ -22,6 +22,7 @@ from intake.pipeline import Fetched, IngestResult, Prepared, ingest, is_duplicat
 from mailer.contacts import bounced_message_was_ours, clear_unreachable, record_bounce
 from mailer.outbox import over_limit
 from mailer.receipts import ReceiptInfo, enqueue_receipt
+from scoring.periods import Period
 from scoring.status import unit_status
 
 log = logging.getLogger("complaint_bot.intake")
@@ -284,10 +285,14 @@ def _quarantined(app: App, s: Session, fetched: Fetched, exc: Exception) -> Inge
 
 
 def _answer_unit(app: App, session: Session, result: IngestResult) -> None:
-    """A quarantined message is answered only when its sender is a registered unit address."""
+    """A quarantined message is answered only when its sender is a registered unit address; its units then
+    show "waiting for review" for the month it arrived in (the arrival rule), never "missing"."""
     stored = session.get(InboundMessage, result.inbound_id)
-    if stored is not None and app.registry.for_sender(stored.from_addr):
+    units = app.registry.for_sender(stored.from_addr) if stored is not None else []
+    if stored is not None and units:
         result.reply_to = stored.from_addr
+        stored.candidates = [u.code for u in units]
+        stored.period = stored.period or str(Period.of(stored.arrived_at.astimezone(app.settings.tz)))
 
 
 def queue_receipt(app: App, session: Session, result: IngestResult, now: datetime) -> None:

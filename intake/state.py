@@ -240,8 +240,8 @@ def failed_attempts(session: Reader, period: str, as_of: datetime,
     return out
 
 
-_WAITING = select(_M.unit_code, _M.candidates, _M.arrived_at).where(
-    _M.outcome == Outcome.NEEDS_REVIEW, _M.period == bindparam("period"))
+_WAITING = select(_M.unit_code, _M.candidates, _M.arrived_at).where(  # a quarantined message waits for a person too
+    or_(_M.outcome == Outcome.NEEDS_REVIEW, _M.outcome == Outcome.QUARANTINED), _M.period == bindparam("period"))
 # A receipt asks this for every message: its own unit's, or one whose sender serves several units (unit not
 # decided); built once and run on the connection (the message just stored is flushed by then).
 _WAITING_FOR_UNIT = DriverStatement(_WAITING.where(or_(_M.unit_code == bindparam("unit_code"), _M.unit_code.is_(None))))

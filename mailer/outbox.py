@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, bindparam, cast, func, null, or_, select, update
+from sqlalchemy import Text, bindparam, cast, false, func, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -104,7 +104,7 @@ class SendReport:
 
 # The columns `enqueue` writes (the others are the sender's: a value missing for one of these is an error, not a
 # NULL). Built once per dialect and run with each row's values (building it per message cost more than running it).
-_ENQUEUED = tuple(c.key for c in OutboxMessage.__table__.columns if c.key not in ("id", "claimed_until", "sent_at"))
+_ENQUEUED = tuple(c.key for c in OutboxMessage.__table__.columns if c.key not in ("id", "claimed_until", "claimed_by", "sent_at"))
 _INSERT = {name: DriverStatement(insert(OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"])
                                   .returning(OutboxMessage.id), _ENQUEUED)
            for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))}
@@ -167,20 +167,27 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 6 * 3600))
 
 
-def _claim(session_factory: sessionmaker, now: datetime, limit: int, lease: timedelta) -> list[int]:
+def _claim(session_factory: sessionmaker, now: datetime, limit: int, lease: timedelta, holder: str,
+           is_dead: Callable[[str], bool]) -> list[int]:
     with session_factory.begin() as s:
-        due = s.scalars(select(OutboxMessage.id).where(or_(
-            (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
-            (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
-        )).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)).all()
+        # Senders holding claims that have not expired: those whose process is gone give them up at once.
+        holders = set(s.scalars(select(OutboxMessage.claimed_by).where(
+            OutboxMessage.status == "sending", OutboxMessage.claimed_until >= now,
+            OutboxMessage.claimed_by.is_not(None)).distinct()))
+        dead = sorted(h for h in holders if h != holder and is_dead(h))
+        claimable = or_((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
+                        (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
+                        (OutboxMessage.status == "sending") & OutboxMessage.claimed_by.in_(dead) if dead else false())
+        if dead:
+            log.warning("taking over the outbox claims of %d sender(s) that are gone: %s", len(dead), ", ".join(dead))
+        due = s.scalars(select(OutboxMessage.id).where(claimable)
+                        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)).all()
     claimed = []
     for row_id in due:
         with session_factory.begin() as s:
             # The compare-and-set makes two senders never take the same row.
-            res = s.execute(update(OutboxMessage).where(OutboxMessage.id == row_id, or_(
-                (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
-                (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
-            )).values(status="sending", claimed_until=now + lease, attempts=OutboxMessage.attempts + 1))
+            res = s.execute(update(OutboxMessage).where(OutboxMessage.id == row_id, claimable).values(
+                status="sending", claimed_until=now + lease, claimed_by=holder, attempts=OutboxMessage.attempts + 1))
             if res.rowcount == 1:
                 claimed.append(row_id)
     return claimed
@@ -210,15 +217,17 @@ def _compose(row: OutboxMessage, compose: Composer | None) -> tuple[tuple[str, b
 
 def send_due(session_factory: sessionmaker, transport: Transport, sender: str,
              now: Callable[[], datetime] = lambda: datetime.now(UTC), limit: int = 200,
-             lease: timedelta = LEASE, compose: Composer | None = None) -> SendReport:
+             lease: timedelta = LEASE, compose: Composer | None = None, holder: str = "",
+             holder_is_dead: Callable[[str], bool] = lambda holder: False) -> SendReport:
     """Deliver what is due. A failing recipient delays only its own message. A row queued as data (a
     receipt) is first composed by `compose`; its bytes are kept, so a retry sends the same message.
 
-    A claimed row that is never settled (the sender died mid-send) is sent again after `lease`:
-    at most a duplicate with the same Message-ID, which mail clients fold into one.
+    A claimed row that is never settled (the sender died mid-send) is sent again after `lease`, or at once when
+    `holder_is_dead` says the process that claimed it (`holder`, as it named itself) is gone: at most a
+    duplicate with the same Message-ID, which mail clients fold into one.
     """
     report = SendReport()
-    ids = _claim(session_factory, now(), limit, lease)
+    ids = _claim(session_factory, now(), limit, lease, holder, holder_is_dead)
     if not ids:
         return report
     opened = False
@@ -255,7 +264,7 @@ def send_due(session_factory: sessionmaker, transport: Transport, sender: str,
                 row.subject, row.raw = composed
             moment = now()
             if error is None:
-                row.status, row.sent_at, row.claimed_until, row.last_error = "sent", moment, None, ""
+                row.status, row.sent_at, row.claimed_until, row.claimed_by, row.last_error = "sent", moment, None, None, ""
                 report.sent += 1
                 log.info("sent %s #%d to %d recipient(s)", row.kind, row.id, len(recipients))
             elif error.permanent or moment - created > MAX_AGE:

@@ -301,3 +301,20 @@ def test_strangers_notices_never_spend_the_units_receipts(make_app, sqlite_only_
     assert len(strangers) == 5 and len(units) == 12
     later = [due for due in units if due - units[0] > timedelta(minutes=30)]
     assert len(later) == 7  # 5 strangers and 5 units went at once; the other 7 units wait an hour, none lost
+
+
+def test_a_quarantined_report_from_a_unit_waits_for_review_not_missing(db_url: str, make_app,  # type: ignore[no-untyped-def]
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import intake.pipeline
+    from bot.storing import process_one
+    from intake.pipeline import Fetched
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a reader bug")
+
+    monkeypatch.setattr(intake.pipeline, "attribute", broken)
+    app = make_app(db_url)
+    result = process_one(app, Fetched(raw=_report(1), arrived_at=ARRIVED))
+    assert result is not None and result.outcome == "quarantined" and result.reply_to == f"hpc01@{DOMAIN}"
+    status = {u["unit"]: u["status"] for u in status_report(app, NOV, bkk(2026, 11, 27))["units"]}
+    assert status["HPC01"] == "needs_review" and status["HPC02"] == "missing"

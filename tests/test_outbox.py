@@ -115,3 +115,32 @@ def test_a_crashed_senders_claim_is_taken_over_after_the_lease(db_url, make_app,
     assert send_due(app.sessions, transport, SENDER).sent == 0  # someone else is sending it
     assert send_due(app.sessions, transport, SENDER, now=lambda: now + timedelta(minutes=6)).sent == 1
 
+
+
+def test_a_dead_senders_claim_is_taken_over_at_once(db_url, make_app, smtp) -> None:  # type: ignore[no-untyped-def]
+    """A sender SIGKILLed mid-send leaves rows `sending` with its name: a process of this host that is gone
+    gives them up at once (a live one keeps them until its lease ends)."""
+    import socket
+    import subprocess
+    import sys
+
+    from intake.lease import holder_is_dead
+
+    app = make_app(db_url)
+    now = datetime.now(UTC)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with app.sessions.begin() as s:
+            for key, pid in (("of-the-dead", int(gone.stdout)), ("of-the-living", alive.pid)):
+                row = s.get(OutboxMessage, enqueue(s, _env(key), now))
+                assert row is not None
+                row.status, row.claimed_until = "sending", now + timedelta(minutes=5)
+                row.claimed_by = f"{socket.gethostname()}:{pid}:0badc0de"
+        transport = SmtpTransport(parse_smtp_url(smtp.url))
+        report = send_due(app.sessions, transport, SENDER, holder="me:1:x", holder_is_dead=holder_is_dead)
+        assert report.sent == 1 and _rows(app)["of-the-dead"].status == "sent"
+        assert _rows(app)["of-the-living"].status == "sending"
+    finally:
+        alive.kill()
+        alive.wait()
