@@ -4,6 +4,7 @@ what a poll fetched is bot.storing's."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from intake.models import InboundMessage
 from intake.pipeline import Fetched, IngestResult, ingest
 from intake.sandbox import SandboxFailure
 from mailer.outbox import SendReport, send_due
+from mailer.context import MailContext
 from mailer.receipts import compose_queued
 
 log = logging.getLogger("complaint_bot.intake")
@@ -169,8 +171,16 @@ def _settle(app: App, source: MailSource, batch: list[Fetched], report: PollRepo
         progress(report.seen)
 
 
+_SENDING = threading.Lock()  # one send_due at a time in this process: its own leftover claims are then stale
+
+
 def flush_outbox(app: App) -> SendReport:
     mail = app.mail
+    with _SENDING:
+        return _flush(app, mail)
+
+
+def _flush(app: App, mail: MailContext) -> SendReport:
     return send_due(app.sessions, app.transport(), app.settings.secretariat_email,
                     lease=timedelta(seconds=app.settings.send_lease_seconds),
                     compose=lambda row: compose_queued(row, mail), holder=app.worker_id, holder_is_dead=holder_is_dead)

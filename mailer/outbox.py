@@ -174,12 +174,14 @@ def _claim(session_factory: sessionmaker, now: datetime, limit: int, lease: time
         holders = set(s.scalars(select(OutboxMessage.claimed_by).where(
             OutboxMessage.status == "sending", OutboxMessage.claimed_until >= now,
             OutboxMessage.claimed_by.is_not(None)).distinct()))
-        dead = sorted(h for h in holders if h != holder and is_dead(h))
+        # Our own claims too: the caller runs one send_due at a time (bot.service.flush_outbox), so a claim of
+        # ours found now was left by a send that failed midway (the database went away while it settled).
+        dead = sorted(h for h in holders if h == holder or is_dead(h)) if holder else sorted(filter(is_dead, holders))
         claimable = or_((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
                         (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
                         (OutboxMessage.status == "sending") & OutboxMessage.claimed_by.in_(dead) if dead else false())
         if dead:
-            log.warning("taking over the outbox claims of %d sender(s) that are gone: %s", len(dead), ", ".join(dead))
+            log.warning("taking over the outbox claims left by %s", ", ".join(dead))
         due = s.scalars(select(OutboxMessage.id).where(claimable)
                         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)).all()
     claimed = []
@@ -223,7 +225,8 @@ def send_due(session_factory: sessionmaker, transport: Transport, sender: str,
     receipt) is first composed by `compose`; its bytes are kept, so a retry sends the same message.
 
     A claimed row that is never settled (the sender died mid-send) is sent again after `lease`, or at once when
-    `holder_is_dead` says the process that claimed it (`holder`, as it named itself) is gone: at most a
+    `holder_is_dead` says the process that claimed it is gone, or it is this `holder`'s own (the caller sends
+    one batch at a time per holder, so its own claims found now were left by a send cut short): at most a
     duplicate with the same Message-ID, which mail clients fold into one.
     """
     report = SendReport()

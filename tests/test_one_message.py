@@ -3,6 +3,7 @@ in a reader, mail that references the staff's mail, a replayed command (issue: "
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -318,3 +319,36 @@ def test_a_quarantined_report_from_a_unit_waits_for_review_not_missing(db_url: s
     assert result is not None and result.outcome == "quarantined" and result.reply_to == f"hpc01@{DOMAIN}"
     status = {u["unit"]: u["status"] for u in status_report(app, NOV, bkk(2026, 11, 27))["units"]}
     assert status["HPC01"] == "needs_review" and status["HPC02"] == "missing"
+
+
+def test_run_retries_within_seconds_while_messages_cannot_be_stored(make_app, sqlite_only_url: str, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A poll that left messages unstored (the database went away) is not a healthy cycle: no heartbeat, and
+    the next poll comes after the loop's short backoff, not at the next sweep (SWEEP_SECONDS is an hour here)."""
+    import threading
+
+    import bot.runner
+    from bot.health import Health
+    from bot.runner import StopFlag, run_forever
+    from bot.service import PollReport
+
+    polls: list[float] = []
+    healthy: list[bool] = []
+    stop = StopFlag()
+
+    def poll(app, source, stop_flag):  # type: ignore[no-untyped-def]
+        polls.append(time.monotonic())
+        if len(polls) >= 3:
+            stop.set()
+        return PollReport(failed=1) if len(polls) == 1 else PollReport()
+
+    monkeypatch.setattr(bot.runner, "poll_once", poll)
+    monkeypatch.setattr(Health, "ok", lambda self, app, now: healthy.append(True))
+    app = make_app(sqlite_only_url, MAIL_SOURCE=_maildir(tmp_path / "Maildir", []), SWEEP_SECONDS="3600",
+                   IDLE_SECONDS="1")
+    worker = threading.Thread(target=run_forever, args=(app, stop))
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive() and len(polls) >= 2
+    assert polls[1] - polls[0] < 10  # the backoff's first step (2 s), not the hour's sweep
+    assert len(healthy) == len(polls) - 1  # the failed poll did not count as healthy
