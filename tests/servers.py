@@ -262,3 +262,56 @@ def drop_pg_database(name: str) -> None:
 
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class PrivatePostgres:
+    """A PostgreSQL server of the test's own (initdb in a temporary folder, a free port), to crash and restart
+    under a running worker; the shared server on 5432 is never touched."""
+
+    root: Path
+    port: int
+    bin_dir: Path
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _ctl(self, *args: str) -> None:
+        cmd = [str(self.bin_dir / "pg_ctl"), "-D", str(self.root / "data"), "-w", *args]
+        subprocess.run(_as_postgres(cmd), check=True, capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        self._ctl("-l", str(self.root / "log"), "-o", f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1",
+                  "start")
+
+    def crash(self) -> None:
+        """As a power cut or the OOM killer would: no shutdown checkpoint, connections dropped."""
+        self._ctl("-m", "immediate", "stop")
+
+    def stop(self) -> None:
+        try:
+            self._ctl("-m", "fast", "stop")
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _as_postgres(cmd: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+def start_private_postgres() -> PrivatePostgres | None:
+    """None when no PostgreSQL server binaries are installed."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        return None
+    root = Path(tempfile.mkdtemp(prefix="cb-pg-"))
+    root.chmod(0o777)
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+    server = PrivatePostgres(root, free_port(), found[-1].parent)
+    subprocess.run(_as_postgres([str(server.bin_dir / "initdb"), "-D", str(root / "data"), "-A", "trust", "-U",
+                                 "postgres", "--no-sync"]), check=True, capture_output=True, timeout=120)
+    server.start()
+    return server

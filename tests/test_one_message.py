@@ -352,3 +352,74 @@ def test_run_retries_within_seconds_while_messages_cannot_be_stored(make_app, sq
     assert not worker.is_alive() and len(polls) >= 2
     assert polls[1] - polls[0] < 10  # the backoff's first step (2 s), not the hour's sweep
     assert len(healthy) == len(polls) - 1  # the failed poll did not count as healthy
+
+
+def test_a_postgresql_crash_under_a_running_worker_loses_nothing(make_app, smtp, dovecot, imap_user,  # type: ignore[no-untyped-def]
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A private PostgreSQL crashes (`pg_ctl stop -m immediate`) in the middle of a 40-message backlog under one
+    `run` worker and comes back 5 s later: intake resumes within seconds of its return, every report counts and
+    every receipt is delivered. Over IMAP: IDLE wakes the worker only for new mail, so only a retry brings it back."""
+    import threading
+
+    import bot.service
+    from bot.runner import StopFlag, run_forever
+    from mailer.models import OutboxMessage
+    from tests import servers
+
+    server = servers.start_private_postgres()
+    if server is None:
+        servers.unavailable("PostgreSQL server binaries (/usr/lib/postgresql/*/bin)")
+    assert server is not None
+    try:
+        mails = [make_mail(sender=f"hpc0{1 + i % 3}@{DOMAIN}", to=SECRETARIAT, subject=f"รายงาน พ.ย. 69 ฉบับที่ {i}",
+                           body=f"ไม่มีข้อร้องเรียน ({i})", date_=ARRIVED) for i in range(40)]
+        for i, raw in enumerate(mails):
+            dovecot.append(imap_user, raw, ARRIVED.replace(minute=i))
+        app = make_app(server.url, MAIL_SOURCE=dovecot.url(imap_user), SMTP_URL=smtp.url,
+                       INTAKE_BATCH_MESSAGES="4", SWEEP_SECONDS="3600", IDLE_SECONDS="1", SEND_INTERVAL_SECONDS="1")
+        real = bot.service.process_batch
+
+        def slowly(app_, batch):  # type: ignore[no-untyped-def]
+            time.sleep(0.05 * len(batch))  # a backlog long enough to crash in the middle of
+            return real(app_, batch)
+
+        monkeypatch.setattr(bot.service, "process_batch", slowly)
+
+        def stored() -> int:
+            try:
+                with app.sessions() as s:
+                    return len(s.scalars(select(InboundMessage.id)).all())
+            except Exception:  # noqa: BLE001 - the database is down
+                return -1
+
+        stop = StopFlag()
+        worker = threading.Thread(target=run_forever, args=(app, stop))
+        worker.start()
+        try:
+            deadline = time.monotonic() + 30
+            while stored() < 8 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            server.crash()
+            time.sleep(5)
+            server.start()
+            back = time.monotonic()
+            while stored() < 40 and time.monotonic() - back < 30:
+                time.sleep(0.2)
+            resumed = time.monotonic() - back
+            assert stored() == 40, stored()
+            while time.monotonic() - back < 60:
+                with app.sessions() as s:
+                    if s.scalars(select(OutboxMessage.status)).all().count("sent") == 40:
+                        break
+                time.sleep(0.2)
+        finally:
+            stop.set()
+            worker.join(60)
+        assert resumed < 20  # seconds after PostgreSQL answered again, not the next sweep
+        status = {u["unit"]: u["status"] for u in status_report(app, NOV, bkk(2026, 11, 27))["units"]}
+        assert status["HPC01"] == status["HPC02"] == status["HPC03"] == "on_time"
+        delivered = [m.message["Message-ID"] for m in smtp.handler.messages]
+        assert len(set(delivered)) == 40  # every receipt delivered (a retry after the crash sends the same one)
+    finally:
+        app.close() if "app" in locals() else None
+        server.stop()
