@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.app import App
 from bot.cycle import queue_digest
 from bot.lookahead import LookAhead
+from intake.lease import holder_is_dead
 from intake.models import InboundMessage, Outcome, ProcessingAttempt
 from intake.pipeline import Fetched, IngestResult, Prepared, ingest, is_duplicate, quarantine
 from mailer.contacts import bounced_message_was_ours, clear_unreachable, record_bounce
@@ -57,15 +58,21 @@ def receipt_for(app: App, result: IngestResult) -> ReceiptInfo | None:
     )
 
 
-MAX_ATTEMPTS = 2  # a message that failed this often (a crash included) is quarantined unread
+MAX_ATTEMPTS = 2  # a message that failed this often, its worker alive to see it, is quarantined unread
+# A worker that died while storing a message (SIGKILL, the OOM killer, a power cut) is nearly never the message's
+# fault: files and large MIME structures are read in the sandbox, whose deaths cost one file. The deaths are
+# counted apart and quarantine the message only after this many, so that one that really kills the storing
+# process (should any do) cannot stop intake for good, while a worker killed a few times in a row never turns
+# a unit's report into "poison".
+MAX_KILLS = 10
 
 
 def begin_attempt(app: App, fetched: Fetched) -> ProcessingAttempt | None:
-    """Note (committed) that this message is being processed; the earlier attempts, if any.
+    """Note (committed) that this message is being processed by this worker; the earlier attempts, if any.
 
-    The row is deleted in the transaction that stores the message, so one that survives means the
-    attempt died with its worker (a native abort, SIGKILL, the OOM killer) or failed outside ingest.
-    """
+    The row is deleted in the transaction that stores the message, so one that survives means the attempt
+    died with its worker or failed outside ingest. Which of the two, its `holder` says: a worker of this host
+    that is gone died (a kill, counted in `kills`); any other failed (counted in `attempts`)."""
     now = datetime.now(UTC)
     try:
         with app.sessions.begin() as s:
@@ -73,11 +80,15 @@ def begin_attempt(app: App, fetched: Fetched) -> ProcessingAttempt | None:
                 s.execute(text("SET LOCAL synchronous_commit = off"))
             row = s.get(ProcessingAttempt, fetched.sha256)
             if row is None:
-                s.add(ProcessingAttempt(sha256=fetched.sha256, attempts=1, last_error="", updated_at=now))
+                s.add(ProcessingAttempt(sha256=fetched.sha256, attempts=1, last_error="", updated_at=now,
+                                        holder=app.worker_id, kills=0))
                 return None
-            earlier = ProcessingAttempt(sha256=row.sha256, attempts=row.attempts, last_error=row.last_error,
-                                        updated_at=row.updated_at)
-            row.attempts, row.updated_at = row.attempts + 1, now
+            died = bool(row.holder) and row.holder != app.worker_id and holder_is_dead(row.holder or "")
+            earlier = ProcessingAttempt(sha256=row.sha256, attempts=row.attempts - 1 if died else row.attempts,
+                                        last_error=row.last_error, updated_at=row.updated_at,
+                                        holder=row.holder, kills=row.kills + 1 if died else row.kills)
+            row.attempts, row.kills = earlier.attempts + 1, earlier.kills
+            row.holder, row.updated_at = app.worker_id, now
             return earlier
     except (IntegrityError, StaleDataError):  # another worker noted (or finished) it at the same moment
         return None
@@ -207,7 +218,8 @@ def _mark_batch(app: App, batch: list[Fetched]) -> bool:
         with app.sessions.begin() as s:
             if s.get_bind().dialect.name == "postgresql":  # a marker, not data: skip the WAL flush
                 s.execute(text("SET LOCAL synchronous_commit = off"))
-            s.add_all([ProcessingAttempt(sha256=sha, attempts=1, last_error="", updated_at=now)
+            s.add_all([ProcessingAttempt(sha256=sha, attempts=1, last_error="", updated_at=now, holder=app.worker_id,
+                                         kills=0)
                        for sha in dict.fromkeys(f.sha256 for f in batch)])
     except IntegrityError:
         return False
@@ -223,10 +235,11 @@ def _store(app: App, s: Session, fetched: Fetched, earlier: ProcessingAttempt | 
     if not batched and is_duplicate(s, fetched):
         s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
         return None
-    if earlier is not None and earlier.attempts >= MAX_ATTEMPTS:
-        # It stopped the worker (or failed) twice: keep it for a person, unread, and go on.
-        reason = (f"processing failed {earlier.attempts} times (the worker crashed or the message could not be "
-                  f"stored): {earlier.last_error or 'the worker stopped while reading it'}")
+    if earlier is not None and (earlier.attempts >= MAX_ATTEMPTS or earlier.kills >= MAX_KILLS):
+        # It failed twice (or the worker died with it, again and again): keep it for a person, unread, go on.
+        how = [f"processing failed {earlier.attempts} times (the message could not be stored)"] * bool(
+            earlier.attempts) + [f"the worker stopped {earlier.kills} times while storing it"] * bool(earlier.kills)
+        reason = f"{' and '.join(how)}: {earlier.last_error or 'the worker stopped while reading it'}"
         log.error("message uid=%s quarantined unread: %s", fetched.uid, reason)
         result = quarantine(s, fetched, reason)
         _answer_unit(app, s, result)

@@ -51,6 +51,8 @@ class ProcessingAttempt(Base):
     attempts: Mapped[int]
     last_error: Mapped[str]
     updated_at: Mapped[datetime]
+    holder: Mapped[str | None]
+    kills: Mapped[int]
 
 
 class Submission(Base):

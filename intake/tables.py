@@ -64,9 +64,11 @@ inbound_messages = Table(
 processing_attempts = Table(
     "processing_attempts", metadata,
     Column("sha256", String(64), primary_key=True),
-    Column("attempts", Integer, nullable=False, default=0),
+    Column("attempts", Integer, nullable=False, default=0),  # failures the worker lived to see (and this one)
     Column("last_error", Text, nullable=False, default=""),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("holder", String(255)),  # the worker (`host:pid:nonce`) making the attempt now
+    Column("kills", Integer, nullable=False, server_default="0"),  # workers that died in an attempt
 )
 
 # One message's contribution to a unit's report for a period; every version is kept.

@@ -1,6 +1,6 @@
 """The real command line, killed with SIGKILL at a chosen step (for tests/test_reliability.py).
 
-    CRASH_AT=after_fetch|after_commit|after_mark|during_send|during_ingest_of_poison \
+    CRASH_AT=after_fetch|after_commit|after_mark|during_send|during_ingest_of_poison|during_ingest_times \
         python tests/crash_worker.py poll
 
 The product has no test hooks: this wrapper patches the step's function to kill its own process.
@@ -57,6 +57,18 @@ def patch(step: str) -> None:
             return original_ingest(session, fetched, *args, **kwargs)  # type: ignore[arg-type]
 
         bot.storing.ingest = ingest_or_die  # type: ignore[assignment]
+    elif step == "during_ingest_times":  # killed (as an operator or the OOM killer would) CRASH_TIMES times
+        counter = Path(os.environ["CRASH_COUNTER"])
+        original = bot.storing.ingest
+
+        def ingest_killed(session: object, fetched: object, *args: object, **kwargs: object) -> object:
+            done = int(counter.read_text() or 0) if counter.exists() else 0
+            if done < int(os.environ["CRASH_TIMES"]):
+                counter.write_text(str(done + 1))
+                die()
+            return original(session, fetched, *args, **kwargs)  # type: ignore[arg-type]
+
+        bot.storing.ingest = ingest_killed  # type: ignore[assignment]
     else:
         raise SystemExit(f"unknown CRASH_AT {step}")
 
