@@ -3,6 +3,7 @@ workers on one mailbox, a database that is locked. See docs/reliability.md."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -243,3 +244,73 @@ def test_a_database_lost_mid_poll_retries_each_message_later(dovecot, imap_user,
     source.close()
     blocker.close()
     assert report.processed == 2 and _counts(app) == (2, 2, 2)  # nothing half-stored
+
+
+@pytest.mark.slow
+def test_run_sigkilled_at_random_moments_loses_nothing(dovecot, imap_user, smtp, db_url, make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The real `run` worker SIGKILLed six times at random moments (mid-batch, mid-send, mid-OCR of three scanned
+    memos, while its parsers read, while it starts), then left to finish: every report counted once, every receipt delivered (only a send
+    killed after the server's OK goes out twice, with the same Message-ID), and nothing waits for a claim to
+    expire (the default 5-minute send claim and 60-second mailbox lease are taken over at once from the dead)."""
+    import random
+
+    from bot.samples import forms, sample_cases
+    from bot.reporting import status_report
+    from scoring.periods import Period
+
+    seed = int(os.environ.get("KILL_SEED") or random.randrange(1 << 30))
+    rng = random.Random(seed)
+    nov = Period(2026, 11)
+    for i in range(120):
+        sender = f"hpc0{1 + i % 3}@{DOMAIN}"
+        files = forms(f"ศูนย์อนามัยที่ {1 + i % 3}", nov, sample_cases(nov, 2)) if i % 2 else []
+        raw = make_mail(sender=sender, to=SECRETARIAT, subject=f"รายงาน พ.ย. 69 ฉบับที่ {i}",
+                        body=f"ไม่มีข้อร้องเรียนครับ ({i})" if not files else "ส่งแบบรายงาน", date_=bkk(2026, 11, 3, 9, i % 60),
+                        attachments=files)
+        dovecot.append(imap_user, raw, bkk(2026, 11, 3, 9, i % 60))
+    files = Path(__file__).parent / "data" / "files"
+    for i, scan in enumerate(("memo_scan.png", "memo_scan.jpg", "memo_scan.pdf")):  # read by the OCR queue
+        raw = make_mail(sender=f"hpc0{1 + i}@{DOMAIN}", to=SECRETARIAT, subject="บันทึกข้อความ", body="แนบไฟล์สแกน",
+                        date_=bkk(2026, 11, 4, 9, i), attachments=[(scan, (files / scan).read_bytes())])
+        dovecot.append(imap_user, raw, bkk(2026, 11, 4, 9, i))
+    env = {**_env(db_url, dovecot, imap_user, smtp, tmp_path), "MAILBOX_LEASE_SECONDS": "60", "SEND_LEASE_SECONDS": "300",
+           "INTAKE_BATCH_MESSAGES": "10", "SEND_INTERVAL_SECONDS": "1", "RECEIPTS_PER_SENDER_PER_HOUR": "100"}
+    app = make_app(db_url)
+
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=ROOT, text=True,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    for _ in range(6):
+        worker = start()
+        time.sleep(rng.uniform(0.3, 2.5))
+        worker.kill()
+        worker.wait(10)
+    worker = start()
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            with app.sessions() as s:
+                stored = s.scalar(select(func.count()).select_from(InboundMessage))
+                pending = s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != "sent"))
+                scanning = s.scalar(select(func.count()).select_from(InboundMessage)
+                                    .where(InboundMessage.scans_pending))
+            if stored == 123 and pending == scanning == 0 and \
+                    len({str(m.message["Message-ID"]) for m in smtp.handler.messages}) >= 123:
+                break
+            time.sleep(0.5)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=30)
+    assert (stored, pending) == (123, 0), f"seed {seed}: {stored} stored, {pending} unsent\n{err[-2000:]}"
+    with app.sessions() as s:
+        outcomes = Counter(s.scalars(select(InboundMessage.outcome)))
+        scans_waiting = s.scalar(select(func.count()).select_from(InboundMessage).where(InboundMessage.scans_pending))
+        odd = s.execute(select(InboundMessage.subject, InboundMessage.outcome, InboundMessage.reason, InboundMessage.problems)
+                        .where(InboundMessage.outcome != "report")).all()
+    assert outcomes == {"report": 123} and scans_waiting == 0, f"seed {seed}: {outcomes} {odd}"
+    delivered = Counter(str(m.message["Message-ID"]) for m in smtp.handler.messages)
+    assert len(delivered) == 123, f"seed {seed}"
+    assert sum(delivered.values()) - 123 <= 6, f"seed {seed}: {delivered.most_common(3)}"  # at most one per kill
+    status = {u["unit"]: u["status"] for u in status_report(app, nov, bkk(2026, 11, 27))["units"]}
+    assert status["HPC01"] == status["HPC02"] == status["HPC03"] == "on_time", f"seed {seed}"
