@@ -26,6 +26,7 @@ from scoring.scores import Rubric, rubric_from_dict
 if TYPE_CHECKING:  # imported where used: `status` and `score` need none of the mail machinery
     from sqlalchemy.orm import sessionmaker
 
+    from intake.lease import Liveness
     from intake.problems import Problem
     from intake.mailbox import MailSource
     from intake.pipeline import IntakeContext
@@ -52,6 +53,13 @@ class App:
         from config.orm import make_sessionmaker
 
         return make_sessionmaker(self.engine)
+
+    @functools.cached_property
+    def liveness(self) -> Liveness:
+        """This worker's sign of life (intake.lease.Liveness): held before it names itself a holder."""
+        from intake.lease import Liveness
+
+        return Liveness(self.engine, self.worker_id)
 
     @property
     def lease_ttl(self) -> timedelta:
@@ -121,7 +129,7 @@ class App:
 
     def close(self) -> None:
         """Stop the parser workers and the database pool."""
-        for name in ("parsers", "ocr"):
+        for name in ("parsers", "ocr", "liveness"):
             if name in self.__dict__:
                 self.__dict__[name].close()
         self.engine.dispose()

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import App
 from bot.storing import NotStored, note_failure, process_batch, queue_receipt
-from intake.lease import acquire, holder_is_dead
+from intake.lease import acquire
 from intake.mailbox import MailSource
 from intake.documents import ocr_attachments
 from intake.message import parse_message
@@ -112,8 +112,10 @@ def poll_once(app: App, source: MailSource, stop: Callable[[], bool] = lambda: F
               progress: Callable[[int], None] | None = None) -> PollReport:
     """Process every new message in the source, then return. The commit comes before the server mark."""
     report = PollReport()
+    app.liveness.hold()  # before this worker names itself the holder of anything
     try:
-        lease = acquire(app.sessions, source.name, app.worker_id, datetime.now(UTC), app.lease_ttl)
+        lease = acquire(app.sessions, source.name, app.worker_id, datetime.now(UTC), app.lease_ttl,
+                        app.liveness.is_dead)
     except SQLAlchemyError as exc:  # the database is locked or gone: touch nothing, try again later
         log.error("database unavailable (%s); the mailbox is left as it is", type(exc).__name__)
         report.skipped = report.db_unavailable = True
@@ -128,7 +130,7 @@ def poll_once(app: App, source: MailSource, stop: Callable[[], bool] = lambda: F
     for fetched in source.fetch_new(known_uids(app)):
         report.seen += 1
         if report.seen % 100 == 0:  # a long backlog: keep the lease while working through it
-            acquire(app.sessions, source.name, app.worker_id, datetime.now(UTC), app.lease_ttl)
+            acquire(app.sessions, source.name, app.worker_id, datetime.now(UTC), app.lease_ttl, app.liveness.is_dead)
         if not batch:
             opened = time.monotonic()
         batch.append(fetched)
@@ -181,7 +183,9 @@ def flush_outbox(app: App) -> SendReport:
 
 
 def _flush(app: App, mail: MailContext) -> SendReport:
+    app.liveness.hold()
     return send_due(app.sessions, app.transport(), app.settings.secretariat_email,
                     lease=timedelta(seconds=app.settings.send_lease_seconds),
-                    compose=lambda row: compose_queued(row, mail), holder=app.worker_id, holder_is_dead=holder_is_dead)
+                    compose=lambda row: compose_queued(row, mail), holder=app.worker_id,
+                    holder_is_dead=app.liveness.is_dead)
 

@@ -17,7 +17,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.app import App
 from bot.cycle import queue_digest
 from bot.lookahead import LookAhead
-from intake.lease import holder_is_dead
 from intake.models import InboundMessage, Outcome, ProcessingAttempt
 from intake.pipeline import Fetched, IngestResult, Prepared, ingest, is_duplicate, quarantine
 from mailer.contacts import bounced_message_was_ours, clear_unreachable, record_bounce
@@ -83,7 +82,7 @@ def begin_attempt(app: App, fetched: Fetched) -> ProcessingAttempt | None:
                 s.add(ProcessingAttempt(sha256=fetched.sha256, attempts=1, last_error="", updated_at=now,
                                         holder=app.worker_id, kills=0))
                 return None
-            died = bool(row.holder) and row.holder != app.worker_id and holder_is_dead(row.holder or "")
+            died = bool(row.holder) and row.holder != app.worker_id and app.liveness.is_dead(row.holder or "")
             earlier = ProcessingAttempt(sha256=row.sha256, attempts=row.attempts - 1 if died else row.attempts,
                                         last_error=row.last_error, updated_at=row.updated_at,
                                         holder=row.holder, kills=row.kills + 1 if died else row.kills)
@@ -110,6 +109,7 @@ def note_failure(app: App, fetched: Fetched, exc: Exception) -> None:
 
 def process_one(app: App, fetched: Fetched) -> IngestResult | None:
     """Store one message and queue its receipt in one transaction; None for a message seen before."""
+    app.liveness.hold()  # its marker names this worker
     try:
         earlier = begin_attempt(app, fetched)
         with app.sessions.begin() as s:
@@ -135,6 +135,7 @@ def process_batch(app: App, batch: list[Fetched]) -> list[StoreResult]:
        a failure of a transaction itself leaves the batch for later.
     """
     shas = [f.sha256 for f in batch]
+    app.liveness.hold()  # the batch's markers name this worker
     with app.sessions() as s:
         suspects = set(s.scalars(select(ProcessingAttempt.sha256).where(ProcessingAttempt.sha256.in_(shas))))
         stored = set(s.scalars(select(InboundMessage.sha256).where(InboundMessage.sha256.in_(shas))))

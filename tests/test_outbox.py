@@ -145,3 +145,44 @@ def test_a_dead_senders_claim_is_taken_over_at_once(db_url, make_app, smtp) -> N
     finally:
         alive.kill()
         alive.wait()
+
+
+def test_on_postgresql_a_claim_of_a_worker_on_another_host_is_taken_over_when_it_dies(make_app, smtp,  # type: ignore[no-untyped-def]
+                                                                                     postgres_ok) -> None:
+    """A worker elsewhere holds an advisory lock named after itself for its life: while it lives its claims are
+    its own; the moment its session dies (SIGKILL), they are taken over, without waiting for the claim's end."""
+    import subprocess
+    import sys
+    import time as clock
+
+    from tests import servers
+
+    if not postgres_ok:
+        servers.unavailable("PostgreSQL on 127.0.0.1:5432")
+    name, url = servers.create_pg_database()
+    try:
+        app = make_app(url)
+        holder = "another-host.example:4242:0badc0de"
+        other = subprocess.Popen([sys.executable, "-c", (
+            "import sys, time; sys.path.insert(0, '.');"
+            "from config.db import make_engine; from intake.lease import Liveness;"
+            f"l = Liveness(make_engine({url!r}), {holder!r}); l.hold(); print('held', flush=True); time.sleep(60)")],
+            stdout=subprocess.PIPE, text=True)
+        assert other.stdout is not None and other.stdout.readline().strip() == "held"
+        now = datetime.now(UTC)
+        with app.sessions.begin() as s:
+            row = s.get(OutboxMessage, enqueue(s, _env("elsewhere"), now))
+            assert row is not None
+            row.status, row.claimed_until, row.claimed_by = "sending", now + timedelta(minutes=5), holder
+        transport = SmtpTransport(parse_smtp_url(smtp.url))
+        assert app.liveness.is_dead(holder) is False
+        assert send_due(app.sessions, transport, SENDER, holder=app.worker_id, holder_is_dead=app.liveness.is_dead).sent == 0
+        other.kill()
+        other.wait()
+        deadline = clock.monotonic() + 10
+        while not app.liveness.is_dead(holder) and clock.monotonic() < deadline:
+            clock.sleep(0.1)
+        assert send_due(app.sessions, transport, SENDER, holder=app.worker_id, holder_is_dead=app.liveness.is_dead).sent == 1
+        app.close()
+    finally:
+        servers.drop_pg_database(name)
