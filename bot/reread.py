@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.app import App
-from bot.storing import receipt_for
+from bot.answer import receipt_for
 from config.units import Unit
 from intake.admin import get_message, log_action
 from intake.models import Action

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import App
-from bot.storing import NotStored, note_failure, process_batch, queue_receipt
+from bot.answer import queue_receipt
+from bot.storing import NotStored, note_failure, process_batch
 from intake.lease import acquire
 from intake.mailbox import MailSource
 from intake.documents import ocr_attachments

@@ -5,16 +5,14 @@ from an attachment."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from config.msgid import read_message_ids
 from intake.authentication import authenticate
+from intake.context import IntakeContext
 from intake.message import ParsedMail
 from intake.reply_words import looks_like_commands
 from intake.text import strip_quoted
 
-if TYPE_CHECKING:
-    from intake.pipeline import IntakeContext
 
 STAFF_KINDS = ("digest", "review", "staff")  # the bot's mail to the staff, which their commands reply to
 

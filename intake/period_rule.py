@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from config.msgid import read_message_ids
 from config.units import Unit
+from intake.context import Fetched, IntakeContext
 from intake.documents import Documents, filename_periods_text
 from intake.message import ParsedMail
 from intake.problems import WARNING, Problem, where
 from intake.text import strip_quoted
 from scoring.periods import Period, find_periods, find_tag_period
-
-if TYPE_CHECKING:
-    from intake.pipeline import Fetched, IntakeContext
 
 
 def decide_period(mail: ParsedMail, doc: Documents, unit: Unit, fetched: Fetched, ctx: IntakeContext,

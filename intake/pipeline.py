@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -31,41 +30,12 @@ from intake.reading import Reading, finish_reading, start_reading
 from intake.sandbox import Sandbox
 from intake.state import UnitReport, current_report, fold_in, refresh_fold_states
 from intake.commands import command_of, staff_command
+from intake.context import Fetched, IntakeContext
 from intake.period_rule import date_problems, decide_period
 from intake.sender import decide_unit, sender_candidates, sender_doubt
 from intake.text import nil_statement
 from intake.triage import Triage, Verdict, triage
 from scoring.periods import Period, find_periods, find_tag_period
-
-
-@dataclass(frozen=True)
-class IntakeContext:
-    registry: UnitRegistry
-    own_addresses: tuple[str, ...]
-    msgid_domain: str
-    secret: str
-    trusted_domains: tuple[str, ...]
-    deadline_for: Callable[[Period], datetime]
-    sandbox: Sandbox  # where attachment parsers run
-    max_message_bytes: int = 30 * 1024 * 1024
-    command_senders: tuple[str, ...] = ()  # secretariat addresses that may ask for a digest by mail
-    staff: tuple[str, ...] = ()  # STAFF_EMAILS: who may command by replying to the bot's digests and alerts
-    authserv_id: str | None = None  # our receiving server's Authentication-Results id, when trusted
-
-
-@dataclass(frozen=True)
-class Fetched:
-    """A raw message as the mailbox gave it, with the server's arrival time."""
-
-    raw: bytes
-    arrived_at: datetime
-    source: str = "maildir"
-    uidvalidity: int | None = None
-    uid: str | None = None
-
-    @functools.cached_property
-    def sha256(self) -> str:  # asked for at every step of a message: hashed once
-        return hashlib.sha256(self.raw).hexdigest()
 
 
 @dataclass

@@ -4,17 +4,13 @@ several units, the unit its forms name."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from config.msgid import read_message_ids
 from config.units import Unit, UnitRegistry
 from intake.authentication import authenticate
+from intake.context import IntakeContext
 from intake.documents import Documents
 from intake.message import ParsedMail
 from intake.problems import WARNING, Problem
-
-if TYPE_CHECKING:
-    from intake.pipeline import IntakeContext
 
 
 # Step: who sent it (before any attachment is read) ----------------------------------------------

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from bot.app import App
 from bot.reporting import status_report
 from bot.service import read_pending_scans
-from bot.storing import process_one, receipt_for
+from bot.answer import receipt_for
+from bot.storing import process_one
 from intake.models import InboundMessage, Submission
 from intake.pipeline import Fetched
 from mailer.models import OutboxMessage
