@@ -171,6 +171,7 @@ def test_backup_and_restore_while_the_worker_processes(workdir, dovecot, imap_us
                             body=f"ไม่มีข้อร้องเรียน {i}", date_=bkk(2026, 11, 3))
             dovecot.append(imap_user, raw, bkk(2026, 11, 3))
             if i == 10:
+                _wait_for_a_stored_message(app)  # the worker has begun (a busy machine may start it late)
                 manifest = backup(db_url, workdir / "b.zip", SECRET)  # taken while messages keep arriving
     finally:
         time.sleep(1)
@@ -185,6 +186,19 @@ def test_backup_and_restore_while_the_worker_processes(workdir, dovecot, imap_us
     finally:
         if pg:
             servers.drop_pg_database(name)
+
+
+def _wait_for_a_stored_message(app, seconds: float = 20) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from intake.models import InboundMessage
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with app.sessions() as s:
+            if s.scalar(select(func.count()).select_from(InboundMessage)):
+                return
+        time.sleep(0.1)
 
 
 def test_a_message_stored_while_the_backup_copies_is_counted_as_the_copy_holds_it(workdir, db_url, make_app,
