@@ -91,8 +91,25 @@ class StoringFailed(Exception):
     """A poll that left messages unstored: the loop retries with its backoff and the health check says so."""
 
 
+def serving(app: App) -> str:
+    """What this worker serves, for its first log line (no password is written)."""
+    from sqlalchemy.engine import make_url
+
+    s = app.settings
+    imap = s.imap()
+    mailbox = (f"{'imaps' if imap.secure else 'imap'}://{imap.user}@{imap.host}:{imap.port}/{imap.folder}" if imap
+               else f"maildir:{s.maildir()}")
+    smtp = s.smtp()
+    outgoing = (f"file:{smtp.path}" if smtp.scheme == "file"
+                else f"{smtp.scheme}://{smtp.host}:{smtp.port}" + (f" as {smtp.user}" if smtp.user else ""))
+    database = make_url(s.database_url).render_as_string(hide_password=True)
+    return (f"serving {mailbox} as {app.worker_id}; sending through {outgoing} from {s.secretariat_email}; "
+            f"database {database}; {len(app.registry.active)} active units")
+
+
 def run_forever(app: App, stop: StopFlag) -> None:
     """Poll, deliver receipts, wait in IDLE; reconnect with backoff; a full sweep every SWEEP_SECONDS."""
+    log.info(serving(app))
     scheduler = make_scheduler(app, stop)
     scheduler.start()
     source = app.source()

@@ -204,3 +204,44 @@ def test_a_broken_rubric_is_refused_at_start(workdir: Path) -> None:
     result = runner.invoke(cli, ["status", "--json"], env={"RUBRIC_FILE": str(workdir / "rubric.json")})
     assert result.exit_code == 2 and "RUBRIC_FILE" in result.output
     assert sorted(p.name for p in workdir.iterdir()) == ["rubric.json", "units.csv"]  # nothing written
+
+
+def test_version_and_what_run_serves(workdir: Path) -> None:
+    """`--version` answers at once; `run` says in its first log line what it serves, and no password."""
+    result = runner.invoke(cli, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("complaint-bot ")
+    from types import SimpleNamespace
+
+    from bot.runner import serving
+
+    settings = settings_from_mapping({"MAIL_SOURCE": "imaps://saraban%40x.go.th:s3cret-pw@mail.x.go.th/INBOX",
+                                      "SMTP_URL": "smtp+starttls://bot:sm7p-pw@smtp.x.go.th:587",
+                                      "DATABASE_URL": "postgresql://bot:db-pw@db.x.go.th/cb",
+                                      "SECRETARIAT_EMAIL": "saraban@x.go.th", "SECRET_KEY": SECRET,
+                                      "UNITS_FILE": str(workdir / "units.csv")}, base_dir=workdir)
+    line = serving(SimpleNamespace(settings=settings, worker_id="h:1:x", registry=_registry(workdir)))  # type: ignore[arg-type]
+    assert "imaps://saraban@x.go.th@mail.x.go.th:993/INBOX" in line and "smtp+starttls://smtp.x.go.th:587" in line
+    assert "db.x.go.th" in line and "5 active units" in line
+    assert not any(secret in line for secret in ("s3cret-pw", "sm7p-pw", "db-pw"))
+
+
+def _registry(folder: Path):  # type: ignore[no-untyped-def]
+    from config.units import load_registry
+
+    return load_registry(folder / "units.csv")
+
+
+def test_remind_names_the_review_alert_it_queues(workdir: Path) -> None:
+    """`remind` runs the whole monthly cycle: a message waiting for a person queues the review alert, and says so."""
+    from bot.samples import make_mail
+    from tests.conftest import bkk
+
+    (workdir / "mail" / "new").mkdir(parents=True)
+    raw = make_mail(sender="central@anamai.example.go.th", to="s@x", subject="รายงาน", body="ไม่มีข้อร้องเรียนครับ",
+                    date_=bkk(2026, 11, 20))  # an address two units share, no form naming one: a person decides
+    (workdir / "mail" / "new" / f"{int(bkk(2026, 11, 20, 8).timestamp())}.M1P1.host").write_bytes(raw)
+    env = {"MAIL_SOURCE": "maildir:mail", "SMTP_URL": "file:sent", "COLUMNS": "160",
+           "STAFF_EMAILS": "clerk@anamai.example.go.th"}
+    assert runner.invoke(cli, ["poll"], env=env).exit_code == 0
+    result = runner.invoke(cli, ["remind", "--as-of", "2026-11-20T10:00"], env=env)
+    assert result.exit_code == 0 and "queued review" in result.output and "clerk@anamai.example.go.th" in result.output

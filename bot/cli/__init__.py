@@ -4,11 +4,34 @@ turn our errors into a message and an exit code."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
+
 from bot.cli import administration, mail, secretariat
 from bot.cli.common import err_console, new_typer, setup_logging
 from config.errors import ConfigError
 
 app = new_typer("Complaint report intake bot: reads the secretariat mailbox, stores reports, answers units.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"complaint-bot {version('complaint-bot')}")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            print("complaint-bot (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(show_version: Annotated[bool, typer.Option("--version", help="Print the version and exit.",
+                                                        callback=_version, is_eager=True)] = False) -> None:
+    """Complaint report intake bot: reads the secretariat mailbox, stores reports, answers units."""
+
+
 for audience in (mail.app, secretariat.app, administration.app):
     app.registered_commands += audience.registered_commands
     app.registered_groups += audience.registered_groups

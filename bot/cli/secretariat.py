@@ -87,7 +87,8 @@ def status(
 def remind(as_of: AsOf = None,
            dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent; send nothing")] = False,
            as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
-    """Queue the reminders, overdue notices and digests due now (or --as-of); each is sent once only."""
+    """Queue what the monthly cycle has due now (or --as-of): reminders, overdue notices, the digest, and the review
+    alert when messages wait for a person; each is sent once only."""
     from bot.cycle import plan_notices, planned_digests, run_cycle
 
     a = load_app()
@@ -99,12 +100,14 @@ def remind(as_of: AsOf = None,
         report = run_cycle(a, moment)
         planned = [n.to_dict() for n in report.notices] + [
             {"unit": None, "period": p, "kind": "digest", "to": list(a.settings.digest_to)} for p in report.digests]
+        if report.review_alert:
+            planned.append({"unit": None, "period": None, "kind": "review", "to": list(a.settings.staff_emails)})
     if as_json:
         print(json.dumps({"reminders": planned}, ensure_ascii=False))
         return
     for n in planned:
         to = ", ".join(n["to"])  # type: ignore[arg-type]
-        console.print(f"{'would queue' if dry_run else 'queued'} {n['kind']} {n['unit'] or ''} {n['period']} → {to}")
+        console.print(f"{'would queue' if dry_run else 'queued'} {n['kind']} {n['unit'] or ''} {n['period'] or ''} → {to}")
     console.print(f"{len(planned)} message(s)")
 
 
