@@ -107,6 +107,30 @@ class MaildirSource:
         pass
 
 
+GREETING_SECONDS = 3.0
+
+
+def _refuse_a_tls_port(host: str, port: int) -> None:
+    """`imap://` pointed at a port that speaks TLS (993): such a server waits for a TLS handshake and sends no
+    greeting, so the plain client would wait out its whole timeout and say only "timed out". When no greeting
+    comes within GREETING_SECONDS and a TLS handshake there succeeds, say what to write instead."""
+    with socket.create_connection((host, port), timeout=GREETING_SECONDS) as plain:
+        try:
+            if plain.recv(16):
+                return  # a greeting (or anything): a plain IMAP server
+        except (socket.timeout, TimeoutError):
+            pass
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # only asking whether it speaks TLS
+    try:
+        with socket.create_connection((host, port), timeout=GREETING_SECONDS) as raw, \
+                context.wrap_socket(raw, server_hostname=host):
+            pass
+    except (OSError, ssl.SSLError):
+        return  # not TLS either: the ordinary connection attempt reports what is wrong
+    raise ssl.SSLError(f"port {port} speaks TLS: use imaps://{host}:{port} in MAIL_SOURCE")
+
+
 class ImapSource:
     """One IMAP folder. Done = a keyword flag (and optionally a move to another folder)."""
 
@@ -133,6 +157,7 @@ class ImapSource:
                 box: BaseMailBox = MailBox(self.cfg.host, self.cfg.port, timeout=self.timeout,
                                            ssl_context=self.ssl_context or ssl.create_default_context())
             else:
+                _refuse_a_tls_port(self.cfg.host, self.cfg.port)
                 box = MailBoxUnencrypted(self.cfg.host, self.cfg.port, timeout=self.timeout)
             if self.token is not None:
                 box.xoauth2(self.cfg.user, self.token(), initial_folder=self.cfg.folder)

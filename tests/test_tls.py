@@ -36,6 +36,19 @@ def test_imaps_refuses_an_unverified_certificate(dovecot, imap_user, db_url, mak
     assert "CERTIFICATE_VERIFY_FAILED" in str(err.value)
 
 
+def test_imap_pointed_at_a_tls_port_says_use_imaps(dovecot, imap_user, sqlite_only_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    """imap:// at the imaps port: a clear answer within seconds, not a 60-second timeout."""
+    import time
+
+    url = dovecot.tls_url(imap_user).replace("imaps://", "imap://")
+    app = make_app(sqlite_only_url, MAIL_SOURCE=url)
+    started = time.monotonic()
+    with pytest.raises(SourceError) as err:
+        poll_once(app, app.source())
+    assert "speaks TLS: use imaps://" in str(err.value) and time.monotonic() - started < 15
+    assert servers.PASSWORD not in str(err.value)
+
+
 class _Auth:
     def __call__(self, server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
         ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"bot" and auth_data.password == b"s3cret"
