@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from config.units import Unit
+from intake.problems import Problem
 from intake.state import Reader, UnitReport, exempt_units, period_reports
 from intake.tables import inbound_messages
 from mailer.problem_text import problem_text
@@ -75,10 +76,25 @@ def status_report(app: App, period: Period, as_of: datetime) -> dict[str, Any]:
         "kind": st.kind,
         "completed_at": _iso(st.completed_at, app),
         "counts": dict(st.report.counts),
-        "problems": [{"code": p.code, "severity": p.severity} | (
-            {"arrived_at": _iso(p.arrived_at, app), "message": problem_text(p.code, app.problem_params(p))} if p.arrived_at else {})
-            for p in st.report.problems],
+        "problems": _problems(app, st.report.problems),
     } for st in states]}
+
+
+# What a problem is about, as its JSON says it (the file, sheet and row; for totals, which count and both numbers):
+# two problems of one code are two facts only when these differ.
+_ABOUT = ("category", "summary", "rows", "file", "sheet", "row")
+
+
+def _problems(app: App, problems: list[Problem]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for p in problems:
+        entry: dict[str, Any] = {"code": p.code, "severity": p.severity}
+        entry.update((key, p.params[key]) for key in _ABOUT if p.params.get(key))
+        if p.arrived_at:
+            entry.update(arrived_at=_iso(p.arrived_at, app), message=problem_text(p.code, app.problem_params(p)))
+        if entry not in out:  # one fact, once
+            out.append(entry)
+    return out
 
 
 def fiscal_year_statuses(app: App, session: Reader, fiscal_year: int,

@@ -82,6 +82,11 @@ def test_status_json_reads_with_core_alone(workdir: Path) -> None:
     for status in ("on_time", "late", "missing", "needs_review"):  # as the demo's own table shows them
         assert status in statuses.values(), statuses
     assert any(sum(u["counts"].values()) > 0 for u in data["units"])
+    # HPC04's Complaint_02 disagrees with its rows in two categories: two facts, each naming its count.
+    [hpc04] = [u for u in data["units"] if u["unit"] == "HPC04"]
+    mismatches = [p for p in hpc04["problems"] if p["code"] == "totals_mismatch"]
+    assert len(mismatches) == len({p["category"] for p in mismatches}) == 2, hpc04["problems"]
+    assert all(p["summary"] != p["rows"] for p in mismatches)
 
 
 def test_demo_refuses_to_overwrite_a_foreign_folder(workdir: Path) -> None:
