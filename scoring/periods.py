@@ -144,9 +144,9 @@ def thai_short_datetime(moment: datetime) -> str:
 
 
 def thai_datetime(moment: datetime) -> str:
-    """`9 ตุลาคม 2569 เวลา 10.05 น.` as a Thai office writes it (seconds only when they matter: 23.59.59 น.)."""
-    clock = f"{moment:%H.%M}" + (f".{moment:%S}" if moment.second else "")
-    return f"{thai_date(moment.date())} เวลา {clock} น."
+    """`9 ตุลาคม 2569 เวลา 10.05 น.` as a Thai office writes it in a letter: hours and minutes, never seconds
+    (the deadline reads `25 พฤศจิกายน 2569 เวลา 23.59 น.`)."""
+    return f"{thai_date(moment.date())} เวลา {moment:%H.%M} น."
 
 
 _TAG = re.compile(r"\[?CR-(\d{4})-(\d{1,2})\]?", re.IGNORECASE)

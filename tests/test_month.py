@@ -243,7 +243,7 @@ def _check_digest_workbook(digest: EmailMessage) -> None:
 
     summary = wb["สรุป"]
     assert summary["A1"].value == "สรุปการส่งรายงานการจัดการข้อร้องเรียน ประจำเดือนพฤศจิกายน 2569"
-    assert summary["A2"].value == "กำหนดส่ง 25 พฤศจิกายน 2569 เวลา 23.59.59 น."
+    assert summary["A2"].value == "กำหนดส่ง 25 พฤศจิกายน 2569 เวลา 23.59 น."
     assert summary["A1"].font.name == "TH Sarabun New"
     counts = {summary.cell(row=r, column=1).value: summary.cell(row=r, column=2).value for r in range(6, 13)}
     # on time: U01-U05, U08; late: U09; exempt: U11; incomplete: U07; missing: U06, U10, U12-U20.

@@ -129,3 +129,15 @@ def test_fold_ignores_arrival_order_of_input() -> None:
     parts = [_part(27, has_c02=True, c02_total=1), _part(20, has_c01=True, c01_rows=1)]
     assert fold(parts).completed_at == fold(list(reversed(parts))).completed_at == bkk(2026, 11, 27, 10)
     assert timedelta(0) < bkk(2026, 11, 27, 10) - bkk(2026, 11, 20, 10)
+
+
+def test_times_in_letters_have_no_seconds() -> None:
+    """A Thai office writes `23.59 น.` and `10.05 น.`: the deadline's last second is not spelt out."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from scoring.periods import thai_datetime
+
+    bkk = ZoneInfo("Asia/Bangkok")
+    assert thai_datetime(datetime(2026, 11, 25, 23, 59, 59, tzinfo=bkk)) == "25 พฤศจิกายน 2569 เวลา 23.59 น."
+    assert thai_datetime(datetime(2026, 11, 9, 10, 5, 42, tzinfo=bkk)) == "9 พฤศจิกายน 2569 เวลา 10.05 น."
