@@ -250,3 +250,25 @@ def test_remind_names_the_review_alert_it_queues(workdir: Path) -> None:
     assert runner.invoke(cli, ["poll"], env=env).exit_code == 0
     result = runner.invoke(cli, ["remind", "--as-of", "2026-11-20T10:00"], env=env)
     assert result.exit_code == 0 and "queued review" in result.output and "clerk@anamai.example.go.th" in result.output
+
+
+def test_a_month_before_the_bot_began_is_refused_not_reported_missing(workdir: Path) -> None:
+    """The bot's first month is START_PERIOD, else its first message's: `status` and `digest` refuse earlier
+    months with the reason (as `score` ignores them) instead of showing every unit missing."""
+    from bot.samples import make_mail
+    from tests.conftest import bkk
+
+    (workdir / "mail" / "new").mkdir(parents=True)
+    raw = make_mail(sender="hpc01@anamai.example.go.th", to="s@x", subject="x", body="ไม่มีข้อร้องเรียนครับ",
+                    date_=bkk(2026, 11, 3))
+    (workdir / "mail" / "new" / f"{int(bkk(2026, 11, 3, 8).timestamp())}.M1P1.host").write_bytes(raw)
+    env = {"MAIL_SOURCE": "maildir:mail", "SMTP_URL": "file:sent", "COLUMNS": "200"}
+    assert runner.invoke(cli, ["poll"], env=env).exit_code == 0
+    for args in (["status", "--period", "1999-11"], ["status", "--period", "2569-10", "--json"],
+                 ["digest", "--period", "2026-10", "--out", "d.xlsx"]):
+        result = runner.invoke(cli, args, env=env)
+        assert result.exit_code == 2 and "before the bot's first month, 2026-11" in result.output, (args, result.output)
+    assert runner.invoke(cli, ["status", "--period", "2026-11", "--json"], env=env).exit_code == 0
+    started = {**env, "START_PERIOD": "2569-10"}  # the department says the bot's work began in October
+    assert runner.invoke(cli, ["status", "--period", "2026-10", "--json"], env=started).exit_code == 0
+    assert runner.invoke(cli, ["status", "--period", "2026-09"], env=started).exit_code == 2

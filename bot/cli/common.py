@@ -186,6 +186,21 @@ def parse_period(value: str | None, as_of: datetime, app_: App | None = None) ->
         raise typer.BadParameter(f"{exc}; e.g. 2569-11 or 2026-11") from None
 
 
+def in_the_bots_life(app_: App, period: Period) -> Period:
+    """`period`, unless it is before the bot's first month (START_PERIOD, else the month of its first message):
+    no report was asked of anyone then, so `status` and `digest` refuse it (and `score` ignores it) rather than
+    call every unit missing."""
+    from bot.reporting import start_period
+
+    with app_.engine.connect() as connection:
+        start = start_period(app_, connection)
+    if start is not None and period < start:
+        raise typer.BadParameter(
+            f"{period} ({period.thai()}) is before the bot's first month, {start} ({start.thai()}; START_PERIOD or "
+            "the month of its first message): no report was asked for it")
+    return period
+
+
 def be_fiscal_year(value: int) -> int:
     """--fiscal-year is always Buddhist Era (ปีงบประมาณ 2570); a Gregorian year is refused, never converted."""
     if not 2500 <= value <= 2800:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from bot.cli.common import (be_fiscal_year, console, handles_errors, load_app, new_typer, parse_as_of, parse_period,
-                            unit_of)
+from bot.cli.common import (be_fiscal_year, console, handles_errors, in_the_bots_life, load_app, new_typer,
+                            parse_as_of, parse_period, unit_of)
 from scoring.periods import Period, thai_short_datetime
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def status(
 
     a = load_app()
     moment = parse_as_of(as_of, a.settings)
-    report = status_report(a, parse_period(period, moment, a), moment)
+    report = status_report(a, in_the_bots_life(a, parse_period(period, moment, a)), moment)
     if as_json:
         print(json.dumps(report, ensure_ascii=False))
     else:
@@ -127,7 +127,7 @@ def digest(period: Annotated[Optional[str], typer.Option(
 
     a = load_app()
     moment = parse_as_of(as_of, a.settings)
-    p = parse_period(period, moment, a)
+    p = in_the_bots_life(a, parse_period(period, moment, a))
     if out is None and not send:
         raise typer.BadParameter("give --out F.xlsx, --send, or both")
     if out is not None:
