@@ -63,21 +63,39 @@ def check_database(settings: Settings) -> list[Check]:
     return [Check("database", True, f"reachable, schema {current} (newest)")]
 
 
-def check_registry(settings: Settings) -> list[Check]:
+@dataclass(frozen=True)
+class RegistryFindings:
+    """What is wrong with UNITS_FILE (`problems`: it must be fixed) and what to know (`notes`), one answer for
+    `doctor` and `units check` alike."""
+
+    units: int
+    active: int
+    problems: list[str]
+    notes: list[str]
+    fix: str = ""
+
+
+def registry_findings(settings: Settings) -> RegistryFindings:
     try:
         registry = load_registry(settings.units_file)
     except ConfigError as exc:
-        return [Check("unit registry", False, str(exc), "copy config/units.example.csv to UNITS_FILE and fill it in")]
-    if is_example_registry(settings.units_file):
-        return [Check("unit registry", False, f"{settings.units_file} is still the example registry",
-                      "replace the example rows with your units and their real sender addresses")]
+        return RegistryFindings(0, 0, [str(exc)], [], "copy config/units.example.csv to UNITS_FILE and fill it in")
     problems = registry.check()
-    if problems:
-        return [Check("unit registry", False, f"{len(problems)} problem(s): {problems[0]}",
-                      "run `complaint-bot units check` and correct the CSV")]
-    out = [Check("unit registry", True, f"{len(registry.active)} active unit(s), no problems")]
+    fix = "run `complaint-bot units check` and correct the CSV"
+    if is_example_registry(settings.units_file):
+        problems = [f"{settings.units_file} is still the example registry", *problems]
+        fix = "replace the example rows with your units and their real sender addresses"
+    return RegistryFindings(len(registry.units), len(registry.active), problems, registry.warnings(), fix)
+
+
+def check_registry(settings: Settings) -> list[Check]:
+    found = registry_findings(settings)
+    if found.problems:
+        return [Check("unit registry", False, found.problems[0] if len(found.problems) == 1 else
+                      f"{len(found.problems)} problem(s): {found.problems[0]}", found.fix)]
+    out = [Check("unit registry", True, f"{found.active} active unit(s), no problems")]
     out += [Check("shared sender address", True, w, "fine if intended; the form header decides the unit", warning=True)
-            for w in registry.warnings()]
+            for w in found.notes]
     return out
 
 

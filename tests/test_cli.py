@@ -118,6 +118,12 @@ def test_units_list_and_check(workdir: Path) -> None:
     (workdir / "mail" / "new").mkdir(parents=True)
     result = runner.invoke(cli, ["poll"], env={"MAIL_SOURCE": "maildir:mail", "COLUMNS": "200"})
     assert result.exit_code == 2 and "line 3, B" in result.output
+    # The example registry, copied as it is: `units check` and `doctor` give one answer.
+    from config.units import EXAMPLE_REGISTRY
+
+    (workdir / "units.csv").write_bytes(EXAMPLE_REGISTRY.read_bytes())
+    result = runner.invoke(cli, ["units", "check"], env={"COLUMNS": "200"})
+    assert result.exit_code == 1 and "still the example registry" in result.output, result.output
 
 
 def test_a_command_failing_on_configuration_writes_nothing(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

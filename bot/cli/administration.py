@@ -66,16 +66,19 @@ def units_list() -> None:
 @units_app.command("check")
 @handles_errors
 def units_check() -> None:
-    """Find registry mistakes: bad or duplicate addresses, units without senders. Exit 1 if any."""
-    _, reg = registry()
-    problems = reg.check()
-    for p in problems:
+    """Find registry mistakes (the same check as `doctor`): bad or duplicate addresses, units without senders,
+    the example registry left as it is. Exit 1 if any."""
+    from bot.doctor import registry_findings
+
+    found = registry_findings(settings())
+    for p in found.problems:
         console.print(f"[red]•[/red] {p}")
-    for w in reg.warnings():
+    for w in found.notes:
         console.print(f"[yellow]• note:[/yellow] {w}")
-    if problems:
+    if found.problems:
+        console.print(f"fix: {found.fix}")
         raise typer.Exit(1)
-    console.print(f"[green]{len(reg.units)} units, no mistakes[/green]")
+    console.print(f"[green]{found.units} units, no mistakes[/green]")
 
 
 @db_app.command("upgrade")
