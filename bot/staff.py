@@ -133,7 +133,8 @@ def run_staff_commands(app: App, s: Session, fetched: Fetched, result: IngestRes
     enqueue_staff_answer(s, StaffAnswer(key=f"staff:{result.inbound_id}", to=actor,
                                         original_message_id=result.original_message_id,
                                         original_subject=result.original_subject, lines=lines,
-                                        ignored=parsed.ignored), app.mail, now)
+                                        ignored=parsed.ignored, references=tuple(mail.references),
+                                        period=replied.period), app.mail, now)
 
 
 def _unit(app: App, code: str | None) -> Unit:

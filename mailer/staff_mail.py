@@ -116,6 +116,11 @@ class StaffAnswer:
     original_subject: str
     lines: list[LineOutcome]
     ignored: list[str]
+    # The thread it answers (the command mail's References, then the command mail), so that the digest it replied
+    # to stays in it; and the digest's month, tagged in the subject: a reply to the answer defaults to that month
+    # as a reply to the digest does.
+    references: tuple[str, ...] = ()
+    period: Period | None = None
 
 
 def _line_context(line: LineOutcome) -> dict[str, object]:
@@ -134,12 +139,13 @@ def enqueue_staff_answer(session: Session, answer: StaffAnswer, ctx: MailContext
     done = [line for line in answer.lines if line.ok]
     context = {"lines": [_line_context(line) for line in answer.lines], "done": len(done),
                "failed": len(answer.lines) - len(done), "ignored": [plain(t, 80) for t in answer.ignored],
-               "contact": ctx.contact}
+               "contact": ctx.contact, "tag": answer.period.tag if answer.period else ""}
     message_id = make_message_id(ctx.secret, ctx.domain, "staff", None, None, answer.key)
     rendered = render("staff_answer", context, ctx.templates_dir)
     raw = build_message(from_addr=ctx.from_addr, from_name=ctx.from_name, to=[answer.to], subject=rendered.subject,
                         text=rendered.text, html=rendered.html, message_id=message_id, date=now,
-                        in_reply_to=answer.original_message_id, auto_submitted="auto-replied")
+                        in_reply_to=answer.original_message_id, auto_submitted="auto-replied",
+                        references=answer.references)  # compose adds the command mail itself
     return enqueue(session, Envelope(key=answer.key, kind="staff", recipients=[answer.to], subject=rendered.subject,
                                      message_id=message_id, raw=raw), now, ctx.limits) is not None
 

@@ -423,3 +423,38 @@ def test_a_postgresql_crash_under_a_running_worker_loses_nothing(make_app, smtp,
     finally:
         app.close() if "app" in locals() else None
         server.stop()
+
+
+def test_a_reply_to_the_confirmation_defaults_to_the_digests_month(db_url: str, make_app) -> None:  # type: ignore[no-untyped-def]
+    """The staff's answer keeps the digest in its References and carries its [CR-…] tag: a line without a month
+    in a reply to the answer means the digest's month, as in a reply to the digest itself."""
+    import email as email_lib
+
+    import time_machine
+
+    from bot.storing import process_one
+    from intake.models import Exemption
+    from intake.pipeline import Fetched
+    from mailer.models import OutboxMessage
+    from tests.conftest import compose_queued_receipts
+
+    app = _staff_app(make_app, db_url)
+    with time_machine.travel(bkk(2026, 11, 26, 9), tick=False):
+        digest = _digest(app)
+        first = make_mail(sender=CLERK, to=SECRETARIAT, subject=f"Re: {digest.subject}", date_=bkk(2026, 11, 26, 9),
+                          body="ยกเว้น HPC02 เหตุผล ปิดปรับปรุงอาคาร",
+                          headers={"In-Reply-To": digest.message_id, "References": digest.message_id})
+        assert process_one(app, Fetched(raw=_authenticated(first), arrived_at=bkk(2026, 11, 26, 9))).outcome == "command"  # type: ignore[union-attr]
+        compose_queued_receipts(app)
+        with app.sessions() as s:
+            answer = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "staff")).one()
+        sent = email_lib.message_from_bytes(answer.raw)
+        assert "[CR-2569-11]" in answer.subject and digest.message_id in str(sent["References"])
+        again = make_mail(sender=CLERK, to=SECRETARIAT, subject=f"Re: {answer.subject}", date_=bkk(2026, 11, 26, 10),
+                          body="ยกเว้น HPC03 เหตุผล น้ำท่วม",  # no month: the thread's
+                          headers={"In-Reply-To": answer.message_id,
+                                   "References": " ".join([*str(sent['References']).split(), answer.message_id])})
+        assert process_one(app, Fetched(raw=_authenticated(again), arrived_at=bkk(2026, 11, 26, 10))).outcome == "command"  # type: ignore[union-attr]
+    with app.sessions() as s:
+        assert sorted(s.execute(select(Exemption.unit_code, Exemption.period)).all()) == [
+            ("HPC02", "2026-11"), ("HPC03", "2026-11")]
