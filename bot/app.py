@@ -91,8 +91,10 @@ class App:
             deadline_for=self.deadline,
             sandbox=self.parsers,
             max_message_bytes=s.max_message_bytes,
-            command_senders=tuple(a for a in s.digest_to if a != s.secretariat_email),
-            staff=tuple(a for a in s.staff_emails if a != s.secretariat_email),
+            # The bot's own address may command too (the staff read and write in its mailbox): its own mail is
+            # known by what it wrote (intake/triage.py), and a command must still be authenticated.
+            command_senders=s.digest_to,
+            staff=s.staff_emails,
             authserv_id=s.trusted_authserv_id,
         )
 

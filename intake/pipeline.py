@@ -191,7 +191,7 @@ def parse_for(fetched: Fetched, ctx: IntakeContext) -> ParsedMail:
     if small_and_flat(raw):
         return parse_message(raw)
     head = parse_message(raw, body=False)
-    if head.from_addr in ctx.staff or (triage(head, ctx.own_addresses, ctx.msgid_domain).answerable
+    if head.from_addr in ctx.staff or (triage(head, ctx.msgid_domain).answerable
                                        and not head.sender_problem and sender_candidates(head, ctx)):
         return ctx.sandbox.run(parse_message, raw)
     return head
@@ -209,7 +209,7 @@ def reads_at_once(head: ParsedMail, fetched: Fetched, ctx: IntakeContext) -> boo
     words), so it never qualifies."""
     if head.from_addr in ctx.staff or len(fetched.raw) > ctx.max_message_bytes:
         return False
-    if not triage(head, ctx.own_addresses, ctx.msgid_domain).answerable:
+    if not triage(head, ctx.msgid_domain).answerable:
         return False  # robots and bounces are stored unread (a bounce's report is parsed once, by `prepare`)
     early, _ = screen(head, fetched, ctx, _new_result(fetched, head), forced=False)
     return early is None
@@ -289,7 +289,7 @@ def screen(mail: ParsedMail, fetched: Fetched, ctx: IntakeContext, result: Inges
     aside; a From that cannot be trusted held; a secretariat command; an oversized message; a stranger.
     Returns the message to store now, or None and the units its sender may speak for. `forced`: a person
     decided the unit (review resolve), so only the size rule applies."""
-    verdict: Triage = triage(mail, ctx.own_addresses, ctx.msgid_domain)
+    verdict: Triage = triage(mail, ctx.msgid_domain)
     if verdict.verdict == Verdict.BOUNCE:
         # Only bounces naming a message the bot signed count (anyone can send a DSN about anything).
         reported: list[Bounce] = (parse_bounce(fetched.raw) if small_and_flat(fetched.raw)
@@ -323,7 +323,9 @@ def screen(mail: ParsedMail, fetched: Fetched, ctx: IntakeContext, result: Inges
     if not candidates and not forced:
         # A stranger: stored as bytes, its files never parsed; a short notice only inside TRUSTED_DOMAINS.
         domain = mail.from_addr.rpartition("@")[2]
-        result.reply_to = mail.from_addr if domain in ctx.trusted_domains else None
+        # Never its own address (the staff may write from the mailbox the bot reads): no mail to itself.
+        result.reply_to = mail.from_addr if domain in ctx.trusted_domains and \
+            mail.from_addr not in ctx.own_addresses else None
         return _inbound(fetched, mail, Outcome.SET_ASIDE, "unknown sender"), []
     return None, candidates
 

@@ -28,10 +28,12 @@ class Triage:
         return self.verdict == Verdict.UNIT_MAIL
 
 
+LOOP_HEADER = "X-Complaint-Bot"  # on every message the bot sends (mailer/compose.py writes it)
+
 _DAEMONS = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|no-?reply|do-?not-?reply)@", re.I)
 
 
-def triage(mail: ParsedMail, own_addresses: tuple[str, ...], own_msgid_domain: str) -> Triage:
+def triage(mail: ParsedMail, own_msgid_domain: str) -> Triage:
     """Classify one message by its headers; the first rule that matches decides."""
     h = mail.headers
     if mail.content_type == "multipart/report" or "delivery-status" in h.get("content-type", "").lower():
@@ -41,8 +43,10 @@ def triage(mail: ParsedMail, own_addresses: tuple[str, ...], own_msgid_domain: s
     if _DAEMONS.match(mail.from_addr):
         kind = Verdict.BOUNCE if "daemon" in mail.from_addr or "postmaster" in mail.from_addr else Verdict.AUTO_REPLY
         return Triage(kind, f"automatic sender {mail.from_addr}")
-    if mail.from_addr in own_addresses or mail.message_id.endswith(f"@{own_msgid_domain}>") and \
-            mail.message_id.startswith("<cr."):
+    # Own mail is what the bot wrote (its Message-ID scheme, its loop header), not mail from its address: the
+    # secretariat's staff may read and write in that same mailbox, and their replies must still command.
+    if (mail.message_id.endswith(f"@{own_msgid_domain}>") and mail.message_id.startswith("<cr.")) \
+            or LOOP_HEADER.lower() in h:
         return Triage(Verdict.OWN, "the bot's own mail")
     auto = h.get("auto-submitted", "").strip().lower()
     if auto and auto != "no":

@@ -86,6 +86,8 @@ def build_message(*, from_addr: str, from_name: str, to: Sequence[str], subject:
         msg["References"] = " ".join([*references, in_reply_to][-10:])
     # RFC 3834: mark automatic mail so robots do not answer it; Outlook honours the second header.
     msg["Auto-Submitted"] = auto_submitted
+    # The bot knows its own mail by this (intake/triage.py LOOP_HEADER) and by its Message-ID, not by its address.
+    msg["X-Complaint-Bot"] = "sent"
     msg["X-Auto-Response-Suppress"] = "OOF, AutoReply"
     if auto_submitted == "auto-generated":
         msg["Precedence"] = "bulk"  # reminders and digests: vacation robots stay quiet

@@ -458,3 +458,34 @@ def test_a_reply_to_the_confirmation_defaults_to_the_digests_month(db_url: str, 
     with app.sessions() as s:
         assert sorted(s.execute(select(Exemption.unit_code, Exemption.period)).all()) == [
             ("HPC02", "2026-11"), ("HPC03", "2026-11")]
+
+
+def test_a_staff_reply_from_the_bots_own_address_commands(db_url: str, make_app) -> None:  # type: ignore[no-untyped-def]
+    """The secretariat reads the bot's mailbox and replies to the digest from that same address (DIGEST_TO and
+    STAFF_EMAILS left at the mailbox, as `init` used to write them): the bot knows its own mail by what it wrote
+    (signed Message-ID, its loop header), so the clerk's reply commands and is answered; the digest itself,
+    arriving in the same mailbox, is set aside as the bot's own."""
+    import time_machine
+
+    from bot.storing import process_one
+    from intake.models import Exemption
+    from intake.pipeline import Fetched
+
+    app = make_app(db_url, TRUSTED_AUTHSERV_ID=OURS, DIGEST_TO=SECRETARIAT)
+    with time_machine.travel(bkk(2026, 11, 26, 9), tick=False):
+        digest = _digest(app)
+        echo = process_one(app, Fetched(raw=digest.raw, arrived_at=bkk(2026, 11, 26, 9)))  # its copy comes back
+        assert echo is not None and echo.outcome == "set_aside" and "own mail" in echo.reason
+        reply = make_mail(sender=SECRETARIAT, to=SECRETARIAT, subject=f"Re: {digest.subject}",
+                          date_=bkk(2026, 11, 26, 9, 5), body="ยกเว้น HPC02 เหตุผล ปิดปรับปรุงอาคาร",
+                          headers={"In-Reply-To": digest.message_id, "References": digest.message_id})
+        result = process_one(app, Fetched(raw=_authenticated(reply), arrived_at=bkk(2026, 11, 26, 9, 5)))
+        assert result is not None and result.outcome == "command", result and result.reason
+        ask = make_mail(sender=SECRETARIAT, to=SECRETARIAT, subject="สถานะ", body="ขอสรุปการส่งรายงาน",
+                        date_=bkk(2026, 11, 26, 9, 10))
+        asked = process_one(app, Fetched(raw=_authenticated(ask), arrived_at=bkk(2026, 11, 26, 9, 10)))
+        assert asked is not None and (asked.outcome, asked.command) == ("command", "digest")
+    with app.sessions() as s:
+        assert s.scalars(select(Exemption.unit_code)).all() == ["HPC02"]
+        from mailer.models import OutboxMessage
+        assert len(s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "digest")).all()) == 2

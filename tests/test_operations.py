@@ -131,7 +131,7 @@ def test_doctor_names_each_failure_with_its_fix(case, expect, fix, workdir, dove
 def test_init_writes_a_private_env_and_never_overwrites(workdir) -> None:  # type: ignore[no-untyped-def]
     (workdir / "units.csv").unlink()
     args = ["init", "--secretariat-email", "saraban@anamai.example.go.th", "--imap-host", "mail.anamai.example.go.th",
-            "--password", "p@ss word"]
+            "--password", "p@ss word", "--staff-email", "clerk@anamai.example.go.th"]
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
     env = (workdir / ".env").read_text()
@@ -142,6 +142,7 @@ def test_init_writes_a_private_env_and_never_overwrites(workdir) -> None:  # typ
 
     settings = load_settings()
     assert settings.imap().password == "p@ss word" and settings.secretariat_email == "saraban@anamai.example.go.th"
+    assert settings.digest_to == settings.staff_emails == ("clerk@anamai.example.go.th",)  # a person, asked for
     before = (workdir / ".env").read_text()
     assert runner.invoke(cli, args).exit_code == 1 and (workdir / ".env").read_text() == before
 

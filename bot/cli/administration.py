@@ -31,6 +31,8 @@ def init(
     smtp_host: Annotated[Optional[str], typer.Option(help="SMTP server (default: the IMAP server)")] = None,
     password: Annotated[Optional[str], typer.Option(help="Mailbox password (asked for when not given)")] = None,
     smtp_port: Annotated[int, typer.Option(help="587 (STARTTLS) or 465 (TLS)")] = 587,
+    staff_email: Annotated[Optional[str], typer.Option(
+        help="The secretariat clerk who reads the digest and may reply with commands (a person's address)")] = None,
 ) -> None:
     """Write a commented .env and a unit registry to fill in, asking only what it must. Never overwrites."""
     from bot.init import imap_url, smtp_url, write_files
@@ -39,7 +41,11 @@ def init(
     email = secretariat_email or typer.prompt("Secretariat mailbox address (e.g. saraban@anamai.go.th)")
     host = imap_host or typer.prompt("IMAP server host", default=f"mail.{email.partition('@')[2]}")
     secret = password or typer.prompt("Mailbox password", hide_input=True)
-    values = {"SECRETARIAT_EMAIL": email, "DIGEST_TO": email, "TRUSTED_DOMAINS": email.partition("@")[2],
+    staff = staff_email or typer.prompt(
+        "Clerk's address for the digest and for replies that command (a person's, e.g. clerk@anamai.go.th; "
+        "the bot's own mailbox works too)", default=email)
+    values = {"SECRETARIAT_EMAIL": email, "DIGEST_TO": staff, "STAFF_EMAILS": staff,
+              "TRUSTED_DOMAINS": email.partition("@")[2],
               "MAIL_SOURCE": imap_url(host, email, secret),
               "SMTP_URL": smtp_url(smtp_host or host, email, secret, smtp_port), "UNITS_FILE": "units.csv",
               "SECRET_KEY": new_secret_key()}
