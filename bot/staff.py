@@ -21,7 +21,7 @@ from intake.admin import AdminError
 from intake.reading import read_documents
 from intake.message import ParsedMail, parse_message
 from intake.models import REFUSED, Action, InboundMessage, Outcome
-from intake.pipeline import Fetched, IngestResult
+from intake.pipeline import Fetched, IngestResult, small_and_flat
 from intake.reply_words import StaffCommand, Verb, parse_commands
 from intake.text import strip_quoted
 from mailer.outbox import over_limit
@@ -247,9 +247,11 @@ def queue_review_alert(app: App, s: Session, now: datetime) -> bool:
         return False
     items = [ReviewItem(number=m.id, arrived_at=m.arrived_at, from_addr=m.from_addr, subject=m.subject,
                         outcome=str(m.outcome), reason=m.reason,
-                        candidates=[(c, _name(app, c) or "") for c in (m.candidates or [])],
+                        # The unit, where the bot knew it (a file it could not read), else the sender's units.
+                        candidates=[(c, _name(app, c) or "") for c in ([m.unit_code] if m.unit_code
+                                                                         else m.candidates or [])],
                         period=Period.parse(m.period) if m.period else None,
-                        files=_filenames(m)) for m in waiting[:30]]
+                        files=_filenames(app, m)) for m in waiting[:30]]
     key = f"review-alert:{now.astimezone(UTC).isoformat(timespec='seconds')}"
     message_id = enqueue_review_alert(s, items, staff, key, app.mail, now)
     if message_id is None:
@@ -258,10 +260,13 @@ def queue_review_alert(app: App, s: Session, now: datetime) -> bool:
     return True
 
 
-def _filenames(msg: InboundMessage) -> list[str]:
+def _filenames(app: App, msg: InboundMessage) -> list[str]:
+    """The names of a waiting message's files; a large or deeply structured one is parsed in the sandbox, as
+    intake parses it (a stranger's MIME structure never costs this process)."""
     if not msg.raw:
         return []
     try:
-        return [a.filename for a in parse_message(msg.raw).attachments][:10]
+        parsed = parse_message(msg.raw) if small_and_flat(msg.raw) else app.parsers.run(parse_message, msg.raw)
+        return [a.filename for a in parsed.attachments][:10]
     except Exception:  # a message that broke the parser is listed without its files
         return []

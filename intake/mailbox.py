@@ -107,28 +107,19 @@ class MaildirSource:
         pass
 
 
-GREETING_SECONDS = 3.0
+GREETING_SECONDS = 10.0  # an IMAP server greets at once; one that says nothing this long may want TLS
 
 
-def _refuse_a_tls_port(host: str, port: int) -> None:
-    """`imap://` pointed at a port that speaks TLS (993): such a server waits for a TLS handshake and sends no
-    greeting, so the plain client would wait out its whole timeout and say only "timed out". When no greeting
-    comes within GREETING_SECONDS and a TLS handshake there succeeds, say what to write instead."""
-    with socket.create_connection((host, port), timeout=GREETING_SECONDS) as plain:
-        try:
-            if plain.recv(16):
-                return  # a greeting (or anything): a plain IMAP server
-        except (socket.timeout, TimeoutError):
-            pass
+def _speaks_tls(host: str, port: int) -> bool:
+    """Whether a TLS handshake succeeds at host:port (only asked after a plain connection got no greeting)."""
     context = ssl.create_default_context()
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # only asking whether it speaks TLS
     try:
         with socket.create_connection((host, port), timeout=GREETING_SECONDS) as raw, \
                 context.wrap_socket(raw, server_hostname=host):
-            pass
+            return True
     except (OSError, ssl.SSLError):
-        return  # not TLS either: the ordinary connection attempt reports what is wrong
-    raise ssl.SSLError(f"port {port} speaks TLS: use imaps://{host}:{port} in MAIL_SOURCE")
+        return False
 
 
 class ImapSource:
@@ -150,6 +141,20 @@ class ImapSource:
         self.uidvalidity: int | None = None
         self.supports_idle = False
 
+    def _plain(self) -> BaseMailBox:
+        """A plain connection whose greeting must come within GREETING_SECONDS: `imap://` pointed at a port that
+        speaks TLS (993) gets none (the server waits for a handshake), and is then named as such instead of
+        ending in a bare "timed out" after the whole timeout."""
+        try:
+            box = MailBoxUnencrypted(self.cfg.host, self.cfg.port, timeout=min(self.timeout, GREETING_SECONDS))
+        except (socket.timeout, TimeoutError):
+            if _speaks_tls(self.cfg.host, self.cfg.port):
+                raise ssl.SSLError(f"port {self.cfg.port} speaks TLS: use imaps://{self.cfg.host}:{self.cfg.port} "
+                                   "in MAIL_SOURCE") from None
+            raise
+        box.client.sock.settimeout(self.timeout)
+        return box
+
     def connect(self) -> None:
         self.close()
         try:
@@ -157,8 +162,7 @@ class ImapSource:
                 box: BaseMailBox = MailBox(self.cfg.host, self.cfg.port, timeout=self.timeout,
                                            ssl_context=self.ssl_context or ssl.create_default_context())
             else:
-                _refuse_a_tls_port(self.cfg.host, self.cfg.port)
-                box = MailBoxUnencrypted(self.cfg.host, self.cfg.port, timeout=self.timeout)
+                box = self._plain()
             if self.token is not None:
                 box.xoauth2(self.cfg.user, self.token(), initial_folder=self.cfg.folder)
             else:

@@ -83,6 +83,8 @@ def review_why(outcome: str, reason: str) -> str:
             return thai
     if outcome == "quarantined":
         return "ระบบอ่านไฟล์แนบของอีเมลนี้ไม่สำเร็จ"
+    if any("\u0e01" <= ch <= "\u0e5b" for ch in reason):  # the readers' own words: which file, and why
+        return f"ระบบอ่านเอกสารแนบไม่ได้ ต้องให้เจ้าหน้าที่อ่าน ({reason[:300]})"
     return "ระบบไม่สามารถตัดสินได้ว่าเป็นรายงานของหน่วยงานใดหรือเดือนใด"
 
 

@@ -489,3 +489,31 @@ def test_a_staff_reply_from_the_bots_own_address_commands(db_url: str, make_app)
         assert s.scalars(select(Exemption.unit_code)).all() == ["HPC02"]
         from mailer.models import OutboxMessage
         assert len(s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "digest")).all()) == 2
+
+
+def test_the_review_alert_says_which_file_could_not_be_read_and_names_the_unit(db_url: str, make_app) -> None:  # type: ignore[no-untyped-def]
+    """A unit's report held because its file could not be read (an old .doc): the alert shows the stored reason,
+    not "cannot decide which unit or month", and its suggested reply names that unit."""
+    import email as email_lib
+
+    import time_machine
+
+    from bot.cycle import run_cycle
+    from bot.storing import process_one
+    from intake.pipeline import Fetched
+    from mailer.models import OutboxMessage
+
+    app = _staff_app(make_app, db_url)
+    doc = (Path(__file__).parent / "data" / "others" / "poi" / "52117.doc").read_bytes()
+    raw = make_mail(sender=f"hpc02@{DOMAIN}", to=SECRETARIAT, subject="รายงาน พ.ย. 69", body="แนบบันทึกข้อความครับ",
+                    date_=ARRIVED, attachments=[("บันทึกข้อความ.doc", doc)])
+    with time_machine.travel(ARRIVED, tick=False):
+        held = process_one(app, Fetched(raw=_authenticated(raw), arrived_at=ARRIVED))
+        assert held is not None and held.outcome == "needs_review" and held.unit and held.unit.code == "HPC02"
+        assert run_cycle(app, ARRIVED).review_alert
+    with app.sessions() as s:
+        alert = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "review")).one()
+    body = email_lib.message_from_bytes(alert.raw, policy=__import__("email.policy").policy.default)
+    text = body.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "ไฟล์ Word รุ่นเก่า" in text and "หน่วยงานใดหรือเดือนใด" not in text
+    assert "HPC02" in text and "รหัสหน่วยงาน" not in text
