@@ -66,7 +66,9 @@ def _signatures(headers: list[tuple[str, str]]) -> set[str]:
     found = set()
     for name, value in headers:
         if name.lower() == "dkim-signature" and (m := _DKIM_B.search(value[:8192])):
-            found.add("".join(m.group(1).split()))
+            signature = "".join(m.group(1).split())
+            if len(signature) >= 16:  # a real signature is hundreds of characters; blanks are none
+                found.add(signature)
     return found
 
 

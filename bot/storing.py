@@ -14,10 +14,10 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from bot.answer import queue_receipt
 from bot.app import App
 from bot.cycle import queue_digest
 from bot.lookahead import LookAhead
-from bot.answer import queue_receipt
 from intake.models import InboundMessage, Outcome, ProcessingAttempt
 from intake.pipeline import Fetched, IngestResult, Prepared, ingest, is_duplicate, quarantine
 from mailer.contacts import bounced_message_was_ours, clear_unreachable, record_bounce
@@ -208,8 +208,11 @@ def _store(app: App, s: Session, fetched: Fetched, earlier: ProcessingAttempt | 
         return None
     if earlier is not None and (earlier.attempts >= MAX_ATTEMPTS or earlier.kills >= MAX_KILLS):
         # It failed twice (or the worker died with it, again and again): keep it for a person, unread, go on.
-        how = [f"processing failed {earlier.attempts} times (the message could not be stored)"] * bool(
-            earlier.attempts) + [f"the worker stopped {earlier.kills} times while storing it"] * bool(earlier.kills)
+        how = []
+        if earlier.attempts:
+            how.append(f"processing failed {earlier.attempts} times (the message could not be stored)")
+        if earlier.kills:
+            how.append(f"the worker stopped {earlier.kills} times while storing it")
         reason = f"{' and '.join(how)}: {earlier.last_error or 'the worker stopped while reading it'}"
         log.error("message uid=%s quarantined unread: %s", fetched.uid, reason)
         result = quarantine(s, fetched, reason)

@@ -163,7 +163,7 @@ def prepare(fetched: Fetched, ctx: IntakeContext, *, forced: bool = False, scans
     unit's address hand the files to the sandbox. A batch prepares the next messages while it stores
     this one, so the parsers' processes work while the database does; it has them parse the MIME too
     (`mail`), or parse it and read its files in one task (`documents`, see `reads_at_once`)."""
-    mail = mail if mail is not None else parse_for(fetched, ctx)
+    mail = mail if mail is not None else parse_for(fetched, ctx, forced=forced)
     result = _new_result(fetched, mail)
     early, candidates = screen(mail, fetched, ctx, result, forced=forced)
     reading: Reading | None = None
@@ -180,19 +180,20 @@ PARSE_HERE_BYTES = 1024 * 1024
 PARSE_HERE_BOUNDARIES = 200  # lines starting "--": part boundaries, at most (real mail: a handful)
 
 
-def parse_for(fetched: Fetched, ctx: IntakeContext) -> ParsedMail:
+def parse_for(fetched: Fetched, ctx: IntakeContext, *, forced: bool = False) -> ParsedMail:
     """The message parsed where it costs only itself: here when it is small and flat; otherwise its header
-    block here, and its body only if screening will read it (a unit's or the staff's address), in the sandbox
-    (SandboxFailure when it kills or overruns a worker). A stranger's or a robot's large message is stored
-    unread, its body never parsed; one over the size limit is answered "too large" from its headers."""
+    block here, and its body only if screening will read it (a unit's or the staff's address, or a person
+    decided its unit: `forced`), in the sandbox (SandboxFailure when it kills or overruns a worker). A stranger's
+    or a robot's large message is stored unread, its body never parsed; one over the size limit is answered
+    "too large" from its headers."""
     raw = fetched.raw
     if len(raw) > ctx.max_message_bytes:
         return parse_message(raw, body=False)
     if small_and_flat(raw):
         return parse_message(raw)
     head = parse_message(raw, body=False)
-    if head.from_addr in ctx.staff or (triage(head, ctx.msgid_domain).answerable
-                                       and not head.sender_problem and sender_candidates(head, ctx)):
+    if forced or head.from_addr in ctx.staff or (triage(head, ctx.msgid_domain).answerable
+                                                 and not head.sender_problem and sender_candidates(head, ctx)):
         return ctx.sandbox.run(parse_message, raw)
     return head
 

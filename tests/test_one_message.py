@@ -517,3 +517,25 @@ def test_the_review_alert_says_which_file_could_not_be_read_and_names_the_unit(d
     text = body.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "ไฟล์ Word รุ่นเก่า" in text and "หน่วยงานใดหรือเดือนใด" not in text
     assert "HPC02" in text and "รหัสหน่วยงาน" not in text
+
+
+def test_a_large_held_message_resolved_by_a_person_is_read_whole(make_app, sqlite_only_url: str) -> None:  # type: ignore[no-untyped-def]
+    """A message over a megabyte from a doubtful From is stored from its header block only; when a person names
+    its unit, it is parsed whole (in the sandbox) and its form read."""
+    from bot.reread import reread_in
+    from bot.storing import process_one
+    from intake.blank_forms import complaint_02
+    from intake.pipeline import Fetched
+
+    app = make_app(sqlite_only_url)
+    raw = make_mail(sender=f"hpc01@{DOMAIN}, someone@elsewhere.example", to=SECRETARIAT, subject="รายงาน พ.ย. 69",
+                    body="แนบแบบ 02 และภาพประกอบ", date_=ARRIVED,
+                    attachments=[("Complaint_02.xlsx", complaint_02("ศูนย์อนามัยที่ 1 เชียงใหม่", NOV, {})),
+                                 ("ภาพประกอบ.bin", bytes(range(256)) * 5000)])
+    assert len(raw) > 1024 * 1024
+    held = process_one(app, Fetched(raw=raw, arrived_at=ARRIVED))
+    assert held is not None and held.outcome == "needs_review"
+    with app.sessions.begin() as s:
+        result, _ = reread_in(app, s, held.inbound_id, "resolve", "clerk", "the unit's clerk confirmed by phone",
+                              app.registry.get("HPC01"), None, bkk(2026, 11, 21))
+    assert result.outcome == "report" and [f.detail for f in result.files if f.kind == "complaint_02"] == ["c02_total"]
