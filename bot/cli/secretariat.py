@@ -13,6 +13,7 @@ import typer
 from bot.cli.common import (be_fiscal_year, console, handles_errors, in_the_bots_life, load_app, new_typer,
                             parse_as_of, parse_period, unit_of)
 from scoring.periods import Period, thai_short_datetime
+from scoring.status import STATUS_THAI
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -28,6 +29,7 @@ By = Annotated[str, typer.Option("--by", help="Who does this (recorded with the 
 
 STATUS_STYLE = {"on_time": "green", "late": "yellow", "incomplete": "magenta", "missing": "red",
                 "needs_review": "cyan", "pending": "white", "exempt": "dim"}
+KIND_SHORT = {"complaints": "มีเรื่อง", "nil": "ไม่มีเรื่อง"}  # the table's words; `--json` keeps the codes
 
 
 def _who(by: str) -> str:
@@ -42,20 +44,22 @@ def status_table(report: dict, app_: App) -> Table:
     table = Table(title=f"สถานะการส่งรายงาน ประจำเดือน{period.thai()} (กำหนดส่ง {thai_short_datetime(due)} น.)",
                   caption="C/S/O/P = ข้อร้องเรียน/ข้อเสนอแนะ/ข้อคิดเห็น/คำชมเชย")
     wide = console.width >= 110  # Thai names need room; narrow terminals get codes only
-    table.add_column("Unit", no_wrap=True)
+    table.add_column("รหัส", no_wrap=True)
     if wide:
-        table.add_column("Name", max_width=34)
-    for col in ("Status", "Kind", "Completed", "C/S/O/P"):
+        table.add_column("หน่วยงาน", max_width=34)
+    table.add_column("สถานะ", max_width=22)  # a person reads words; `status --json` keeps the codes
+    for col in ("ประเภท", "ส่งครบเมื่อ", "C/S/O/P"):
         table.add_column(col, no_wrap=True)
-    table.add_column("Problems")
+    table.add_column("ปัญหาที่พบ")
     for row in report["units"]:
         unit = app_.registry.get(row["unit"])
         completed = row["completed_at"]
         counts = row["counts"]
         table.add_row(
             row["unit"], *([unit.name if unit else ""] if wide else []),
-            f"[{STATUS_STYLE.get(row['status'], '')}]{row['status']}[/]",
-            row["kind"] or "", thai_short_datetime(datetime.fromisoformat(completed)) if completed else "",
+            f"[{STATUS_STYLE.get(row['status'], '')}]{STATUS_THAI.get(row['status'], row['status'])}[/]",
+            KIND_SHORT.get(row["kind"] or "", row["kind"] or ""),
+            thai_short_datetime(datetime.fromisoformat(completed)) if completed else "",
             "/".join(str(counts[k]) for k in ("complaint", "suggestion", "opinion", "compliment")),
             ", ".join(sorted({p["code"] for p in row["problems"]})),
         )
