@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from email.message import Message
 
-from intake.message import header_items, unfold
+from intake.headers import header_items, unfold
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from email.message import Message
 from email.utils import parseaddr
 
 from intake.encodings import decode_bytes, register_thai_codecs
+from intake.headers import (MAX_HEADER_BYTES, MAX_HEADER_FIELDS, capped_header_block, has_raw_bytes, header_items,
+                            raw_header_text, recover_raw_headers, unfold)
 from intake.text import html_to_text
 
 register_thai_codecs()
@@ -76,30 +78,6 @@ def decode_header_value(value: object) -> str:
     return " ".join(line.strip() for line in text[:MAX_HEADER_CHARS].splitlines() if line.strip())
 
 
-def raw_header_text(value: str) -> str:
-    """A header value as the sender wrote it (encoded words left encoded), with raw 8-bit bytes
-    (RFC 6532 UTF-8, or cp874 from old clients) recovered instead of left as surrogates."""
-    if _has_raw_bytes(value):
-        return decode_bytes(value.encode("ascii", "surrogateescape"))
-    return value
-
-
-def unfold(value: str) -> str:
-    """A header value on one line, as RFC 5322 2.2.3 unfolds it: every line break before whitespace removed.
-
-    Every header value the bot reads passes here before any parse (the strict address parser refuses a value
-    that still holds CR or LF, and every client folds a long Thai display name before the address). A bare CR
-    or LF, which a parsed value cannot hold legitimately, goes too. `str.replace` only: linear on any input."""
-    if "\n" not in value and "\r" not in value:
-        return value
-    return value.replace("\r\n", "").replace("\n", "").replace("\r", "")
-
-
-def header_items(msg: Message) -> list[tuple[str, str]]:
-    """Every header of `msg` in order, values unfolded (the one way intake reads a header block)."""
-    return [(key, unfold(str(value))) for key, value in msg.items()]
-
-
 _ADDRESS_HEADER = HeaderRegistry()
 
 
@@ -146,7 +124,7 @@ def _one_sender(text: str) -> tuple[str, str, str | None]:
         return "", "", f"{len(addresses)} addresses in From"
     address, parsed_name = addresses[0].addr_spec.strip().lower(), addresses[0].display_name
     name = _display_name(text, parsed_name)
-    if defects or not address or "@" not in address or _has_raw_bytes(address):
+    if defects or not address or "@" not in address or has_raw_bytes(address):
         return "", name, "unparseable From: " + ", ".join(type(d).__name__ for d in defects[:3])
     for token in re.split(r"[\s<>()\"',;:\[\]]+", f"{parsed_name} {name}".lower()):
         if "@" in token and "." in token.rpartition("@")[2] and token != address:
@@ -339,61 +317,6 @@ def _headers_only(raw: bytes) -> Message:
     # headersonly: a multipart Content-Type does not start a body parse (the stdlib compiles a pattern for
     # every boundary it meets, which cost more than the rest of the header block).
     return email.parser.BytesParser(policy=email.policy.compat32).parsebytes(head + b"\r\n\r\n", headersonly=True)
-
-
-_RAW_BYTE = re.compile("[\udc80-\udcff]")  # an 8-bit byte kept by the parser as a lone surrogate
-
-
-def _has_raw_bytes(value: str) -> bool:
-    return _RAW_BYTE.search(value) is not None
-
-
-def recover_raw_headers(msg: Message) -> None:
-    """Headers written as raw 8-bit bytes (RFC 6532 UTF-8, or cp874 from old Outlook/Thunderbird setups)
-    decoded in place (UTF-8, then cp874), in every part: compat32 would otherwise turn them into U+FFFD
-    wherever they are read (subject, filenames, From). Encoded words are left as they are.
-
-    One pass over each part's header list, in place (the same order: Authentication-Results above Received
-    matters): deleting and re-adding fields one name at a time scans the whole list each time, which made a
-    header block of 10,000 fields cost 18 s. `_headers` is the stdlib Message's list of (name, value) pairs,
-    unchanged since Python 2; no public call replaces a value without that scan."""
-    for part in msg.walk():
-        headers = part._headers  # type: ignore[attr-defined]
-        if any(isinstance(v, str) and _has_raw_bytes(v) for _, v in headers):
-            part._headers = [(k, raw_header_text(v) if isinstance(v, str) else v)  # type: ignore[attr-defined]
-                             for k, v in headers]
-
-
-MAX_HEADER_FIELDS = 1000  # a relayed message carries tens; a header block of thousands is no one's mail
-MAX_HEADER_BYTES = 256 * 1024
-
-
-def capped_header_block(raw: bytes) -> tuple[bytes, bool]:
-    """`raw` with its header block cut to MAX_HEADER_FIELDS fields and MAX_HEADER_BYTES, before any per-header
-    work (parse, decode, store); whether it was cut. The body is kept as it is. Counting is done on the bytes
-    (C speed): a block under the caps, nearly every message, is returned untouched."""
-    end = raw.find(b"\r\n\r\n")
-    lf_end = raw.find(b"\n\n")
-    if end < 0 or 0 <= lf_end < end:
-        end, sep = lf_end, 2
-    else:
-        sep = 4
-    head = raw if end < 0 else raw[:end]
-    if len(head) <= MAX_HEADER_BYTES and head.count(b"\n") < MAX_HEADER_FIELDS:
-        return raw, False
-    cut = head[:MAX_HEADER_BYTES]
-    fields = 1  # the first line starts the first field
-    for m in _FIELD_START.finditer(cut):  # a line that does not start with whitespace starts a field
-        fields += 1
-        if fields > MAX_HEADER_FIELDS:
-            cut = cut[:m.start() + 1]
-            break
-    cut = cut[:cut.rfind(b"\n") + 1] if b"\n" in cut else cut
-    body = b"" if end < 0 else raw[end + sep:]
-    return cut.rstrip(b"\r\n") + b"\r\n\r\n" + body, True
-
-
-_FIELD_START = re.compile(rb"\n(?![ \t])")
 
 
 def parse_message(raw: bytes, *, body: bool = True) -> ParsedMail:

@@ -127,7 +127,7 @@ def test_a_header_block_of_many_thousand_fields_is_cut_before_any_work(db_url: s
     """100,000 fields with a raw 8-bit byte each (18 s per 10,000 before, quadratic): only the first
     MAX_HEADER_FIELDS are parsed, the sender is doubtful (a second From could hide past the cut), and the reports
     beside it are stored."""
-    from intake.message import MAX_HEADER_FIELDS
+    from intake.headers import MAX_HEADER_FIELDS
 
     flood = (b"From: hpc03@" + DOMAIN.encode() + b"\r\nSubject: x\r\n"
              + b"".join(b"X-F%d: caf\xe9\r\n" % i for i in range(100_000)) + b"\r\n\xe0\xb9\x84\xe0\xb8\xa1\xe0\xb9\x88")
@@ -144,7 +144,7 @@ def test_recovering_raw_header_bytes_is_one_pass() -> None:
     import email
     import email.policy
 
-    from intake.message import recover_raw_headers
+    from intake.headers import recover_raw_headers
 
     msg = email.message_from_bytes(b"".join(b"X-F%d: " % i + "ไม่มี".encode() + b"\r\n" for i in range(5000))
                                    + b"\r\nbody", policy=email.policy.compat32)
