@@ -170,8 +170,9 @@ def _tnef_name(attachment: object, codepage: str | None) -> str:
     from tnefparse.properties import MAPI_ATTACH_LONG_FILENAME  # decoded by tnefparse (Unicode or the codepage)
 
     for attr in getattr(attachment, "mapi_attrs", []):
-        if getattr(attr, "name", None) == MAPI_ATTACH_LONG_FILENAME and isinstance(attr.data, str) and attr.data.strip("\x00 "):
-            return attr.data.strip("\x00 ")
+        if getattr(attr, "name", None) == MAPI_ATTACH_LONG_FILENAME and isinstance(attr.data, str):
+            if long_name := attr.data.strip("\x00 "):
+                return long_name
     raw = getattr(attachment, "_name", b"")
     name = decode_bytes(raw, codepage) if isinstance(raw, bytes) else str(raw)
     return name.strip("\x00 ")

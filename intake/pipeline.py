@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from config.driver import DriverStatement, executemany, with_defaults
 from config.msgid import read_message_ids
-from config.units import Unit, UnitRegistry
+from config.units import Unit
 from intake.bounces import Bounce, parse_bounce
 from intake.documents import Documents, FileNote, ScanTexts
 from intake.forms import CaseRow
@@ -27,7 +27,6 @@ from intake import tables
 from intake.models import REFUSED, InboundMessage, Outcome, Submission
 from intake.problems import ERROR, Problem
 from intake.reading import Reading, finish_reading, start_reading
-from intake.sandbox import Sandbox
 from intake.state import UnitReport, current_report, fold_in, refresh_fold_states
 from intake.commands import command_of, staff_command
 from intake.context import Fetched, IntakeContext
