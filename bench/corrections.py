@@ -15,7 +15,7 @@ from bench.common import DOMAIN, SECRETARIAT, make_bench_app, table, workdir
 from bench.intake import form_pool
 from bot.samples import make_mail
 from bot.storing import process_one
-from intake.pipeline import Fetched
+from intake.context import Fetched
 
 BKK = ZoneInfo("Asia/Bangkok")
 

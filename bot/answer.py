@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.app import App
 from intake.models import Outcome
-from intake.pipeline import IngestResult
+from intake.context import IngestResult
 from mailer.receipts import ReceiptInfo, enqueue_receipt
 from scoring.status import unit_status
 

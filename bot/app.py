@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # imported where used: `status` and `score` need none of the 
     from intake.lease import Liveness
     from intake.problems import Problem
     from intake.mailbox import MailSource
-    from intake.pipeline import IntakeContext
+    from intake.context import IntakeContext
     from intake.sandbox import Sandbox
     from mailer.context import MailContext
     from mailer.transport import Transport
@@ -79,7 +79,7 @@ class App:
 
     @property
     def intake(self) -> IntakeContext:
-        from intake.pipeline import IntakeContext
+        from intake.context import IntakeContext
 
         s = self.settings
         return IntakeContext(

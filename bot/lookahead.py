@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from intake.message import ParsedMail, parse_message
-from intake.pipeline import Fetched, IntakeContext, Prepared, parse_for, prepare, reads_at_once
+from intake.context import Fetched, IntakeContext
+from intake.pipeline import Prepared, parse_for, prepare, reads_at_once
 from intake.reading import read_message
 from intake.sandbox import SandboxFailure
 

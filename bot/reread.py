@@ -13,7 +13,8 @@ from bot.answer import receipt_for
 from config.units import Unit
 from intake.admin import get_message, log_action
 from intake.models import Action
-from intake.pipeline import Fetched, IngestResult, Overrides, ingest
+from intake.context import Fetched, IngestResult
+from intake.pipeline import Overrides, ingest
 from mailer.receipts import enqueue_receipt
 from scoring.periods import Period
 

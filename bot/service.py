@@ -21,7 +21,8 @@ from intake.mailbox import MailSource
 from intake.documents import ocr_attachments
 from intake.message import parse_message
 from intake.models import InboundMessage
-from intake.pipeline import Fetched, IngestResult, ingest
+from intake.context import Fetched, IngestResult
+from intake.pipeline import ingest
 from intake.sandbox import SandboxFailure
 from mailer.outbox import SendReport, send_due
 from mailer.context import MailContext

@@ -19,9 +19,9 @@ from config.units import Unit
 from intake import admin
 from intake.admin import AdminError
 from intake.reading import read_documents
-from intake.message import ParsedMail, parse_message
-from intake.models import REFUSED, Action, InboundMessage, Outcome
-from intake.pipeline import Fetched, IngestResult, small_and_flat
+from intake.message import ParsedMail, parse_message, small_and_flat
+from intake.models import Action, InboundMessage, Outcome
+from intake.context import Fetched, IngestResult
 from intake.reply_words import StaffCommand, Verb, parse_commands
 from intake.text import strip_quoted
 from mailer.outbox import over_limit
@@ -107,11 +107,11 @@ def run_staff_commands(app: App, s: Session, fetched: Fetched, result: IngestRes
         # its undo: done once only. Set aside as a refused command, listed in the next digest.
         log.warning("command mail #%d from %s not done: the same mail was done as #%d", result.inbound_id, actor,
                     earlier)
-        reason = f"{REFUSED}: the same command mail was done before (#{earlier})"
+        reason = f"the same command mail was done before (#{earlier})"
         stored = s.get(InboundMessage, result.inbound_id)
         if stored is not None:
-            stored.outcome, stored.reason = Outcome.SET_ASIDE, reason
-        result.outcome, result.reason, result.command, result.reply_to = Outcome.SET_ASIDE, reason, None, None
+            stored.outcome, stored.reason = Outcome.COMMAND_REFUSED, reason
+        result.outcome, result.reason, result.command, result.reply_to = Outcome.COMMAND_REFUSED, reason, None, None
         return
     if limit := over_limit(s, "staff", actor, now, app.mail.limits):
         log.warning("command mail #%d from %s not done: rate limit (%s)", result.inbound_id, actor, limit)

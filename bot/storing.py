@@ -1,6 +1,6 @@
 """Storing messages: one alone, or a batch with few commits (group commit), each in its own savepoint, with
-its processing marker, quarantine, the actions its content asks for and its receipt queued in the same
-transaction. The intake loop (bot.service) hands it what it fetched and marks the server afterwards."""
+its processing marker and quarantine; what follows each (its receipt, a bounce's effect, commands) is done by
+bot/handlers.py in the same transaction. The intake loop (bot.service) hands it what it fetched and marks the server afterwards."""
 
 from __future__ import annotations
 
@@ -14,14 +14,13 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.answer import queue_receipt
 from bot.app import App
-from bot.cycle import queue_digest
+from bot.handlers import after_storing
 from bot.lookahead import LookAhead
-from intake.models import InboundMessage, Outcome, ProcessingAttempt
-from intake.pipeline import Fetched, IngestResult, Prepared, ingest, is_duplicate, quarantine
-from mailer.contacts import bounced_message_was_ours, clear_unreachable, record_bounce
-from mailer.outbox import over_limit
+from intake.context import Fetched, IngestResult
+from intake.models import InboundMessage, ProcessingAttempt
+from intake.pipeline import Prepared, ingest
+from intake.store import is_duplicate, quarantine
 from scoring.periods import Period
 
 log = logging.getLogger("complaint_bot.intake")
@@ -163,13 +162,27 @@ class _IngestFailed(Exception):
         self.cause = cause
 
 
-def _store_in_savepoint(app: App, s: Session, fetched: Fetched, prepared: Prepared | Exception) -> IngestResult | None:
-    try:
-        with s.begin_nested():
-            return _store(app, s, fetched, None, datetime.now(UTC), prepared, batched=True)
-    except _IngestFailed as failed:  # everything it wrote went with the savepoint; keep it for a person
-        with s.begin_nested():
-            return _store(app, s, fetched, None, datetime.now(UTC), failed.cause, batched=True)
+def _store_in_savepoint(app: App, s: Session, fetched: Fetched, prepared: Prepared | Exception) -> IngestResult:
+    """One message of a batch in its own savepoint, the only one around it: stored and followed by its handlers,
+    or, when `ingest` fails (or its parse failed ahead, `prepared` the error), quarantined in a new one."""
+    now = datetime.now(UTC)
+    if not isinstance(prepared, Exception):
+        try:
+            with s.begin_nested():
+                try:
+                    result = ingest(s, fetched, app.intake, prepared=prepared)
+                except IntegrityError:  # another worker stored it meanwhile: the batch's answer
+                    raise
+                except Exception as exc:
+                    raise _IngestFailed(exc) from exc
+                after_storing(app, s, fetched, result, now)
+                return result
+        except _IngestFailed as failed:  # everything it wrote went with the savepoint; keep it for a person
+            prepared = failed.cause
+    with s.begin_nested():
+        result = _quarantined(app, s, fetched, prepared)
+        after_storing(app, s, fetched, result, now)
+        return result
 
 
 def _write_lock(s: Session) -> None:
@@ -197,69 +210,36 @@ def _mark_batch(app: App, batch: list[Fetched]) -> bool:
     return True
 
 
-def _store(app: App, s: Session, fetched: Fetched, earlier: ProcessingAttempt | None,
-           now: datetime, prepared: Prepared | Exception | None = None, batched: bool = False) -> IngestResult | None:
-    """One message inside the caller's transaction: stored (or quarantined), its marker cleared, bounces and
-    commands acted on, its receipt queued; None for a message stored before. `prepared`: its parse and
-    screening done ahead (or the error that stopped them). `batched`: the batch has checked that it is not
-    stored yet and clears the markers itself."""
-    if not batched and is_duplicate(s, fetched):
+def _store(app: App, s: Session, fetched: Fetched, earlier: ProcessingAttempt | None, now: datetime) -> IngestResult | None:
+    """One message alone, inside the caller's transaction: stored (or quarantined), its marker cleared, followed
+    by its handlers; None for a message stored before. `earlier`: the attempts that died with it, if any."""
+    if is_duplicate(s, fetched):
         s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
         return None
     if earlier is not None and (earlier.attempts >= MAX_ATTEMPTS or earlier.kills >= MAX_KILLS):
-        # It failed twice (or the worker died with it, again and again): keep it for a person, unread, go on.
-        how = []
-        if earlier.attempts:
-            how.append(f"processing failed {earlier.attempts} times (the message could not be stored)")
-        if earlier.kills:
-            how.append(f"the worker stopped {earlier.kills} times while storing it")
-        reason = f"{' and '.join(how)}: {earlier.last_error or 'the worker stopped while reading it'}"
-        log.error("message uid=%s quarantined unread: %s", fetched.uid, reason)
-        result = quarantine(s, fetched, reason)
-        _answer_unit(app, s, result)
-    elif isinstance(prepared, Exception):  # its parse or screening failed ahead of time
-        result = _quarantined(app, s, fetched, prepared)
-    elif batched:  # the batch's savepoint around this message is the only one (see _store_in_savepoint)
-        try:
-            result = ingest(s, fetched, app.intake, prepared=prepared)
-        except IntegrityError:  # another worker stored it meanwhile: the batch's answer
-            raise
-        except Exception as exc:
-            raise _IngestFailed(exc) from exc
+        result = _given_up(app, s, fetched, earlier)
     else:
         try:
             with s.begin_nested():
-                result = ingest(s, fetched, app.intake, prepared=prepared)
+                result = ingest(s, fetched, app.intake)
         except Exception as exc:  # a bug or hostile input: keep the original, answer, move on
             result = _quarantined(app, s, fetched, exc)
-    if not batched:
-        s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
-    for bounce in result.bounces:  # our mail did not arrive: note the address for the digest
-        if bounced_message_was_ours(s, bounce.original_message_id, bounce.address):
-            record_bounce(s, bounce.address, bounce.status, bounce.permanent, "delivery status notification", now)
-    if result.unit is not None and result.reply_to:  # a unit's address that writes to us works
-        clear_unreachable(s, [result.reply_to], "the address wrote to the bot", now)
-    if result.command == "digest" and result.reply_to:
-        # Checked before the digest is built: building one is the expensive part of a request flood.
-        if limit := over_limit(s, "digest", result.reply_to, now, app.mail.limits):
-            log.warning("digest request #%d not answered: rate limit (%s)", result.inbound_id, limit)
-        else:
-            period = result.period or app.period_in_focus(fetched.arrived_at)
-            queue_digest(app, s, period, fetched.arrived_at, f"digest-request:{result.inbound_id}",
-                         [result.reply_to], result.original_message_id)
-    if result.command == "staff":  # reply words from STAFF_EMAILS, already authenticated by screen
-        from bot.staff import run_staff_commands  # bot.staff builds on this module (reread, receipts)
+    s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
+    after_storing(app, s, fetched, result, now)
+    return result
 
-        try:
-            with s.begin_nested():
-                run_staff_commands(app, s, fetched, result, now)
-        except Exception as exc:  # a bug must not stop intake: the mail stays stored, a person looks
-            log.exception("command mail #%d could not be done", result.inbound_id)
-            stored = s.get(InboundMessage, result.inbound_id)
-            if stored is not None:
-                stored.outcome, stored.reason = Outcome.QUARANTINED, f"staff commands: {type(exc).__name__}: {exc}"
-    if not result.scans_pending:  # otherwise the OCR queue answers once the scans are read
-        queue_receipt(app, s, result, now)
+
+def _given_up(app: App, s: Session, fetched: Fetched, earlier: ProcessingAttempt) -> IngestResult:
+    """It failed twice (or the worker died with it, again and again): keep it for a person, unread, go on."""
+    how = []
+    if earlier.attempts:
+        how.append(f"processing failed {earlier.attempts} times (the message could not be stored)")
+    if earlier.kills:
+        how.append(f"the worker stopped {earlier.kills} times while storing it")
+    reason = f"{' and '.join(how)}: {earlier.last_error or 'the worker stopped while reading it'}"
+    log.error("message uid=%s quarantined unread: %s", fetched.uid, reason)
+    result = quarantine(s, fetched, reason)
+    _answer_unit(app, s, result)
     return result
 
 

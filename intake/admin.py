@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from config.units import Unit
 from intake.errors import IntakeError
-from intake.models import REFUSED, Action, CaseRecord, Exemption, InboundMessage, Outcome, ReviewAlert, Submission
+from intake.models import Action, CaseRecord, Exemption, InboundMessage, Outcome, ReviewAlert, Submission
 from intake.problems import Problem
 from scoring.periods import Period
 
@@ -62,7 +62,8 @@ def record_paper(session: Session, unit: Unit, period: Period, received_at: date
     """A report that came on paper (or by hand): stored like an e-mailed one, received at `received_at`.
     `doc` is what `read_documents` found in the files typed from the paper (read before the transaction);
     `original_id` the stored message that brought its scan (a staff member's mail), kept as its original."""
-    from intake.pipeline import Fetched, build_submission, store_submission  # the intake path, only here
+    from intake.context import Fetched  # the intake path, only here (status and digests never load it)
+    from intake.store import build_submission, store_submission
     from intake.state import fold_in
 
     fetched = Fetched(raw=b"", arrived_at=received_at, source="paper")
@@ -179,7 +180,7 @@ def unit_messages(session: Session, unit_code: str, periods: list[str]) -> list[
 def refused_commands(session: Session, since: datetime, until: datetime) -> list[InboundMessage]:
     """Mail that looked like a staff command but could not command (forged, not a reply, not staff)."""
     return list(session.scalars(select(InboundMessage).where(
-        InboundMessage.outcome == Outcome.SET_ASIDE, InboundMessage.reason.startswith(REFUSED),
+        InboundMessage.outcome == Outcome.COMMAND_REFUSED,
         InboundMessage.arrived_at >= since, InboundMessage.arrived_at <= until).order_by(InboundMessage.arrived_at)))
 
 

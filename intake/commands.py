@@ -5,6 +5,7 @@ from an attachment."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from config.msgid import read_message_ids
 from intake.authentication import authenticate
@@ -17,8 +18,14 @@ from intake.text import strip_quoted
 STAFF_KINDS = ("digest", "review", "staff")  # the bot's mail to the staff, which their commands reply to
 
 
-def staff_command(mail: ParsedMail, ctx: IntakeContext) -> tuple[bool, str] | None:
-    """Reply words from the staff: (True, "") when this message may command; (False, why) when it looks like a
+@dataclass(frozen=True)
+class StaffVerdict:
+    allowed: bool
+    why: str = ""  # why it may not command
+
+
+def staff_command(mail: ParsedMail, ctx: IntakeContext) -> StaffVerdict | None:
+    """Reply words from the staff: allowed when this message may command; refused, with why, when it looks like a
     command but may not (not from STAFF_EMAILS, not a reply to the bot's own mail, not authenticated);
     None when it is not a command at all (a unit's mail goes its usual way).
     A forged From alone can do nothing: the reply must quote a Message-ID the bot signed, and our own
@@ -28,7 +35,7 @@ def staff_command(mail: ParsedMail, ctx: IntakeContext) -> tuple[bool, str] | No
     is_staff = mail.from_addr in ctx.staff
     if not replies_to_staff_mail:
         if is_staff and looks_like_commands(strip_quoted(mail.text)):
-            return False, "not a reply to the bot's digest or review alert"
+            return StaffVerdict(False, "not a reply to the bot's digest or review alert")
         return None
     if not is_staff and not looks_like_commands(strip_quoted(mail.text)):
         # A unit answering a digest the secretariat forwarded to it (its report, "ไม่มีข้อร้องเรียน"): not a
@@ -36,13 +43,13 @@ def staff_command(mail: ParsedMail, ctx: IntakeContext) -> tuple[bool, str] | No
         # below and listed for the secretariat.
         return None
     if mail.sender_problem:  # a From that cannot name one sender never commands
-        return False, f"sender: {mail.sender_problem}"
+        return StaffVerdict(False, f"sender: {mail.sender_problem}")
     if not is_staff:
-        return False, "the sender is not in STAFF_EMAILS"
+        return StaffVerdict(False, "the sender is not in STAFF_EMAILS")
     if not ctx.authserv_id:
-        return False, "TRUSTED_AUTHSERV_ID is not set, so the sender cannot be authenticated"
+        return StaffVerdict(False, "TRUSTED_AUTHSERV_ID is not set, so the sender cannot be authenticated")
     verdict = authenticate(mail.all_headers, mail.from_addr, ctx.authserv_id)
-    return (True, "") if verdict.ok else (False, f"authentication: {verdict.reason}")
+    return StaffVerdict(True) if verdict.ok else StaffVerdict(False, f"authentication: {verdict.reason}")
 
 
 COMMAND_SUBJECTS = {"สถานะ": "digest", "digest": "digest", "status": "digest", "สรุป": "digest"}

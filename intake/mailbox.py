@@ -24,7 +24,7 @@ from imap_tools.errors import ImapToolsError
 
 from config.settings import ImapSettings
 from intake.errors import SourceError
-from intake.pipeline import Fetched
+from intake.context import Fetched
 
 KnownFn = Callable[[str, int | None, list[str]], set[str]]
 FETCH_BATCH = 100

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Mapped, relationship
 
 from config.orm import Base
 from intake import tables
-from intake.tables import REFUSED, Outcome
+from intake.tables import Outcome
 
-__all__ = ["REFUSED", "Action", "CaseRecord", "Exemption", "InboundMessage", "MailboxLease", "Outcome",
+__all__ = ["Action", "CaseRecord", "Exemption", "InboundMessage", "MailboxLease", "Outcome",
            "ProcessingAttempt", "ReviewAlert", "Submission"]
 
 

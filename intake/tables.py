@@ -22,10 +22,7 @@ class Outcome(StrEnum):
     QUARANTINED = "quarantined"  # it broke the pipeline (or the worker, twice); kept with the error
     COMMAND = "command"  # a secretariat request by mail: the digest, or reply words from STAFF_EMAILS
     DISMISSED = "dismissed"  # a person decided it is not a report
-
-
-# The reason's prefix of a command mail that may not command, stored set aside (the digest lists them).
-REFUSED = "command refused"
+    COMMAND_REFUSED = "command_refused"  # looked like a staff command but may not command: unread, unanswered
 
 
 inbound_messages = Table(

@@ -138,7 +138,7 @@ def postgres_ok() -> bool:
     return servers.postgres_reachable()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_ok: bool) -> Iterator[str]:
     """Each test using this runs on SQLite and on PostgreSQL (required under CI=true)."""
     if request.param == "sqlite":
@@ -197,17 +197,15 @@ def _restore_logging() -> Iterator[None]:
 
 # --- Tiers: `pytest -m "not slow"` is the inner loop (well under a minute); CI runs everything ------------
 
-SLOW_MODULES = {"test_reliability", "test_month", "test_quality", "test_workbook_render", "test_oauth", "test_tls",
-                "test_imap"}
 SLOW_FIXTURES = {"dovecot", "imap_user", "smtp", "neomutt"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Servers, subprocesses, PostgreSQL, OCR, LibreOffice, mypy and the month simulation are the slow tier."""
+    """A test that asks for a server (Dovecot, aiosmtpd, NeoMutt) in its signature is in the slow tier, as is one
+    marked `imap`; the rest mark themselves where they stand (a module's `pytestmark`, a test's mark, the
+    PostgreSQL parameter of `db_url`)."""
     for item in items:
-        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""  # type: ignore[attr-defined]
-        if (module in SLOW_MODULES or SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
-                or "postgresql" in item.name or "scan" in item.name or item.get_closest_marker("imap")):
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("imap"):
             item.add_marker(pytest.mark.slow)
 
 

@@ -143,7 +143,7 @@ def _() -> bytes:
 
 @case("zip_with_cp874_names", report("HPC01", "2026-11", "form", c01=3, c02=3, status="on_time", kind="complaints"))
 def _() -> bytes:
-    from tests.test_documents import cp874_zip
+    from tests.intake.test_documents import cp874_zip
 
     data = cp874_zip([(f"รายงาน/{n}", d) for n, d in forms(NAME1, NOV, sample_cases(NOV, 3))])
     msg = EmailMessage()

@@ -15,7 +15,7 @@ from bot.service import read_pending_scans
 from bot.answer import receipt_for
 from bot.storing import process_one
 from intake.models import InboundMessage, Submission
-from intake.pipeline import Fetched
+from intake.context import Fetched
 from mailer.models import OutboxMessage
 from scoring.periods import Period
 from tests import servers

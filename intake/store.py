@@ -1,0 +1,147 @@
+"""Persistence of a message's journey: is it stored already, the message row (new, or a stored one read again),
+its submission and case rows, and the quarantine that keeps what broke the pipeline. Written inside the
+caller's transaction; the steps that decide what to write are in intake/pipeline.py and intake/screening.py."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+
+from config.driver import DriverStatement, executemany, with_defaults
+from config.units import Unit
+from intake import tables
+from intake.context import Fetched, IngestResult
+from intake.documents import Documents
+from intake.forms import CaseRow
+from intake.message import ParsedMail, parse_message
+from intake.models import InboundMessage, Outcome, Submission
+from intake.problems import Problem
+from scoring.periods import Period
+
+# Asked for every message: built once, run on the connection (every stored message is flushed by then).
+_STORED = select(InboundMessage.id).where(InboundMessage.sha256 == bindparam("sha256")).limit(1)
+
+
+def is_duplicate(session: Session, fetched: Fetched) -> bool:
+    return session.connection().execute(_STORED, {"sha256": fetched.sha256}).first() is not None
+
+
+def inbound_row(fetched: Fetched, mail: ParsedMail | None, outcome: Outcome, reason: str) -> InboundMessage:
+    """The message's row (not yet added): its bytes, headers, outcome and why."""
+    return InboundMessage(
+        sha256=fetched.sha256, source=fetched.source, uidvalidity=fetched.uidvalidity, uid=fetched.uid,
+        arrived_at=fetched.arrived_at, processed_at=datetime.now(UTC),
+        from_addr=mail.from_addr[:320] if mail else "", subject=mail.subject if mail else "",
+        message_id=mail.message_id if mail else "", size=len(fetched.raw), raw=fetched.raw,
+        outcome=outcome, reason=reason, candidates=[], problems=[],
+    )
+
+
+_INBOUND_COLUMNS = tuple(c.key for c in tables.inbound_messages.columns if c.key not in ("id", "purged_at"))
+_INSERT_INBOUND = DriverStatement(insert(tables.inbound_messages).returning(tables.inbound_messages.c.id), _INBOUND_COLUMNS)
+
+
+def store_message(session: Session, inbound: InboundMessage, existing: InboundMessage | None,
+                  result: IngestResult) -> None:
+    """Insert the message (or update the stored one read again) and note its id and outcome."""
+    if existing is not None:
+        for name in ("outcome", "reason", "unit_code", "period", "candidates", "problems", "processed_at",
+                     "scans_pending"):
+            setattr(existing, name, getattr(inbound, name))
+        session.flush()
+        result.inbound_id = existing.id
+    else:  # a new message: one Core insert (the ORM's unit of work cost more than the row; nothing edits it later)
+        values = with_defaults(tables.inbound_messages, {name: getattr(inbound, name) for name in _INBOUND_COLUMNS})
+        values["scans_pending"] = bool(inbound.scans_pending)
+        result.inbound_id = _INSERT_INBOUND.scalar(session.connection(), values)
+    result.outcome, result.reason = Outcome(inbound.outcome), inbound.reason
+
+
+def forget_earlier_reading(session: Session, existing: InboundMessage | None) -> set[tuple[str, str]]:
+    """A message read again replaces its own earlier submissions; the (unit, period) chains to rebuild."""
+    replaced: set[tuple[str, str]] = set()
+    if existing is not None:
+        for old in session.scalars(select(Submission).where(Submission.inbound_id == existing.id)):
+            replaced.add((old.unit_code, old.period))
+            session.delete(old)
+        session.flush()
+    return replaced
+
+
+def build_submission(unit: Unit, period: Period, rule: str, fetched: Fetched, doc: Documents,
+                     nil: bool, problems: list[Problem]) -> Submission | None:
+    """The report part this message holds (its forms' counts, a nil statement), or None when it holds none."""
+    c01 = next((f for f in doc.forms if f.form == "complaint_01"), None)
+    c02 = next((f for f in doc.forms if f.form == "complaint_02" and f.filled), None)
+    if not (c01 or c02 or nil):
+        return None
+    return Submission(
+        unit_code=unit.code, period=str(period), arrived_at=fetched.arrived_at, channel="email",
+        period_rule=rule, has_c01=c01 is not None, c01_rows=len(c01.rows) if c01 else 0,
+        has_c02=c02 is not None, c02_total=sum(c02.category_counts().values()) if c02 else 0,
+        nil_statement=nil, c01_counts=c01.category_counts() if c01 else {}, c02_counts=c02.counts if c02 else {},
+        files=[{"filename": f.filename, "kind": f.kind, "detail": f.detail, "params": f.params} for f in doc.files],
+        problems=[p.to_dict() for p in problems],
+    )
+
+
+_SUBMISSION_COLUMNS = tuple(c.key for c in tables.submissions.columns if c.key != "id")
+_INSERT_SUBMISSION = DriverStatement(insert(tables.submissions).returning(tables.submissions.c.id), _SUBMISSION_COLUMNS)
+_CASE_COLUMNS = ("submission_id", *CaseRow._fields)
+
+
+@functools.lru_cache(maxsize=8)
+def _case_insert(dialect: Dialect) -> tuple[str, Callable[[date | None], Any] | None]:
+    """The driver's own INSERT for case rows, and how it wants a date (None: as it is)."""
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {quote(tables.case_rows.name)} ({', '.join(quote(c) for c in _CASE_COLUMNS)}) "
+           f"VALUES ({', '.join([mark] * len(_CASE_COLUMNS))})")
+    return sql, tables.case_rows.c.received.type.bind_processor(dialect)
+
+
+def store_submission(session: Session, sub: Submission, doc: Documents) -> None:
+    """Insert the submission (`sub` gets its id and stays outside the session: `fold_in` writes its fold
+    state), then its Complaint_01 rows in one executemany (a form may hold thousands). Core, not the ORM,
+    for the submission; the rows go to the driver as the tuples the reader made: SQLAlchemy's handling of
+    each row's parameters cost more than the database's writing them."""
+    values = with_defaults(tables.submissions, {name: getattr(sub, name) for name in _SUBMISSION_COLUMNS})
+    connection = session.connection()
+    sub.id = _INSERT_SUBMISSION.scalar(connection, values)
+    c01 = next((f for f in doc.forms if f.form == "complaint_01"), None)
+    if c01 and sub.has_c01 and c01.rows:
+        sql, as_date = _case_insert(connection.dialect)
+        if as_date is None:
+            rows: list[tuple[Any, ...]] = [(sub.id, *r) for r in c01.rows]
+        else:
+            rows = [(sub.id, *r[:2], as_date(r.received), *r[3:9], as_date(r.completed), r.note) for r in c01.rows]
+        executemany(connection, sql, rows)
+
+
+def quarantine(session: Session, fetched: Fetched, error: str) -> IngestResult:
+    """Keep a message that broke the pipeline, with its error, so the loop can move on. Only its header block is
+    read (its body may be what broke it, and is not parsed in the storing process again). Should even that row
+    fail to store, the message is kept with what cannot fail: its bytes, hash and arrival, and the error."""
+    try:
+        mail: ParsedMail | None = parse_message(fetched.raw, body=False)
+    except Exception:
+        mail = None
+    try:
+        with session.begin_nested():
+            inbound = inbound_row(fetched, mail, Outcome.QUARANTINED, error[:4000])
+            session.add(inbound)
+    except Exception as exc:  # its headers cannot be stored: keep it bare rather than lose it
+        mail = None
+        with session.begin_nested():
+            inbound = inbound_row(fetched, None, Outcome.QUARANTINED,
+                                  f"{error[:2000]} (its headers could not be stored: {type(exc).__name__})")
+            session.add(inbound)
+    return IngestResult(inbound_id=inbound.id, outcome=Outcome.QUARANTINED, reason=error, arrived_at=fetched.arrived_at,
+                        original_message_id=mail.message_id if mail else "",
+                        original_subject=mail.subject if mail else "")

@@ -1,0 +1,265 @@
+"""Group commit with look-ahead, on SQLite and PostgreSQL: a batch of messages stored in few transactions,
+each message's files read in the sandbox while earlier ones are stored, and no message able to spoil
+another's outcome."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+import bot.lookahead
+from bot.lookahead import LookAhead
+from bot.samples import forms, make_mail, sample_cases
+from bot.storing import process_batch
+from intake.models import InboundMessage, ProcessingAttempt, Submission
+from intake.context import Fetched
+from mailer.models import OutboxMessage
+from scoring.periods import Period
+from tests.conftest import DOMAIN, SECRETARIAT, bkk, record_tasks
+
+NOV = Period(2026, 11)
+NAMES = {"hpc01": "ศูนย์อนามัยที่ 1 เชียงใหม่", "hpc02": "ศูนย์อนามัยที่ 2 พิษณุโลก", "hpc03": "ศูนย์อนามัยที่ 3 นครสวรรค์"}
+
+
+def _mail(sender: str, i: int, **kw: object) -> Fetched:
+    when = bkk(2026, 11, 20) + timedelta(minutes=i)
+    local = sender.split("@")[0]
+    attachments = kw.pop("attachments", forms(NAMES.get(local, "หน่วยงานอื่น"), NOV, sample_cases(NOV, 2 + i % 3)))
+    raw = make_mail(sender=sender, to=SECRETARIAT, subject=f"รายงาน พ.ย. 69 ฉบับที่ {i}", body="ขอส่งรายงานครับ",
+                    date_=when, attachments=attachments, **kw)  # type: ignore[arg-type]
+    return Fetched(raw=raw, arrived_at=when, source="test", uidvalidity=1, uid=str(i + 1))
+
+
+def test_a_batch_is_stored_in_order_and_a_failure_costs_only_its_message(db_url, make_app,  # type: ignore[no-untyped-def]
+                                                                          monkeypatch) -> None:
+    app = make_app(db_url)
+    batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(12)]
+    batch[4] = _mail("stranger@example.com", 4)  # a stranger (outside TRUSTED_DOMAINS): stored unread, its files never reach a parser
+    batch[7] = _mail(f"hpc02@{DOMAIN}", 7)  # its parse will fail (a bug, say): quarantined alone
+    batch.append(batch[1])  # the same message twice in one batch: stored once
+    poisoned = batch[7].raw
+    real_prepare = bot.lookahead.prepare
+    read_by_parsers: list[str] = []
+    real_submit = app.parsers.submit
+
+    def prepare(fetched, ctx, **kw):  # type: ignore[no-untyped-def]
+        if fetched.raw == poisoned:
+            raise RuntimeError("parser bug on message 8")
+        return real_prepare(fetched, ctx, **kw)
+
+    def submit(fn, what, *args):  # type: ignore[no-untyped-def]
+        read_by_parsers.append(f"{fn.__name__}{' (stranger)' if what == batch[4].raw else ''}")
+        return real_submit(fn, what, *args)
+
+    monkeypatch.setattr(bot.lookahead, "prepare", prepare)
+    monkeypatch.setattr(app.parsers, "submit", submit)
+    results = process_batch(app, batch)
+
+    outcomes = [r.outcome if r else None for r in results]
+    assert outcomes == ["report"] * 4 + ["set_aside"] + ["report"] * 2 + ["quarantined"] + ["report"] * 4 + [None]
+    assert "parser bug on message 8" in results[7].reason  # type: ignore[union-attr]
+    # Every unit message (the one stored twice too) is parsed and read in one task, its bytes sent once; the
+    # stranger's is parsed alone, its files never read.
+    assert sorted(read_by_parsers) == ["parse_message (stranger)"] + ["read_message"] * 12
+    with app.sessions() as s:
+        stored = list(s.scalars(select(InboundMessage.uid).order_by(InboundMessage.id)))
+        assert stored == [str(i + 1) for i in range(12)]  # in the mailbox's order
+        assert s.scalar(select(func.count()).select_from(Submission)) == 10
+        assert s.scalar(select(func.count()).select_from(ProcessingAttempt)) == 0  # every marker cleared
+        receipts = s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "receipt"))
+    assert receipts == 11  # every unit message is answered, the quarantined one too; the stranger is not
+
+
+def test_the_look_ahead_is_bounded_in_messages_and_bytes(sqlite_only_url, make_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sqlite_only_url)
+    batch = [_mail(f"hpc01@{DOMAIN}", i) for i in range(LookAhead.MESSAGES + 6)]
+    ahead = LookAhead(app.intake, batch)
+    held: list[int] = []
+    while ahead.pending:
+        ahead.next()
+        held.append(len(ahead.ready) + len(ahead.parsing))
+    assert max(held) == ahead.MESSAGES  # the parsers always have the next messages to read
+    monkeypatch.setattr(LookAhead, "BYTES", 3 * len(batch[0].raw))
+    ahead = LookAhead(app.intake, batch)
+    held = []
+    while ahead.pending:
+        ahead.next()
+        held.append(ahead.ready_bytes)
+    assert 0 < max(held) <= 3 * len(batch[0].raw) + max(len(f.raw) for f in batch)
+
+
+@pytest.mark.parametrize("batch_ms", ["1", "10000"])
+def test_short_transactions_store_the_same_as_one(db_url, make_app, batch_ms: str) -> None:  # type: ignore[no-untyped-def]
+    """INTAKE_BATCH_MS bounds how long other writers wait; it must not change what is stored."""
+    app = make_app(db_url, INTAKE_BATCH_MS=batch_ms)
+    results = process_batch(app, [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(9)])
+    assert [r.outcome for r in results if r] == ["report"] * 9
+    assert [r.rows for r in results if r] == [2 + i % 3 for i in range(9)]
+
+
+def test_a_message_another_worker_stores_meanwhile_is_theirs_not_quarantined(db_url, make_app, monkeypatch,  # type: ignore[no-untyped-def]
+                                                                              caplog) -> None:
+    """Between the batch's look-up of what is stored and its insert, another worker stores one of its messages:
+    the unique key refuses the second copy and the batch leaves it to them (no quarantine, no error, no
+    second receipt). Fails when a statement run on the driver's cursor raises the driver's own error."""
+    import bot.storing
+
+    app = make_app(db_url)
+    batch = [_mail(f"hpc0{1 + i}@{DOMAIN}", i) for i in range(3)]
+    real_mark = bot.storing._mark_batch
+
+    def mark_after_another_worker(app_, marked):  # type: ignore[no-untyped-def]
+        assert bot.storing.process_one(app_, batch[1]) is not None  # "another worker", committed
+        return real_mark(app_, marked)
+
+    monkeypatch.setattr(bot.storing, "_mark_batch", mark_after_another_worker)
+    results = process_batch(app, batch)
+    assert [r.outcome if r else None for r in results] == ["report", None, "report"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
+    with app.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(InboundMessage)) == 3
+        assert s.scalar(select(func.count()).select_from(InboundMessage).where(
+            InboundMessage.outcome == "quarantined")) == 0
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 3
+
+
+def test_a_message_that_kills_its_mime_parser_costs_only_itself(db_url, make_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A batch's messages are MIME-parsed in the sandbox: one whose parse kills the worker is quarantined
+    unread (its body is not parsed again in this process), the pool replaces the worker, the rest are stored."""
+    from tests import hostile_files
+
+    app = make_app(db_url)
+    batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(LookAhead.IN_SANDBOX_FROM + 2)]  # a backlog's batch
+    killer = _mail(f"hpc03@{DOMAIN}", 2)
+    batch[2] = Fetched(raw=killer.raw.replace(b"\nSubject:", b"\n" + hostile_files.PARSER_KILLER + b"\nSubject:", 1),
+                       arrived_at=killer.arrived_at, source="test", uidvalidity=1, uid="3")
+    assert hostile_files.PARSER_KILLER in batch[2].raw
+    monkeypatch.setattr(bot.lookahead, "parse_message", hostile_files.parse_or_die)
+    monkeypatch.setattr(bot.lookahead, "read_message", hostile_files.read_or_die)
+    tasks = record_tasks(app, monkeypatch)
+    results = process_batch(app, batch)
+    # Each message in one task; the one that died is parsed once more alone, and dies again.
+    assert sorted(tasks) == ["parse_or_die"] + ["read_or_die"] * len(batch)
+    assert [r.outcome if r else None for r in results] == ["report", "report", "quarantined"] + ["report"] * 7
+    assert "SandboxFailure" in results[2].reason  # type: ignore[union-attr]
+    with app.sessions() as s:
+        kept = s.scalar(select(InboundMessage).where(InboundMessage.uid == "3"))
+        assert kept is not None and kept.raw == batch[2].raw and kept.from_addr == f"hpc03@{DOMAIN}"
+
+
+def test_a_few_messages_are_parsed_here_without_starting_the_parsers(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    """Between backlogs mail trickles in: a small batch of plain mail is MIME-parsed in this process, and the
+    parser workers (a process start each) are not started for messages that have no files to read."""
+    app = make_app(db_url)
+    batch = [_mail(f"hpc0{1 + i}@{DOMAIN}", i, attachments=[]) for i in range(3)]
+    results = process_batch(app, batch)
+    assert [r.outcome for r in results if r] == ["no_report"] * 3
+    assert not app.parsers.started
+
+
+def test_a_message_over_the_size_limit_is_answered_too_large_not_parsed_by_a_worker(db_url, make_app,  # type: ignore[no-untyped-def]
+                                                                                     monkeypatch) -> None:
+    app = make_app(db_url, MAX_MESSAGE_MB="1")
+    batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(LookAhead.IN_SANDBOX_FROM + 1)]
+    big = _mail(f"hpc02@{DOMAIN}", 4, attachments=[("scan.bin", b"\x00" * (1024 * 1024 + 1))])
+    batch[4] = big
+    parsed_by_workers: list[int] = []
+    real_submit = app.parsers.submit
+
+    def submit(fn, what, *args):  # type: ignore[no-untyped-def]
+        if isinstance(what, bytes):
+            parsed_by_workers.append(len(what))
+        return real_submit(fn, what, *args)
+
+    monkeypatch.setattr(app.parsers, "submit", submit)
+    results = process_batch(app, batch)
+    assert results[4] is not None and results[4].outcome == "needs_review"
+    assert [p.code for p in results[4].problems] == ["message_too_large"]
+    assert len(big.raw) not in parsed_by_workers and len(parsed_by_workers) == len(batch) - 1
+    assert [r.outcome for i, r in enumerate(results) if r and i != 4] == ["report"] * (len(batch) - 1)
+
+
+def test_a_message_whose_storing_fails_midway_leaves_nothing_half_written(db_url, make_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """ingest fails for one message of a batch after it wrote its rows: what it wrote goes with its savepoint,
+    the message is kept quarantined (and answered), and its neighbours in the same transaction are stored."""
+    import bot.storing
+
+    app = make_app(db_url)
+    batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(5)]
+    real_ingest = bot.storing.ingest
+
+    def ingest(session, fetched, ctx, **kw):  # type: ignore[no-untyped-def]
+        result = real_ingest(session, fetched, ctx, **kw)
+        if fetched.uid == "3":
+            raise RuntimeError("storing bug after the rows were written")
+        return result
+
+    monkeypatch.setattr(bot.storing, "ingest", ingest)
+    results = process_batch(app, batch)
+    assert [r.outcome if r else None for r in results] == ["report", "report", "quarantined", "report", "report"]
+    assert "storing bug" in results[2].reason  # type: ignore[union-attr]
+    with app.sessions() as s:
+        kept = list(s.scalars(select(InboundMessage).where(InboundMessage.uid == "3")))
+        assert [m.outcome for m in kept] == ["quarantined"]  # one row: the report written first was rolled back
+        assert s.scalar(select(func.count()).select_from(Submission).where(Submission.inbound_id == kept[0].id)) == 0
+        assert s.scalar(select(func.count()).select_from(Submission)) == 4
+        receipts = s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "receipt"))
+    assert receipts == 5
+
+
+def test_a_backlog_of_large_messages_settles_in_batches_bounded_in_bytes(sqlite_only_url, make_app, tmp_path,  # type: ignore[no-untyped-def]
+                                                                          monkeypatch) -> None:
+    """A batch is held in memory until it is stored and marked: besides INTAKE_BATCH_MESSAGES it closes at
+    BATCH_BYTES of raw messages, and every message is still stored."""
+    import bot.service
+
+    mails = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(7)]
+    folder = tmp_path / "mail"
+    for sub in ("new", "cur", "tmp"):
+        (folder / sub).mkdir(parents=True)
+    for i, fetched in enumerate(mails):
+        (folder / "new" / f"{1_700_000_000 + i}.m{i}.host").write_bytes(fetched.raw)
+    app = make_app(sqlite_only_url, MAIL_SOURCE=f"maildir:{folder}", INTAKE_BATCH_MS="10000")
+    largest = max(len(f.raw) for f in mails)
+    monkeypatch.setattr(bot.service, "BATCH_BYTES", 3 * largest)
+    sizes: list[int] = []
+    real = bot.service.process_batch
+
+    def counting(app, batch):  # type: ignore[no-untyped-def]
+        sizes.append(len(batch))
+        return real(app, batch)
+
+    monkeypatch.setattr(bot.service, "process_batch", counting)
+    source = app.source()
+    report = bot.service.poll_once(app, source)
+    source.close()
+    assert report.processed == 7 and sum(sizes) == 7
+    assert max(sizes) <= 4 and len(sizes) >= 2  # never the whole backlog at once (200 messages would be allowed)
+
+
+def test_a_bounce_in_a_backlog_is_parsed_once_and_never_sent_to_the_readers(sqlite_only_url, make_app,  # type: ignore[no-untyped-def]
+                                                                            monkeypatch) -> None:
+    """Screening from the header block sends a robot's message (a bounce) the old way, without parsing its
+    delivery report: `prepare` parses it once, here; its attachment never reaches a reader."""
+    import intake.screening
+    from tests.bot.test_month import _bounce
+
+    app = make_app(sqlite_only_url)
+    batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(LookAhead.IN_SANDBOX_FROM + 1)]
+    batch[2] = Fetched(raw=_bounce(f"hpc02@{DOMAIN}", "<not-ours@example.com>"), arrived_at=batch[2].arrived_at,
+                       source="test", uidvalidity=1, uid="3")
+    parsed: list[int] = []
+    real_parse_bounce = intake.screening.parse_bounce
+
+    def counting(raw):  # type: ignore[no-untyped-def]
+        parsed.append(len(raw))
+        return real_parse_bounce(raw)
+
+    monkeypatch.setattr(intake.screening, "parse_bounce", counting)
+    tasks = record_tasks(app, monkeypatch)
+    results = process_batch(app, batch)
+    assert parsed == [len(batch[2].raw)]
+    assert results[2] is not None and results[2].outcome == "set_aside"
+    assert sorted(tasks) == ["parse_message"] + ["read_message"] * (len(batch) - 1)
