@@ -16,7 +16,7 @@ from python_calamine import CalamineWorkbook
 from bench.common import DOMAIN, SECRETARIAT, CpuUse, cpu_use, dovecot, make_bench_app, rss_mb, table, workdir
 from bot.samples import counts_of, make_mail
 from bot.service import poll_once
-from intake.blank_forms import Case, complaint_01, complaint_02
+from mailer.blank_forms import Case, complaint_01, complaint_02
 from scoring.periods import Period
 from tests import servers
 

@@ -28,7 +28,7 @@ SNIPPETS = {
 def build(n: int) -> Path:
     path = Path(str(FILE).format(n=n))
     if not path.exists():
-        from intake.blank_forms import Case, complaint_01
+        from mailer.blank_forms import Case, complaint_01
         from scoring.periods import Period
 
         cases = [Case(date(2026, 11, 1 + i % 28), "โทรศัพท์", ("complaint", "suggestion", "opinion", "compliment")[i % 4],

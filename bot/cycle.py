@@ -119,7 +119,7 @@ def send_digest(app: App, period: Period, as_of: datetime, key: str, to: list[st
 
 def blank_forms_for_mail() -> tuple[tuple[str, bytes], ...]:
     """The blank Complaint_01 and Complaint_02 (the same files as `complaint-bot template`)."""
-    from intake.blank_forms import complaint_01, complaint_02
+    from mailer.blank_forms import complaint_01, complaint_02
 
     return (("Complaint_01.xlsx", complaint_01()), ("Complaint_02.xlsx", complaint_02()))
 

@@ -20,7 +20,7 @@ from mailer.models import OutboxMessage
 from mailer.receipts import compose_queued
 from mailer.workbook import STATUS_FILL
 from scoring.periods import fiscal_year_periods, thai_date, thai_datetime
-from scoring.status import STATUS_THAI
+from mailer.words import KIND_SHORT, STATUS_THAI
 
 MANIFEST = "manifest-sha256.txt"
 
@@ -80,7 +80,7 @@ def build_evidence(app: App, unit: Unit, fiscal_year: int, as_of: datetime, out:
             count = sum(1 for name in files if name.startswith(f"originals/{period}/"))
             completed = st.completed_at
             rows.append(([period.thai(), thai_date(app.deadline(period).date()), STATUS_THAI.get(st.status.value, st.status.value),
-                          {"complaints": "มีเรื่อง", "nil": "ไม่มีเรื่อง"}.get(st.kind or "", ""),
+                          KIND_SHORT.get(st.kind or "", ""),
                           thai_datetime(completed.astimezone(app.settings.tz)) if completed else "", count],
                          st.status.value))
     files["summary.xlsx"] = _summary(unit, fiscal_year, as_of.astimezone(app.settings.tz), rows)

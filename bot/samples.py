@@ -8,7 +8,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from intake.blank_forms import Case, complaint_01, complaint_02
+from mailer.blank_forms import Case, complaint_01, complaint_02
 from scoring.periods import Period
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -1,5 +1,5 @@
 """Text any database will take: what a stranger's message holds (a header decoded from utf-7 to a lone surrogate,
-a NUL in an encoded word, control characters in a cell) reaches the database only through here (SPEC.md, "Trust").
+a NUL in an encoded word, control characters in a cell) reaches the database only through here (docs/spec.md, "Trust").
 
 SQLite's driver refuses a string holding a lone surrogate (UnicodeEncodeError) and PostgreSQL refuses NUL in text
 and json; neither is anything a person wrote. A lone surrogate becomes U+FFFD; NUL and the other C0 controls but

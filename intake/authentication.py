@@ -6,7 +6,7 @@ Received header** (a receiving server prepends its results; everything below its
 came from the sender). They are parsed by the `authres` package (an RFC 8601/7601 parser): comments
 and property values are never read as results, and a header it cannot parse gives no verdict.
 
-The rule (SPEC.md, "Trust"): DMARC pass for the From domain counts; where the domain publishes no
+The rule (docs/spec.md, "Trust"): DMARC pass for the From domain counts; where the domain publishes no
 DMARC policy (`dmarc=none`, or no DMARC result), an SPF or DKIM pass aligned with the From domain
 counts; anything else needs a person.
 """

@@ -1,4 +1,4 @@
-"""Containers checked before anything is inflated or materialised (SPEC.md, "Trust").
+"""Containers checked before anything is inflated or materialised (docs/spec.md, "Trust").
 
 Zip containers (.zip, and the .xlsx/.xlsm/.ods/.docx/.odt packages, which are zips too) from their
 central directory; a worksheet's range from its declared dimension, and where that is too large (Gnumeric

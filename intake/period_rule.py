@@ -1,4 +1,4 @@
-"""Which month a unit's message reports on (SPEC.md's order), and the Complaint_01 rows dated outside it."""
+"""Which month a unit's message reports on (docs/spec.md, "Rules"), and the Complaint_01 rows dated outside it."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from scoring.periods import Period, find_periods, find_tag_period
 
 def decide_period(mail: ParsedMail, doc: Documents, unit: Unit, fetched: Fetched, ctx: IntakeContext,
                   completed: Callable[[Period], bool]) -> tuple[Period, str, list[Problem]]:
-    """The SPEC's order: written in a form or the text; the bot message replied to; the arrival month."""
+    """docs/spec.md's order: written in a form or the text; the bot message replied to; the arrival month."""
     problems: list[Problem] = []
     form_periods: list[Period] = []
     for form in doc.forms:

@@ -17,10 +17,11 @@ from mailer.models import DigestSnapshot
 from mailer.outbox import Envelope, enqueue
 from mailer.problem_text import problem_text
 from mailer.render import render
-from mailer.staff_mail import ACTION_THAI, refusal_thai
+from mailer.staff_mail import refusal_thai
 from scoring.periods import Period, thai_date, thai_datetime
 from scoring.scores import UnitScore
-from scoring.status import CATEGORIES, CATEGORY_THAI, STATUS_THAI
+from scoring.status import CATEGORIES
+from mailer.words import ACTION_THAI, CATEGORY_THAI, STATUS_THAI
 
 STATUS_ORDER = ("on_time", "late", "missing", "incomplete", "needs_review", "pending", "exempt")
 

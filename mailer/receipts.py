@@ -16,18 +16,8 @@ from mailer.outbox import Envelope, enqueue
 from mailer.problem_text import file_note_text, problem_text
 from mailer.render import render
 from scoring.periods import Period, thai_datetime
-from scoring.status import CATEGORIES, CATEGORY_THAI, STATUS_THAI
-
-KIND_THAI = {"complaints": "รายงานกรณีมีเรื่อง (Complaint_01 และ Complaint_02)",
-             "nil": "รายงานกรณีไม่มีเรื่องร้องเรียน"}
-PERIOD_RULE_THAI = {
-    "form": "ตามที่ระบุในแบบฟอร์ม",
-    "text": "ตามที่ระบุในหัวเรื่องหรือข้อความของอีเมล",
-    "reply": "ตามอีเมลแจ้งเตือนที่ท่านตอบกลับ",
-    "arrival": "ตามเดือนที่ได้รับอีเมล เนื่องจากไม่พบการระบุเดือนในอีเมลหรือแบบฟอร์ม",
-    "arrival_late": "ตามเดือนที่ได้รับอีเมล ซึ่งได้รับหลังกำหนดส่ง จึงถือเป็นการส่งล่าช้าของเดือนนี้",
-    "arrival_next": "เป็นเดือนถัดไป เนื่องจากรายงานเดือนที่ได้รับอีเมลครบถ้วนแล้ว",
-}
+from scoring.status import CATEGORIES
+from mailer.words import CATEGORY_THAI, KIND_THAI, PERIOD_RULE_THAI, STATUS_THAI
 
 
 @dataclass(frozen=True)

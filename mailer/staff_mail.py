@@ -1,5 +1,5 @@
 """The secretariat's side by mail: the answer to a staff member's command mail and the review alert.
-Rendered from plain data; every sentence a person reads comes from the catalogue below or the templates."""
+Rendered from plain data; every sentence a person reads comes from mailer/words.py or the templates."""
 
 from __future__ import annotations
 
@@ -15,58 +15,7 @@ from mailer.outbox import Envelope, enqueue
 from mailer.receipts import plain
 from mailer.render import render
 from scoring.periods import Period, thai_datetime
-from scoring.status import STATUS_THAI
-
-# Why a line was not done, by the code intake or bot gives (the params fill the braces).
-LINE_ERRORS = {
-    "period_several": "ระบุเดือนมากกว่าหนึ่งเดือนในบรรทัดเดียว กรุณาแยกเป็นบรรทัดละหนึ่งเดือน",
-    "period_missing": "ไม่ได้ระบุเดือน กรุณาระบุ เช่น พฤศจิกายน 2569",
-    "undo_no_reference": "ไม่พบเลขอ้างอิงของคำสั่งที่จะยกเลิก กรุณาระบุ เช่น ยกเลิก A-12",
-    "exempt_no_reason": "การยกเว้นต้องระบุเหตุผล เช่น ยกเว้น HPC07 พฤศจิกายน 2569 เหตุผล ปิดปรับปรุงอาคาร",
-    "review_words_unknown": "ไม่เข้าใจคำสั่งสำหรับเรื่องนี้ ใช้ได้: รหัสหน่วยงาน, ไม่ใช่รายงาน หรือ อ่านใหม่",
-    "paper_no_received": "ไม่ได้ระบุวันที่ได้รับรายงานฉบับกระดาษ กรุณาเพิ่ม เช่น รับเมื่อ 20 พ.ย. 2569",
-    "paper_bad_received": "อ่านวันที่ได้รับ \"{date}\" ไม่ได้ กรุณาระบุ เช่น รับเมื่อ 20 พ.ย. 2569",
-    "paper_nothing": "กรุณาแนบแบบฟอร์ม Complaint_01/Complaint_02 ที่พิมพ์จากฉบับกระดาษ หรือระบุว่า ไม่มีข้อร้องเรียน",
-    "paper_received_future": "วันที่ได้รับ {date} ยังมาไม่ถึง กรุณาตรวจสอบวันที่",
-    "no_unit": "ไม่พบหน่วยงานรหัส {unit} ในทะเบียนหน่วยงาน",
-    "already_exempt": "หน่วยงาน {unit} ได้รับการยกเว้นประจำเดือน{period}อยู่แล้ว",
-    "no_message": "ไม่พบอีเมลเลขที่ #{number}",
-    "no_target": "ไม่ทราบว่าหมายถึงอีเมลฉบับใด กรุณาตอบกลับอีเมลแจ้งเรื่องรอตรวจสอบ หรือระบุเลขที่ เช่น #57 HPC05",
-    "target_ambiguous": "อีเมลแจ้งเรื่องรอตรวจสอบฉบับนี้มีหลายเรื่อง กรุณาระบุเลขที่ เช่น #{first} HPC05",
-    "not_in_review": "อีเมลเลขที่ #{number} ไม่ได้อยู่ระหว่างรอตรวจสอบ (ดำเนินการไปแล้ว)",
-    "no_action": "ไม่พบคำสั่งเลขอ้างอิง {reference}",
-    "already_undone": "คำสั่ง {reference} ถูกยกเลิกไปแล้ว",
-    "cannot_undo": "คำสั่ง {reference} ยกเลิกไม่ได้",
-    "failed": "ดำเนินการไม่ได้ กรุณาติดต่อผู้ดูแลระบบ",
-}
-ACTION_THAI = {
-    "exempt": "ยกเว้นการส่งรายงาน",
-    "record": "บันทึกรายงานที่ได้รับทางกระดาษ",
-    "resolve": "กำหนดหน่วยงานของอีเมลที่รอตรวจสอบ",
-    "dismiss": "บันทึกว่าไม่ใช่รายงาน",
-    "reprocess": "อ่านอีเมลใหม่",
-    "undo": "ยกเลิกคำสั่ง",
-    "refused": "ไม่รับคำสั่งทางอีเมล",
-}
-# What the bot could not decide about a message waiting for a person, by the start of its stored reason.
-REVIEW_WHY = (
-    ("sender serves several units", "ที่อยู่อีเมลผู้ส่งใช้ร่วมกันหลายหน่วยงาน และแบบฟอร์มไม่ได้ระบุหน่วยงาน"),
-    ("unknown sender", "ที่อยู่อีเมลผู้ส่งไม่ได้ลงทะเบียนเป็นผู้ส่งรายงานของหน่วยงานใด"),
-    ("message too large", "อีเมลมีขนาดใหญ่เกินกำหนด"),
-    ("sender:", "ระบุผู้ส่งไม่ได้ (หัวอีเมล From ผิดรูปแบบหรือมีหลายผู้ส่ง)"),
-    ("authentication:", "เซิร์ฟเวอร์อีเมลยืนยันตัวตนผู้ส่งไม่ได้ อาจเป็นอีเมลปลอม"),
-    ("scan", "เป็นเอกสารสแกนที่ระบบอ่านได้ไม่ชัดเจน"),
-    ("processing failed", "ระบบอ่านอีเมลนี้ไม่สำเร็จ"),
-)
-
-
-REFUSAL_THAI = (
-    ("not in STAFF_EMAILS", "ผู้ส่งไม่อยู่ในรายชื่อเจ้าหน้าที่ที่สั่งงานทางอีเมลได้ (STAFF_EMAILS)"),
-    ("not a reply", "ไม่ได้ตอบกลับอีเมลสรุปหรืออีเมลแจ้งเรื่องรอตรวจสอบของระบบ"),
-    ("TRUSTED_AUTHSERV_ID", "ระบบยังไม่ได้ตั้งค่าการยืนยันตัวตนผู้ส่ง (TRUSTED_AUTHSERV_ID) จึงไม่รับคำสั่งทางอีเมล"),
-    ("authentication", "เซิร์ฟเวอร์อีเมลยืนยันตัวตนผู้ส่งไม่ได้ อาจเป็นอีเมลปลอม"),
-    ("sender:", "หัวอีเมล From ผิดรูปแบบหรือระบุผู้ส่งมากกว่าหนึ่งราย อาจเป็นอีเมลปลอม"),
-)
+from mailer.words import ACTION_THAI, LINE_ERRORS, REFUSAL_THAI, REVIEW_WHY, STATUS_THAI
 
 
 def refusal_thai(reason: str) -> str:

@@ -24,16 +24,16 @@ import rvgsrust_xlsxwriter as xw
 from mailer.digest import STATUS_ORDER, CaseLine, DigestData
 from config.privacy import mask_name, mask_text, safe_cell
 from mailer.problem_text import problem_text
-from mailer.staff_mail import ACTION_THAI, refusal_thai
+from mailer.staff_mail import refusal_thai
 from scoring.periods import THAI_MONTHS_ABBR, thai_datetime
-from scoring.status import CATEGORIES, CATEGORY_THAI, STATUS_THAI
+from scoring.status import CATEGORIES
+from mailer.words import ACTION_THAI, CATEGORY_THAI, RESULT_THAI, STATUS_THAI
 
 FONT_NAME = "TH Sarabun New"
 HEAD_FILL = "DDEBF7"
 STATUS_FILL = {"on_time": "C6EFCE", "late": "FFEB9C", "missing": "FFC7CE", "incomplete": "F8CBAD",
                "needs_review": "BDD7EE", "exempt": "D9D9D9", "pending": "FFFFFF"}
 BOX_COLOR = "999999"
-RESULT_THAI = {"done": "แล้วเสร็จ", "in_progress": "อยู่ระหว่างดำเนินการ"}
 
 
 # A real date, shown in the Buddhist Era as Thai officers write it (5/11/2569): LCID 041E (Thai) with

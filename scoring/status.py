@@ -21,17 +21,6 @@ class Status(StrEnum):
 
 
 CATEGORIES = ("complaint", "suggestion", "opinion", "compliment")
-# The labels a person reads, defined once: receipts, digests, workbooks, forms and the blank forms use these.
-CATEGORY_THAI = {"complaint": "ข้อร้องเรียน", "suggestion": "ข้อเสนอแนะ", "opinion": "ข้อคิดเห็น", "compliment": "คำชมเชย"}
-STATUS_THAI = {
-    "on_time": "ส่งครบถ้วนและตรงเวลา",
-    "late": "ส่งครบถ้วน แต่ล่าช้ากว่ากำหนด",
-    "incomplete": "ยังไม่ครบถ้วน",
-    "pending": "ยังไม่ได้รับรายงาน",
-    "missing": "ไม่ได้ส่งรายงาน",
-    "needs_review": "รอเจ้าหน้าที่ตรวจสอบ",
-    "exempt": "ได้รับการยกเว้น",
-}
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bot.samples import counts_of, forms, make_mail, sample_cases
 from config.msgid import make_message_id
-from intake.blank_forms import complaint_02
+from mailer.blank_forms import complaint_02
 from scoring.periods import Period
 from tests.conftest import BKK, DOMAIN, SECRETARIAT
 
@@ -212,7 +212,7 @@ case("unit_conflict", report("HPC01", "2026-11", "form", c02=0, status="on_time"
 @case("date_out_of_period", report("HPC01", "2026-11", "form", c01=1, c02=1, status="on_time", kind="complaints",
                                    problems=["date_out_of_period"]))
 def _() -> bytes:
-    from intake.blank_forms import Case
+    from mailer.blank_forms import Case
     from datetime import date
     cases = [Case(date(2026, 12, 2), "โทรศัพท์", "complaint", "เรื่องเดือนหน้า")]
     return mail(U1, SUBJ, "ส่งรายงาน", attachments=forms(NAME1, NOV, cases, c02_counts=counts_of(cases)))

@@ -14,7 +14,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from bot.samples import forms, make_mail, sample_cases
-from intake.blank_forms import complaint_02
+from mailer.blank_forms import complaint_02
 from tests.corpus import ARRIVE, NAME1, NOV, SUBJ, U1, aside, case, mail, report
 from tests.conftest import DOMAIN, SECRETARIAT
 

@@ -89,7 +89,7 @@ def template(
     out: Annotated[Path, typer.Option("--out", help="Where to write the .xlsx")],
 ) -> None:
     """Write a blank canonical form for units to fill in."""
-    from intake import blank_forms
+    from mailer import blank_forms
 
     makers: dict[str, Callable[[], bytes]] = {"complaint-01": blank_forms.complaint_01, "complaint-02": blank_forms.complaint_02}
     if form not in makers:

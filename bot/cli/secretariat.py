@@ -13,7 +13,7 @@ import typer
 from bot.cli.common import (be_fiscal_year, console, handles_errors, in_the_bots_life, load_app, new_typer,
                             parse_as_of, parse_period, unit_of)
 from scoring.periods import Period, thai_short_datetime
-from scoring.status import STATUS_THAI
+from mailer.words import KIND_SHORT, STATUS_THAI
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -29,7 +29,6 @@ By = Annotated[str, typer.Option("--by", help="Who does this (recorded with the 
 
 STATUS_STYLE = {"on_time": "green", "late": "yellow", "incomplete": "magenta", "missing": "red",
                 "needs_review": "cyan", "pending": "white", "exempt": "dim"}
-KIND_SHORT = {"complaints": "มีเรื่อง", "nil": "ไม่มีเรื่อง"}  # the table's words; `--json` keeps the codes
 
 
 def _who(by: str) -> str:

@@ -196,7 +196,7 @@ def test_status_table_and_maildir_poll(workdir: Path) -> None:
 
 
 def test_every_year_a_person_types_is_read_as_meant_or_refused(workdir: Path) -> None:
-    """SPEC.md, Periods: one rule for --as-of, --period, --received and --fiscal-year."""
+    """docs/spec.md, "Rules" (months): one rule for --as-of, --period, --received and --fiscal-year."""
     be = json.loads(runner.invoke(cli, ["status", "--as-of", "2569-11-20T10:00", "--json"]).output)
     ce = json.loads(runner.invoke(cli, ["status", "--as-of", "2026-11-20T10:00", "--json"]).output)
     assert be == ce and be["period"] == "2026-11" and {u["status"] for u in be["units"]} == {"pending"}

@@ -245,7 +245,7 @@ def _hostile_c01() -> bytes:
 
 
 def test_digest_masks_personal_data_and_defuses_formulas(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
-    from intake.blank_forms import complaint_02
+    from mailer.blank_forms import complaint_02
 
     app = make_app(db_url)
     _send(app, U1, bkk(2026, 11, 10), "ส่งรายงาน", attachments=[

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bot.samples import forms, sample_cases
 from config.msgid import make_message_id
-from intake.blank_forms import complaint_02
+from mailer.blank_forms import complaint_02
 from scoring.periods import Period
 from tests.clients import ADDRESS, DOMAIN, LONG_NAMES, NIL_BODY, NOV_ARRIVAL, SECRETARIAT, nil_expected
 from tests.conftest import SECRET, bkk

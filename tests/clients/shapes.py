@@ -131,7 +131,7 @@ def _() -> bytes:
 def _() -> bytes:
     name = "ศูนย์อนามัยที่ 1 เชียงใหม่ กรมอนามัย"
     words = b_words(name, size=48, label="UTF-8")
-    from intake.blank_forms import complaint_02
+    from mailer.blank_forms import complaint_02
     data = complaint_02("ศูนย์อนามัยที่ 1 เชียงใหม่", NOV, {})
     fname = "Complaint_02 ศูนย์อนามัยที่ 1 (พฤศจิกายน 2569).xlsx"
     encoded = "\r\n\t".join(b_words(fname, size=42, label="UTF-8"))

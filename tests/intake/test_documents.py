@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from intake import ocr
-from intake.blank_forms import complaint_02
+from mailer.blank_forms import complaint_02
 from intake.documents import ocr_attachments, scan_key, sniff
 from intake.message import Attachment, parse_message
 from intake.reading import read_documents

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from openpyxl import Workbook
 
-from intake.blank_forms import Case, complaint_01, complaint_02
+from mailer.blank_forms import Case, complaint_01, complaint_02
 from intake.dates import BadDate, parse_date
 from intake.forms import C01_LABELS, read_forms, read_table
 from mailer.problem_text import problem_text

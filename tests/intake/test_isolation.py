@@ -1,4 +1,4 @@
-"""A stranger's file can never crash, stall or exhaust the bot (SPEC.md, "Trust"; docs/reliability.md).
+"""A stranger's file can never crash, stall or exhaust the bot (docs/spec.md, "Trust"; docs/reliability.md).
 
 Each hostile file goes through the real pipeline (a Maildir and a real Dovecot), with a unit's
 genuine report queued behind it that must still be counted and answered.

@@ -1,4 +1,4 @@
-"""Every text function of intake and privacy runs in linear time on hostile text (SPEC.md, "Trust").
+"""Every text function of intake and privacy runs in linear time on hostile text (docs/spec.md, "Trust").
 
 Sender text drives these functions; a quadratic pattern there holds the GIL for seconds and stalls
 the worker, its scheduler and its outbox. Each function gets 100 KB strings built to make

@@ -526,7 +526,7 @@ def test_a_large_held_message_resolved_by_a_person_is_read_whole(make_app, sqlit
     its unit, it is parsed whole (in the sandbox) and its form read."""
     from bot.reread import reread_in
     from bot.storing import process_one
-    from intake.blank_forms import complaint_02
+    from mailer.blank_forms import complaint_02
     from intake.context import Fetched
 
     app = make_app(sqlite_only_url)

@@ -15,17 +15,18 @@ from pathlib import Path
 import pytest
 
 from bot.samples import forms, make_mail, sample_cases
-from intake.blank_forms import complaint_02
+from mailer.blank_forms import complaint_02
 from intake.containers import MAX_SHEET_ROWS
 from intake.documents import _limits, read_attachment, sniff
 from intake.message import Attachment, parse_message
-from mailer.problem_text import CATALOGUE, FILE_NOTES, file_note_text, problem_text
+from mailer.problem_text import file_note_text, problem_text
 from scoring.periods import Period
 from tests import hostile_files
 from tests.clients import ADDRESS, NOV_ARRIVAL, SECRETARIAT, nil_expected
 from tests.clients.tnef import winmail
 from tests.golden import check_golden
 from tests.paths import DATA
+from mailer.words import CATALOGUE, FILE_NOTES
 
 OTHERS = DATA / "others"
 NOV = Period(2026, 11)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bot.samples import forms, make_mail, sample_cases
 from bot.storing import process_one
 from bot.reporting import status_report
-from intake.blank_forms import complaint_02
+from mailer.blank_forms import complaint_02
 from intake.models import CaseRecord, InboundMessage, Submission
 from intake.context import Fetched
 from mailer.problem_text import problem_text

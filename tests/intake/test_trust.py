@@ -1,4 +1,4 @@
-"""Only a unit can make itself count; a crash or a bad address never silences the bot (SPEC.md, "Trust").
+"""Only a unit can make itself count; a crash or a bad address never silences the bot (docs/spec.md, "Trust").
 
 Each attack is followed by the genuine unit's own report, which must count and be answered.
 """

@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 from intake.problems import Problem, where
-from mailer.problem_text import CATALOGUE, problem_text
+from mailer.problem_text import problem_text
 from tests.paths import ROOT
-
+from mailer.words import CATALOGUE, FILE_NOTES
 
 
 def _codes_intake_emits() -> set[str]:
@@ -52,7 +52,7 @@ def test_a_problem_stored_before_the_catalogue_keeps_its_sentence() -> None:
 
 
 def test_every_file_note_has_a_sentence_and_intake_writes_none() -> None:
-    from mailer.problem_text import FILE_NOTES, file_note_text
+    from mailer.problem_text import file_note_text
 
     source = (ROOT / "intake" / "documents.py").read_text(encoding="utf-8")
     notes = set(re.findall(r'FileNote\([^,\n]+, "[a-z_0-9]+", "([a-z_0-9]+)"', source))

@@ -1,4 +1,4 @@
-"""The digest workbook as it opens and prints: rendered by LibreOffice headless (SPEC.md, Outgoing mail).
+"""The digest workbook as it opens and prints: rendered by LibreOffice headless (docs/spec.md, "Outgoing mail").
 
 Row heights fit TH Sarabun New (14-18 pt) with Thai marks above and below the line, dates show as dates
 (5/11/2569, not #####), and every sheet prints on A4 landscape.

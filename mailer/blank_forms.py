@@ -13,7 +13,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from scoring.periods import BE_OFFSET, Period
-from scoring.status import CATEGORIES, CATEGORY_THAI
+from scoring.status import CATEGORIES
+from mailer.words import CATEGORY_THAI
 
 FONT = "TH SarabunPSK"
 C01_HEADERS = (
