@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
+from config.declared import env_example
+
 CONFIG = Path(__file__).resolve().parent.parent / "config"
 
 
@@ -15,7 +17,7 @@ class InitError(Exception):
 
 def env_text(values: dict[str, str]) -> str:
     """The commented example with the given keys filled in (uncommented where they were commented)."""
-    text = (CONFIG / "env.example").read_text(encoding="utf-8")
+    text = env_example()
     for key, value in values.items():
         line = f"{key}={value}"
         pattern = re.compile(rf"^#?{re.escape(key)}=.*$", re.MULTILINE)
