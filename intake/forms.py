@@ -272,27 +272,14 @@ def _read_c01(filename: str, sheet: str, rows: list[list[Any]], hdr: int, cols: 
         else:
             row = raw_row if len(raw_row) >= width else [*raw_row, *pad[len(raw_row):width]]
         seq, received, channel, category, subject, complainant, action, result, completed, note = fields(row)
-        # A total row says so in one of its first cells ("รวม", "Total").
-        total = False
-        for c in row[:3]:
-            if c.__class__ is str and c and _total(c):
-                total = True
-                break
-        if total or (seq.__class__ is str and _total(seq)):
+        if _total_row(row, seq):
             break
         if (received in _BLANK and category in _BLANK and subject in _BLANK and channel in _BLANK
                 and action in _BLANK):
             continue  # only a sequence number, or a note: not a case
-        got, done = _date(received), _date(completed)
-        bad = False
-        if isinstance(got, BadDate) or isinstance(done, BadDate):
-            bad = True
-            for value, parsed in ((received, got), (completed, done)):
-                if isinstance(parsed, BadDate):
-                    reading.problems.append(Problem("bad_date", WARNING,
-                                                    {**where(filename, sheet, offset), "value": _text(value)}))
-            got = None if isinstance(got, BadDate) else got
-            done = None if isinstance(done, BadDate) else done
+        read_got, read_done = _date(received), _date(completed)
+        bad = isinstance(read_got, BadDate) or isinstance(read_done, BadDate)
+        got, done = _readable(reading, offset, received, read_got), _readable(reading, offset, completed, read_done)
         # A column's repeated values (channels, the usual action, notes) as one object each: the reading
         # travels pickled from the sandbox, and pickle writes (and the storing process rebuilds) an object once.
         channel = channel.strip() if channel.__class__ is str else _text(channel)
@@ -313,6 +300,23 @@ def _read_c01(filename: str, sheet: str, rows: list[list[Any]], hdr: int, cols: 
             reading.problems.append(Problem("row_missing_date", WARNING, where(filename, sheet, offset)))
         reading.rows.append(case)
     return _storable_rows(reading)
+
+
+def _total_row(row: list[Any], seq: Any) -> bool:
+    """A total row says so in one of its first cells ("รวม", "Total")."""
+    for c in row[:3]:
+        if c.__class__ is str and c and _total(c):
+            return True
+    return seq.__class__ is str and bool(_total(seq))
+
+
+def _readable(reading: FormReading, offset: int, cell: Any, parsed: date | BadDate | None) -> date | None:
+    """A date cell as read: one that could not be read is a problem naming it, and no date."""
+    if not isinstance(parsed, BadDate):
+        return parsed
+    reading.problems.append(Problem("bad_date", WARNING,
+                                    {**where(reading.filename, reading.sheet, offset), "value": _text(cell)}))
+    return None
 
 
 def _storable_rows(reading: FormReading) -> FormReading:

@@ -233,8 +233,7 @@ def send_due(session_factory: sessionmaker, transport: Transport, sender: str,
     ids = _claim(session_factory, now(), limit, lease, holder, holder_is_dead)
     if not ids:
         return report
-    opened = False
-    down: DeliveryError | None = None  # the server could not be reached: the rest of the batch waits too
+    connection = _Connection(transport)
     for row_id in ids:
         with session_factory() as s:
             row = s.get(OutboxMessage, row_id)
@@ -244,41 +243,63 @@ def send_due(session_factory: sessionmaker, transport: Transport, sender: str,
             composed, error = _compose(row, compose) if not raw and row.payload is not None else (None, None)
         if composed is not None:
             raw = composed[1]
-        error = error or down
-        if error is None:
-            try:
-                if not opened:
-                    try:
-                        transport.open()
-                    except DeliveryError as exc:
-                        down = exc
-                        raise
-                    opened = True
-                transport.send(raw, sender, recipients, name)
-            except DeliveryError as exc:
-                error = exc
-            except Exception as exc:  # noqa: BLE001 - no message may stall the queue, whatever it raises
-                error = _unexpected(exc)
-                log.exception("sending %s raised %s", name, type(exc).__name__)
+        error = error or connection.send(raw, sender, recipients, name)
         with session_factory.begin() as s:
             row = s.get(OutboxMessage, row_id)
             assert row is not None
             if composed is not None:
                 row.subject, row.raw = composed
-            moment = now()
-            if error is None:
-                row.status, row.sent_at, row.claimed_until, row.claimed_by, row.last_error = "sent", moment, None, None, ""
-                report.sent += 1
-                log.info("sent %s #%d to %d recipient(s)", row.kind, row.id, len(recipients))
-            elif error.permanent or moment - created > MAX_AGE:
-                row.status, row.claimed_until, row.last_error = "failed", None, str(error)[:2000]
-                report.failed += 1
-                log.warning("gave up %s #%d: %s", row.kind, row.id, error)
-            else:
-                row.status, row.claimed_until, row.last_error = "pending", None, str(error)[:2000]
-                row.next_attempt_at = moment + _backoff(attempts)
-                report.retrying += 1
-                log.warning("will retry %s #%d at %s: %s", row.kind, row.id, row.next_attempt_at, error)
-    if opened:
-        transport.close()
+            _settle(row, error, attempts, created, now(), report)
+    connection.close()
     return report
+
+
+class _Connection:
+    """The transport opened on the first message of a batch; once the server cannot be reached, every other
+    message of the batch waits too (with that error) rather than trying again one by one."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+        self.opened = False
+        self.down: DeliveryError | None = None
+
+    def send(self, raw: bytes, sender: str, recipients: list[str], name: str) -> DeliveryError | None:
+        if self.down is not None:
+            return self.down
+        try:
+            if not self.opened:
+                try:
+                    self.transport.open()
+                except DeliveryError as exc:
+                    self.down = exc
+                    raise
+                self.opened = True
+            self.transport.send(raw, sender, recipients, name)
+        except DeliveryError as exc:
+            return exc
+        except Exception as exc:  # noqa: BLE001 - no message may stall the queue, whatever it raises
+            log.exception("sending %s raised %s", name, type(exc).__name__)
+            return _unexpected(exc)
+        return None
+
+    def close(self) -> None:
+        if self.opened:
+            self.transport.close()
+
+
+def _settle(row: OutboxMessage, error: DeliveryError | None, attempts: int, created: datetime, moment: datetime,
+            report: SendReport) -> None:
+    """Sent, failed for good (permanent, or too old), or pending again after a backoff."""
+    if error is None:
+        row.status, row.sent_at, row.claimed_until, row.claimed_by, row.last_error = "sent", moment, None, None, ""
+        report.sent += 1
+        log.info("sent %s #%d to %d recipient(s)", row.kind, row.id, len(row.recipients))
+    elif error.permanent or moment - created > MAX_AGE:
+        row.status, row.claimed_until, row.last_error = "failed", None, str(error)[:2000]
+        report.failed += 1
+        log.warning("gave up %s #%d: %s", row.kind, row.id, error)
+    else:
+        row.status, row.claimed_until, row.last_error = "pending", None, str(error)[:2000]
+        row.next_attempt_at = moment + _backoff(attempts)
+        report.retrying += 1
+        log.warning("will retry %s #%d at %s: %s", row.kind, row.id, row.next_attempt_at, error)

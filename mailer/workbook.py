@@ -6,7 +6,7 @@ Sheets: สรุป (summary), สถานะหน่วยงาน (every u
 Why this writer: a department-wide digest holds 200,000 cases, 2.6 million cells. openpyxl (pure Python) took
 34 s for them and XlsxWriter about half that; rvgsrust-xlsxwriter drives rust_xlsxwriter (the Rust port of
 XlsxWriter, by XlsxWriter's author) through an XlsxWriter-like API with per-cell formats, merged cells, charts
-and print setup, and writes the case sheet in constant memory (docs/performance.md has the comparison).
+and print setup, and writes the case sheet in constant memory (docs/changelog.md has the comparison).
 openpyxl still writes the blank forms and reads workbooks.
 """
 

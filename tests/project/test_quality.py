@@ -142,3 +142,17 @@ def test_the_spec_cited_is_the_projects_own() -> None:
         assert "SPEC" + ".md" not in text, path  # a file outside the project
         cited |= set(re.findall(r'docs/spec\.md, "([^"]+)"', text))
     assert cited and sorted(cited - sections) == []
+
+
+def test_no_function_over_sixty_lines_outside_bot() -> None:
+    """A function a reader can hold in view; bot/ (the wiring, the demo's sample month) may run longer."""
+    long = []
+    for package in ("intake", "mailer", "config", "scoring"):
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno is not None \
+                        and node.end_lineno - node.lineno + 1 > 60:
+                    long.append(f"{path.relative_to(ROOT)}:{node.name} ({node.end_lineno - node.lineno + 1})")
+    assert long == []
