@@ -53,7 +53,7 @@ def main(n: int = 0) -> None:
                     fill(server, user, per_mailbox, 1000)
                 # Migrate before the clock starts (`units check` no longer opens the database).
                 from bot.schema import migrate
-                from config.db import make_engine
+                from db.engine import make_engine
 
                 engine = make_engine(url)
                 migrate(engine)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
-from config.db import make_engine
+from db.engine import make_engine
 from bot.schema import migrate_if_needed
 from config.errors import ConfigError
 from config.settings import Settings, require_secret_key
@@ -50,7 +50,7 @@ class App:
         on `engine` and never imports the ORM (a third of `import sqlalchemy` again at start-up)."""
         import intake.models  # noqa: F401  (every mapped class known before the first query)
         import mailer.models  # noqa: F401
-        from config.orm import make_sessionmaker
+        from db.orm import make_sessionmaker
 
         return make_sessionmaker(self.engine)
 

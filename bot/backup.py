@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 
-from config.db import make_engine, metadata
+from db.engine import make_engine, metadata
 from bot.schema import revision_in
 from config.settings import child_environment
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from config.db import make_engine
+from db.engine import make_engine
 from bot.schema import current_revision
 from config.errors import ConfigError
 from config.settings import Settings

@@ -20,7 +20,7 @@ def metadata() -> MetaData:
     """Every package's tables on the shared base (importing the models registers them)."""
     import intake.models  # noqa: F401
     import mailer.models  # noqa: F401
-    from config.db import metadata
+    from db.engine import metadata
 
     return metadata
 

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
-from config.storable import storable
+from db.storable import storable
 from intake.dates import BadDate, parse_date
 from intake.encodings import decode_bytes
 from intake.errors import DocumentError

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Mapped, relationship
 
-from config.orm import Base
+from db.orm import Base
 from intake import tables
 from intake.tables import Outcome
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Union
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.engine import Connection
 
-from config.driver import DriverStatement
+from db.driver import DriverStatement
 from intake.problems import ERROR, WARNING, Problem
 from intake.tables import Outcome, exemptions, inbound_messages, submissions
 from scoring.status import CATEGORIES, Folder, Part, PeriodState, fold

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
-from config.driver import DriverStatement, executemany, with_defaults
+from db.driver import DriverStatement, executemany, with_defaults
 from config.units import Unit
 from intake import tables
 from intake.context import Fetched, IngestResult

@@ -8,8 +8,8 @@ from enum import StrEnum
 
 from sqlalchemy import BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, LargeBinary, Table
 
-# Every text and JSON column holds what a message said, made storable as it is bound (config/storable.py).
-from config.db import StorableJSON as JSON, StorableString as String, StorableText as Text, UTCDateTime, metadata
+# Every text and JSON column holds what a message said, made storable as it is bound (db/storable.py).
+from db.engine import StorableJSON as JSON, StorableString as String, StorableText as Text, UTCDateTime, metadata
 
 
 class Outcome(StrEnum):

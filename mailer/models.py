@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import Boolean, Index, Integer, LargeBinary
 from sqlalchemy.orm import Mapped, mapped_column
 
-# Text and JSON columns quote what messages said, made storable as they are bound (config/storable.py).
-from config.db import StorableJSON as JSON, StorableString as String, StorableText as Text, UTCDateTime
-from config.orm import Base
+# Text and JSON columns quote what messages said, made storable as they are bound (db/storable.py).
+from db.engine import StorableJSON as JSON, StorableString as String, StorableText as Text, UTCDateTime
+from db.orm import Base
 
 
 class OutboxMessage(Base):

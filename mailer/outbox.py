@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from config.driver import DriverStatement
+from db.driver import DriverStatement
 from mailer.errors import DeliveryError
 from mailer.models import OutboxMessage
 from mailer.transport import Transport

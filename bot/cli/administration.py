@@ -91,7 +91,7 @@ def units_check() -> None:
 @handles_errors
 def db_upgrade() -> None:
     """Bring the database schema to the newest version (also done automatically at every start)."""
-    from config.db import make_engine
+    from db.engine import make_engine
     from bot.schema import current_revision, migrate
 
     engine = make_engine(settings().database_url)

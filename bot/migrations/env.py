@@ -9,7 +9,7 @@ from bot.schema import metadata
 
 engine = context.config.attributes.get("engine")
 if engine is None:  # the alembic command line
-    from config.db import make_engine
+    from db.engine import make_engine
     from config.settings import load_settings
 
     engine = make_engine(load_settings().database_url)

@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from bot.schema import current_revision, metadata, migrate
-from config.db import make_engine
+from db.engine import make_engine
 from tests.conftest import SECRET
 from tests.paths import ROOT
 
@@ -62,7 +62,7 @@ def test_the_start_up_check_knows_the_newest_migration(tmp_path) -> None:  # typ
 def test_workers_started_together_on_a_new_database_migrate_it_once(db_url) -> None:  # type: ignore[no-untyped-def]
     """Several workers (say, one per mailbox) started at once on an empty database: one creates the schema,
     the others wait for it and find it current, instead of failing on a table that appeared meanwhile."""
-    script = "import sys; from bot.schema import migrate_if_needed; from config.db import make_engine; " \
+    script = "import sys; from bot.schema import migrate_if_needed; from db.engine import make_engine; " \
              "migrate_if_needed(make_engine(sys.argv[1]))"
     workers = [subprocess.Popen([sys.executable, "-c", script, db_url], cwd=ROOT, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True) for _ in range(4)]

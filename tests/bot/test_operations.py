@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app as cli
 from bot.samples import make_mail
-from config.db import make_engine
+from db.engine import make_engine
 from bot.schema import current_revision, migrate
 from mailer.models import OutboxMessage
 from tests import servers

@@ -1,4 +1,4 @@
-"""config.driver.DriverStatement: statements run on the driver's cursor write and read what SQLAlchemy's own
+"""db.driver.DriverStatement: statements run on the driver's cursor write and read what SQLAlchemy's own
 execution does (aware datetimes as UTC, JSON, a LIMIT's value, column defaults), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import bindparam, insert, select
 
-from config.db import make_engine, metadata
-from config.driver import DriverStatement, with_defaults
+from db.engine import make_engine, metadata
+from db.driver import DriverStatement, with_defaults
 from intake.models import Submission
 
 BKK = timezone(timedelta(hours=7))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 import intake.models  # noqa: F401  (the tables)
 import mailer.models  # noqa: F401
-from config.db import metadata
+from db.engine import metadata
 from intake.models import Submission
 from intake.state import current_report, fold_in, period_reports, refresh_fold_states
 

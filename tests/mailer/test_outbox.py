@@ -165,7 +165,7 @@ def test_on_postgresql_a_claim_of_a_worker_on_another_host_is_taken_over_when_it
         holder = "another-host.example:4242:0badc0de"
         other = subprocess.Popen([sys.executable, "-c", (
             "import sys, time; sys.path.insert(0, '.');"
-            "from config.db import make_engine; from intake.lease import Liveness;"
+            "from db.engine import make_engine; from intake.lease import Liveness;"
             f"l = Liveness(make_engine({url!r}), {holder!r}); l.hold(); print('held', flush=True); time.sleep(60)")],
             stdout=subprocess.PIPE, text=True)
         assert other.stdout is not None and other.stdout.readline().strip() == "held"

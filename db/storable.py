@@ -4,7 +4,7 @@ a NUL in an encoded word, control characters in a cell) reaches the database onl
 SQLite's driver refuses a string holding a lone surrogate (UnicodeEncodeError) and PostgreSQL refuses NUL in text
 and json; neither is anything a person wrote. A lone surrogate becomes U+FFFD; NUL and the other C0 controls but
 tab, newline and carriage return are dropped. The database's column types apply it to every value they bind
-(config/db.py); rows written on the driver directly apply it themselves."""
+(db/engine.py); rows written on the driver directly apply it themselves."""
 
 from __future__ import annotations
 

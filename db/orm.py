@@ -1,12 +1,12 @@
 """The ORM's side of the database: the declarative base every package's mapped classes share (on the one
-metadata of config/db.py) and the session factory."""
+metadata of db/engine.py) and the session factory."""
 
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
-from config.db import metadata
+from db.engine import metadata
 
 
 class Base(DeclarativeBase):

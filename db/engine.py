@@ -1,6 +1,6 @@
 """The database: the metadata every package's tables share, the types they use, and the engine. Core only:
-the ORM (config/orm.py) is imported by the code that works with mapped objects, not by a command that
-only reads; statements run on the driver itself are config/driver.py. (Migrations live in `bot/migrations`,
+the ORM (db/orm.py) is imported by the code that works with mapped objects, not by a command that
+only reads; statements run on the driver itself are db/driver.py. (Migrations live in `bot/migrations`,
 the one layer that may import every package's models.)"""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from sqlalchemy import JSON, DateTime, MetaData, String, Text, create_engine, ev
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.types import TypeDecorator
 
-from config.driver import plain_savepoints
-from config.storable import storable, storable_json
+from db.driver import plain_savepoints
+from db.storable import storable, storable_json
 
 # Stable constraint names so migrations can refer to them on every backend.
 NAMING = {
@@ -48,7 +48,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class StorableString(TypeDecorator[str]):
-    """A VARCHAR whose values are made storable as they are bound (config/storable.py): for every column that
+    """A VARCHAR whose values are made storable as they are bound (db/storable.py): for every column that
     may hold a message's text (addresses, subjects, Message-IDs, filenames, reasons)."""
 
     impl = String
@@ -76,7 +76,7 @@ class StorableJSON(TypeDecorator[Any]):
         return storable_json(value)
 
 
-# Every package's tables, on one metadata (the ORM's declarative base in config/orm.py shares it).
+# Every package's tables, on one metadata (the ORM's declarative base in db/orm.py shares it).
 metadata = MetaData(naming_convention=NAMING)
 
 

@@ -1,0 +1,3 @@
+"""The database, below every package that owns tables: the engine and its column types (`db.engine`), the ORM's
+declarative base (`db.orm`, imported only where objects are mapped), statements run on the driver's cursor and
+savepoints (`db.driver`), and what makes sender text storable (`db.storable`). Configuration stays in config/."""
