@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.app import App
 from bot.reporting import UnitState, scores, unit_states
-from intake.admin import actions_for, case_rows, channel_totals, refused_commands
+from intake.admin import actions_for, case_rows, channel_totals, refused_commands, review_items
 from mailer.contacts import unreachable
 from mailer.digest import CaseLine, DigestData, MatrixRow, UnitLine, changes_since_last
 from scoring.periods import Period, fiscal_year_of
@@ -27,6 +27,7 @@ def _cases(app: App, session: Session, period: Period, ids: list[int]) -> Iterat
         yield CaseLine(code, names.get(code, code), period, *fields)
 
 
+WAITING_SHOWN = 30  # messages waiting for review listed in a digest's mail (the oldest first)
 REFUSED_WINDOW = timedelta(days=31)  # refused command mails of the last month are listed in a digest
 
 
@@ -52,5 +53,8 @@ def digest_data(app: App, session: Session, period: Period, as_of: datetime,
                  for a in actions_for(session, str(period))],
         refused=[(m.arrived_at, m.from_addr, m.reason)
                  for m in refused_commands(session, as_of - REFUSED_WINDOW, as_of)],
+        # What waits for a person, with the unit the bot knew or the sender's first unit for the suggested line.
+        waiting=[(m.id, m.from_addr, str(m.outcome), m.reason, m.unit_code or (m.candidates or [""])[0])
+                 for m in review_items(session, limit=WAITING_SHOWN)],
         include_personal=include_personal,
     )

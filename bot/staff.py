@@ -220,7 +220,7 @@ def _undo(app: App, s: Session, command: StaffCommand, actor: str, now: datetime
     after = unit_status_now(app, s, target.unit_code, period, now) if target.unit_code and period else None
     return LineOutcome(command.line_no, command.text, Verb.UNDO, unit=undone.unit_code,
                        unit_name=_name(app, undone.unit_code), period=period, before=before, after=after,
-                       message_number=target.inbound_id)
+                       undone=(f"A-{command.reference}", target.kind))
 
 
 def _outcome(app: App, s: Session, command: StaffCommand, action: Action, before: str, now: datetime) -> LineOutcome:

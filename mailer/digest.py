@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -17,11 +18,12 @@ from mailer.models import DigestSnapshot
 from mailer.outbox import Envelope, enqueue
 from mailer.problem_text import problem_text
 from mailer.render import render
-from mailer.staff_mail import refusal_thai
+from mailer.receipts import plain
+from mailer.staff_mail import refusal_thai, review_why
 from scoring.periods import Period, thai_date, thai_datetime
 from scoring.scores import UnitScore
 from scoring.status import CATEGORIES
-from mailer.words import ACTION_THAI, CATEGORY_THAI, STATUS_THAI
+from mailer.words import ACTION_THAI, CATEGORY_THAI, PROBLEM_SHORT, STATUS_THAI
 
 STATUS_ORDER = ("on_time", "late", "missing", "incomplete", "needs_review", "pending", "exempt")
 
@@ -78,6 +80,8 @@ class DigestData:
     changes: list[tuple[str, str, str]] = field(default_factory=list)  # (unit, before, after)
     actions: list[tuple[datetime, str, str, str, str, str]] = field(default_factory=list)
     refused: list[tuple[datetime, str, str]] = field(default_factory=list)  # (arrived, from, why): commands refused
+    # Messages waiting for a person: (number, from, outcome, reason, the unit to suggest or "").
+    waiting: list[tuple[int, str, str, str, str]] = field(default_factory=list)
     include_personal: bool = False
 
     def status_counts(self) -> dict[str, int]:
@@ -111,6 +115,28 @@ def changes_since_last(session: Session, period: Period, statuses: dict[str, str
             if last.statuses.get(unit) != status]
 
 
+_ACTION_CODE = re.compile(r"\((" + "|".join(sorted(ACTION_THAI, key=len, reverse=True)) + r")\)")
+
+
+def action_reason(reason: str) -> str:
+    """An action's stored reason as a person reads it: an undone action's kind in words ("ยกเลิก A-3 (record)"
+    reads "ยกเลิก A-3 (บันทึกรายงานที่ได้รับทางกระดาษ)")."""
+    return _ACTION_CODE.sub(lambda m: f"({ACTION_THAI[m.group(1)]})", reason)
+
+
+def month_words(period: str | None) -> str:
+    """A stored YYYY-MM as the Thai month and Buddhist-era year; empty for none."""
+    try:
+        return Period.parse(period).thai() if period else ""
+    except ValueError:
+        return period or ""
+
+
+def problem_list(problems: list[tuple[str, str, dict[str, str]]]) -> str:
+    """A unit's problems in a few words each, once per kind."""
+    return ", ".join(sorted({PROBLEM_SHORT.get(code, code) for code, _, _ in problems}))
+
+
 def digest_context(data: DigestData, ctx: MailContext) -> dict[str, object]:
     counts = data.status_counts()
     total = max(len(data.units), 1)
@@ -122,7 +148,7 @@ def digest_context(data: DigestData, ctx: MailContext) -> dict[str, object]:
                         for s in STATUS_ORDER if counts[s] or s in ("on_time", "late", "missing")],
         "units": [{"code": u.code, "name": u.name, "status": STATUS_THAI.get(u.status, u.status), "key": u.status,
                    "completed": thai_datetime(u.completed_at.astimezone(ctx.tz)) if u.completed_at else "",
-                   "problems": ", ".join(sorted({p[0] for p in u.problems}))} for u in data.units],
+                   "problems": problem_list(u.problems)} for u in data.units],
         "categories": [{"label": CATEGORY_THAI[c], "count": n} for c, n in data.category_totals().items()],
         "channels": sorted(({"label": k or "(ไม่ระบุ)", "count": v} for k, v in data.channels.items()),
                            key=lambda c: -int(c["count"])),  # type: ignore[call-overload]
@@ -130,9 +156,13 @@ def digest_context(data: DigestData, ctx: MailContext) -> dict[str, object]:
         "unreachable": [{"address": a, "status": s, "reason": r} for a, s, r in data.unreachable],
         "changes": [{"unit": u, "before": STATUS_THAI.get(b, b), "after": STATUS_THAI.get(a, a)} for u, b, a in data.changes],
         "actions": [{"when": thai_date(w.astimezone(ctx.tz).date()), "kind": ACTION_THAI.get(k, k), "unit": u,
-                     "period": p, "actor": who, "reason": why} for w, k, u, p, who, why in data.actions],
+                     "period": month_words(p), "actor": who, "reason": action_reason(why)}
+                    for w, k, u, p, who, why in data.actions],
         "refused": [{"when": thai_datetime(w.astimezone(ctx.tz)), "sender": who, "why": refusal_thai(why)}
                     for w, who, why in data.refused],
+        "waiting": [{"number": n, "from": plain(who, 80), "why": review_why(outcome, reason),
+                     "example_unit": unit or "รหัสหน่วยงาน"} for n, who, outcome, reason, unit in data.waiting],
+        "example_unit": next((u.code for u in data.units if u.status in ("missing", "incomplete")), "HPC01"),
         "monthly": [{"label": p.thai(), "on_time": a, "late": b, "missing": c, "review": r, "total": max(a + b + c + r, 1)}
                     for p, a, b, c, r in data.monthly()],
     }

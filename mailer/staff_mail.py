@@ -51,6 +51,7 @@ class LineOutcome:
     after: str | None = None
     reference: str | None = None  # "A-12": quote it with ยกเลิก to undo
     message_number: int | None = None
+    undone: tuple[str, str] | None = None  # an undo: the reference undone and its kind ("A-12", "record")
     error: str = ""  # a LINE_ERRORS code; "" when done
     params: dict[str, str] = field(default_factory=dict)
 
@@ -81,6 +82,7 @@ def _line_context(line: LineOutcome) -> dict[str, object]:
         "before": STATUS_THAI.get(line.before or "", line.before or ""),
         "after": STATUS_THAI.get(line.after or "", line.after or ""),
         "reference": line.reference or "", "message": f"#{line.message_number}" if line.message_number else "",
+        "undone": f"{line.undone[0]} ({ACTION_THAI.get(line.undone[1], line.undone[1])})" if line.undone else "",
         "error": LINE_ERRORS.get(line.error, LINE_ERRORS["failed"]).format_map(line.params) if line.error else "",
     }
 

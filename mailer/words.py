@@ -158,3 +158,32 @@ OUTCOME_THAI = {
     "dismissed": "เจ้าหน้าที่บันทึกว่าไม่ใช่รายงาน",
     "command_refused": "คำสั่งทางอีเมลที่ไม่รับดำเนินการ",
 }
+
+# A problem named in a few words, where a list shows it beside a unit (the digest's unit lines, the workbook); the
+# whole sentence with its fix is CATALOGUE's.
+PROBLEM_SHORT = {
+    "unreadable_attachment": "เปิดไฟล์ไม่ได้",
+    "encrypted_attachment": "ไฟล์ตั้งรหัสผ่าน",
+    "archive_too_large": "ไฟล์บีบอัดใหญ่เกินกำหนด",
+    "sheet_too_large": "แผ่นงานใหญ่เกินกำหนด",
+    "parser_limit": "อ่านไฟล์เกินเวลาหรือหน่วยความจำ",
+    "empty_attachment": "ไฟล์ว่างเปล่า",
+    "unsupported_format": "ไฟล์ Word รุ่นเก่า (.doc)",
+    "too_many_files": "ไฟล์แนบมากเกินกำหนด",
+    "unknown_template": "ไม่พบหัวตารางแบบฟอร์ม",
+    "empty_form": "Complaint_02 ยังไม่กรอกจำนวน",
+    "bad_date": "วันที่ไม่ถูกต้อง",
+    "row_missing_category": "ไม่ระบุประเภท",
+    "unknown_category": "ประเภทไม่อยู่ในรายการ",
+    "row_missing_date": "ไม่ระบุวันที่รับเรื่อง",
+    "bad_number": "จำนวนไม่ใช่ตัวเลข",
+    "unit_conflict": "หน่วยงานในแบบฟอร์มไม่ตรงผู้ส่ง",
+    "period_conflict": "เดือนในแบบฟอร์มไม่ตรงกัน",
+    "period_text_conflict": "เดือนในอีเมลไม่ตรงแบบฟอร์ม",
+    "date_out_of_period": "วันที่อยู่นอกเดือนที่รายงาน",
+    "sender_not_verified": "ยืนยันตัวตนผู้ส่งไม่ได้",
+    "message_too_large": "อีเมลใหญ่เกินกำหนด",
+    "totals_mismatch": "จำนวนใน Complaint_02 ไม่ตรงกับ Complaint_01",
+    "missing_complaint_01": "ยังไม่ได้รับ Complaint_01",
+    "missing_complaint_02": "ยังไม่ได้รับ Complaint_02",
+}

@@ -21,13 +21,13 @@ from functools import lru_cache
 
 import rvgsrust_xlsxwriter as xw
 
-from mailer.digest import STATUS_ORDER, CaseLine, DigestData
+from mailer.digest import STATUS_ORDER, CaseLine, DigestData, action_reason, month_words, problem_list
 from config.privacy import mask_name, mask_text, safe_cell
 from mailer.problem_text import problem_text
 from mailer.staff_mail import refusal_thai
 from scoring.periods import THAI_MONTHS_ABBR, thai_datetime
 from scoring.status import CATEGORIES
-from mailer.words import ACTION_THAI, CATEGORY_THAI, RESULT_THAI, STATUS_THAI
+from mailer.words import ACTION_THAI, CATEGORY_THAI, PROBLEM_SHORT, RESULT_THAI, STATUS_THAI
 
 FONT_NAME = "TH Sarabun New"
 HEAD_FILL = "DDEBF7"
@@ -206,7 +206,7 @@ def _units(wb: xw.Workbook, f: _Formats, data: DigestData, tz_of: datetime) -> N
         completed = thai_datetime(u.completed_at.astimezone(tz_of.tzinfo)) if u.completed_at else ""
         s.row([u.code, u.name, _status(u.status, STATUS_THAI.get(u.status, u.status)),
                kinds.get(u.kind or "", ""), completed, *(u.counts.get(c, 0) for c in CATEGORIES),
-               s.cell(", ".join(sorted({p[0] for p in u.problems})), WRAP)])
+               s.cell(problem_list(u.problems), WRAP)])
     s.filter()
 
 
@@ -306,7 +306,7 @@ def _problems(wb: xw.Workbook, f: _Formats, data: DigestData) -> None:
     for u in data.units:
         for code, severity, params in u.problems:
             message = problem_text(code, params)
-            s.row([u.code, u.name, code, "ต้องแก้ไข" if severity == "error" else "ข้อสังเกต",
+            s.row([u.code, u.name, PROBLEM_SHORT.get(code, code), "ต้องแก้ไข" if severity == "error" else "ข้อสังเกต",
                    s.cell(mask_text(message), WRAP)])
     s.filter()
 
@@ -316,8 +316,8 @@ def _actions(wb: xw.Workbook, f: _Formats, data: DigestData, tz_of: datetime) ->
     s.title("การดำเนินการของสำนักงานเลขานุการกรม")
     s.header(["วันเวลา", "การดำเนินการ", "หน่วยงาน", "เดือน", "ผู้ดำเนินการ", "เหตุผล"])
     for when, kind, unit, period, actor, reason in data.actions:
-        s.row([thai_datetime(when.astimezone(tz_of.tzinfo)), ACTION_THAI.get(kind, kind), unit, period, actor,
-               s.cell(reason, WRAP)])
+        s.row([thai_datetime(when.astimezone(tz_of.tzinfo)), ACTION_THAI.get(kind, kind), unit, month_words(period),
+               actor, s.cell(action_reason(reason), WRAP)])
     for when, sender, why in data.refused:
         s.row([thai_datetime(when.astimezone(tz_of.tzinfo)), ACTION_THAI["refused"], "", "", sender,
                s.cell(refusal_thai(why), WRAP)])

@@ -264,3 +264,47 @@ def test_a_line_that_fails_leaves_the_others_done(db_url, make_app) -> None:  # 
             assert sorted(s.scalars(select(Exemption.unit_code))) == ["HPC01", "HPC03"]
         assert "ได้รับการยกเว้นประจำเดือนพฤศจิกายน 2569อยู่แล้ว" in text
         assert text.count("ดำเนินการแล้ว") >= 2
+
+
+def _codes_left(text: str) -> list[str]:
+    """What a person should never read in a mail: months as YYYY-MM, action and problem codes."""
+    import re
+
+    return re.findall(r"\b20\d\d-\d\d\b|\((?:exempt|record|resolve|dismiss|reprocess|undo)\)|\b[a-z]+_[a-z_0-9]+\b", text)
+
+
+def test_a_clerks_month_by_mail_reads_in_thai_and_the_digest_says_how_to_answer(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    """Digest -> a reply with several actions -> undo -> the next digest: every mail in Thai, months in the
+    Buddhist Era; the digest lists its reply words (each example line is understood) and each message waiting
+    for review with its number and a suggested line."""
+    app = _app(make_app, db_url)
+    with time_machine.travel(bkk(2026, 11, 20, 10), tick=False):
+        shared = make_mail(sender=f"central@{DOMAIN}", to=SECRETARIAT, subject="รายงาน พ.ย. 69",
+                           body="ไม่มีข้อร้องเรียน", date_=bkk(2026, 11, 20, 10))
+        waiting = process_one(app, Fetched(raw=_authenticated(shared), arrived_at=bkk(2026, 11, 20, 10)))
+        assert waiting is not None and waiting.outcome == Outcome.NEEDS_REVIEW
+    with time_machine.travel(bkk(2026, 11, 26, 9), tick=False):
+        send_digest(app, NOV, bkk(2026, 11, 26, 9), "digest:2026-11")
+        [digest] = _outbox(app, "digest")
+        text = _text(digest)
+        assert f"#{waiting.inbound_id} จาก central[at]{DOMAIN}" in text  # quoted sender text is defanged
+        assert f"ตอบกลับด้วย: #{waiting.inbound_id} DIV01" in text  # the sender's first unit, suggested
+        examples = text.split("บรรทัดละหนึ่งคำสั่ง")[1].split("ระบบจะตอบกลับ")[0].strip().splitlines()[1:]
+        lines = [line.split("   (")[0].strip().replace("#เลขที่", f"#{waiting.inbound_id}") for line in examples]
+        assert len(lines) == 5
+        for line in lines:
+            parsed = _parse(line)
+            assert len(parsed.commands) == 1 and parsed.errors == [], (line, parsed)
+        _reply(app, digest, "ยกเว้น HPC02 เหตุผล ปิดปรับปรุงอาคาร\n"
+                            "รับทางกระดาษ HPC03 ไม่มีข้อร้องเรียน รับเมื่อ 20 พ.ย. 2569", bkk(2026, 11, 26, 9, 5))
+        answer = _outbox(app, "staff")[-1]
+        with app.sessions() as s:
+            record = s.scalars(select(Action).where(Action.kind == "record")).one()
+        _reply(app, answer, f"ยกเลิก A-{record.id}", bkk(2026, 11, 26, 9, 10))
+        undone = _outbox(app, "staff")[-1]
+        send_digest(app, NOV, bkk(2026, 11, 26, 9, 20), "digest:2026-11:again")
+        again = _outbox(app, "digest")[-1]
+    for mail in (digest, answer, undone, again):
+        assert _codes_left(_text(mail)) == [], (mail.kind, _codes_left(_text(mail)))
+    assert "บันทึกรายงานที่ได้รับทางกระดาษ" in _text(undone), _text(undone)  # what was undone, in words
+    assert "พฤศจิกายน 2569" in _text(again) and "ยกเลิก A-" in _text(again)
