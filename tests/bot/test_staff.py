@@ -124,6 +124,15 @@ def _text(row: OutboxMessage) -> str:
     return part.get_content()
 
 
+def _shared_address_report(app):  # type: ignore[no-untyped-def]
+    """A nil report from an address DIV01 and DIV02 share, on 20 November: it waits for a person."""
+    shared = make_mail(sender=f"central@{DOMAIN}", to=SECRETARIAT, subject="รายงาน พ.ย. 69",
+                       body="ไม่มีข้อร้องเรียน", date_=bkk(2026, 11, 20, 10))
+    waiting = process_one(app, Fetched(raw=_authenticated(shared), arrived_at=bkk(2026, 11, 20, 10)))
+    assert waiting is not None and waiting.outcome == Outcome.NEEDS_REVIEW
+    return waiting
+
+
 def _status(app, unit: str, as_of: datetime) -> str:  # type: ignore[no-untyped-def]
     return next(u["status"] for u in status_report(app, NOV, as_of)["units"] if u["unit"] == unit)
 
@@ -139,10 +148,7 @@ def _state(app) -> tuple:  # type: ignore[no-untyped-def,type-arg]
 def test_a_clerk_settles_a_review_excuses_a_unit_records_paper_and_undoes(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
     app = _app(make_app, db_url)
     with time_machine.travel(bkk(2026, 11, 20, 10), tick=False):
-        shared = make_mail(sender=f"central@{DOMAIN}", to=SECRETARIAT, subject="รายงาน พ.ย. 69",
-                           body="ไม่มีข้อร้องเรียน", date_=bkk(2026, 11, 20, 10))
-        waiting = process_one(app, Fetched(raw=_authenticated(shared), arrived_at=bkk(2026, 11, 20, 10)))
-        assert waiting is not None and waiting.outcome == Outcome.NEEDS_REVIEW
+        waiting = _shared_address_report(app)
         # 1. The review alert: once, to the staff, with the reply words; not again within the hour.
         assert run_cycle(app, bkk(2026, 11, 20, 10)).review_alert
         [alert] = _outbox(app, "review")
@@ -279,10 +285,7 @@ def test_a_clerks_month_by_mail_reads_in_thai_and_the_digest_says_how_to_answer(
     for review with its number and a suggested line."""
     app = _app(make_app, db_url)
     with time_machine.travel(bkk(2026, 11, 20, 10), tick=False):
-        shared = make_mail(sender=f"central@{DOMAIN}", to=SECRETARIAT, subject="รายงาน พ.ย. 69",
-                           body="ไม่มีข้อร้องเรียน", date_=bkk(2026, 11, 20, 10))
-        waiting = process_one(app, Fetched(raw=_authenticated(shared), arrived_at=bkk(2026, 11, 20, 10)))
-        assert waiting is not None and waiting.outcome == Outcome.NEEDS_REVIEW
+        waiting = _shared_address_report(app)
     with time_machine.travel(bkk(2026, 11, 26, 9), tick=False):
         send_digest(app, NOV, bkk(2026, 11, 26, 9), "digest:2026-11")
         [digest] = _outbox(app, "digest")
