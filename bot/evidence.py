@@ -11,11 +11,13 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.app import App
 from bot.reporting import unit_states
 from config.units import Unit
-from intake.admin import unit_messages
+from intake.admin import paper_originals, unit_messages
+from intake.message import parse_message, small_and_flat
 from mailer.models import OutboxMessage
 from mailer.receipts import compose_queued
 from mailer.workbook import STATUS_FILL
@@ -48,6 +50,21 @@ def _summary(unit: Unit, fiscal_year: int, as_of: datetime, rows: list[tuple[lis
     return buf.getvalue()
 
 
+def _paper_scans(app: App, s: Session, unit: Unit, periods: list[str]) -> dict[str, bytes]:
+    """What a paper report's mail attached (the scan, the forms typed from it), as the unit's originals. Only the
+    files: the staff member's mail itself may carry other units' commands."""
+    files: dict[str, bytes] = {}
+    for period, msg in paper_originals(s, unit.code, periods):
+        if msg.purged_at is not None or not msg.raw:
+            continue
+        parsed = parse_message(msg.raw) if small_and_flat(msg.raw) else app.parsers.run(parse_message, msg.raw)
+        stamp = msg.arrived_at.astimezone(app.settings.tz).strftime("%Y%m%d-%H%M%S")
+        for n, attachment in enumerate(parsed.attachments, start=1):
+            name = attachment.filename.replace("/", "_").replace("\\", "_") or f"file-{n}"
+            files[f"originals/{period}/{stamp}-{msg.id:06d}-paper/{n:02d}-{name}"] = attachment.data
+    return files
+
+
 def build_evidence(app: App, unit: Unit, fiscal_year: int, as_of: datetime, out: Path) -> int:
     """Write the zip; returns the number of files in it (manifest included)."""
     periods = fiscal_year_periods(fiscal_year)
@@ -62,6 +79,7 @@ def build_evidence(app: App, unit: Unit, fiscal_year: int, as_of: datetime, out:
                 purged.append(f"{msg.sha256}  {name}\n")
             else:
                 files[name] = msg.raw
+        files.update(_paper_scans(app, s, unit, [str(p) for p in periods]))
         if purged:
             files["purged-originals-sha256.txt"] = "".join(purged).encode()
         sent = s.scalars(select(OutboxMessage).where(OutboxMessage.unit_code == unit.code,

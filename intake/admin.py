@@ -177,6 +177,15 @@ def unit_messages(session: Session, unit_code: str, periods: list[str]) -> list[
         InboundMessage.unit_code == unit_code, InboundMessage.period.in_(periods)).order_by(InboundMessage.arrived_at)))
 
 
+def paper_originals(session: Session, unit_code: str, periods: list[str]) -> list[tuple[str, InboundMessage]]:
+    """The stored mail that brought each of the unit's paper reports (a staff member's, its scan attached), with
+    the month the report is for."""
+    query = (select(Submission.period, InboundMessage).join(InboundMessage, InboundMessage.id == Submission.inbound_id)
+             .where(Submission.unit_code == unit_code, Submission.period.in_(periods), Submission.channel == "paper")
+             .order_by(InboundMessage.arrived_at))
+    return [(period, msg) for period, msg in session.execute(query)]
+
+
 def refused_commands(session: Session, since: datetime, until: datetime) -> list[InboundMessage]:
     """Mail that looked like a staff command but could not command (forged, not a reply, not staff)."""
     return list(session.scalars(select(InboundMessage).where(

@@ -5,6 +5,7 @@ in the digest, rate-limited. Through process_one on SQLite; the month over real 
 from __future__ import annotations
 
 import email
+import zipfile
 from datetime import date, datetime
 from email.message import EmailMessage
 from email.policy import default
@@ -15,6 +16,7 @@ from sqlalchemy import select
 
 from bot.cycle import run_cycle, send_digest
 from bot.digest_data import digest_data
+from bot.evidence import build_evidence, verify_evidence
 from bot.reporting import scores, status_report
 from bot.samples import forms, make_mail, sample_cases
 from bot.storing import process_one
@@ -145,7 +147,7 @@ def _state(app) -> tuple:  # type: ignore[no-untyped-def,type-arg]
                 s.scalars(select(InboundMessage.outcome).where(InboundMessage.from_addr != CLERK)).all())
 
 
-def test_a_clerk_settles_a_review_excuses_a_unit_records_paper_and_undoes(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+def test_a_clerk_settles_a_review_excuses_a_unit_records_paper_and_undoes(db_url, make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
     app = _app(make_app, db_url)
     with time_machine.travel(bkk(2026, 11, 20, 10), tick=False):
         waiting = _shared_address_report(app)
@@ -188,7 +190,15 @@ def test_a_clerk_settles_a_review_excuses_a_unit_records_paper_and_undoes(db_url
             assert paper is not None and paper.channel == "paper"
             original = s.get(InboundMessage, paper.inbound_id)
             assert original is not None and b"scan.pdf" in original.raw  # the scan is kept as the original
+            # ... and it is in the unit's evidence pack (the scan alone: the clerk's mail also excused HPC02).
+            pack = tmp_path / "hpc03.zip"
+            build_evidence(app, app.registry.get("HPC03"), 2570, as_of, pack)
+            with zipfile.ZipFile(pack) as zf:
+                scans = [n for n in zf.namelist() if n.startswith("originals/2026-11/") and n.endswith("scan.pdf")]
+                assert len(scans) == 1 and zf.read(scans[0]) == b"%PDF-1.4 scanned paper"
+                assert not [n for n in zf.namelist() if n.startswith("originals/") and n.endswith(".eml")]
             exempt_ref = f"A-{actions[1].id}"
+        assert verify_evidence(pack) == []
         assert f"ยกเลิก {exempt_ref}" in text
         # The digest, the status JSON and the scores show each action.
         with app.sessions() as s:
