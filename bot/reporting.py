@@ -14,7 +14,7 @@ from intake.problems import Problem
 from intake.state import Reader, UnitReport, exempt_units, period_reports
 from intake.tables import inbound_messages
 from mailer.problem_text import problem_text
-from scoring.periods import Period, fiscal_year_periods
+from scoring.periods import Period, fiscal_year_of, fiscal_year_periods
 from scoring.scores import UnitScore, score_unit
 from scoring.status import Status, unit_status
 
@@ -133,6 +133,13 @@ def scores(app: App, session: Reader, fiscal_year: int, as_of: datetime) -> tupl
     counted = [i for i, p in enumerate(periods) if app.deadline(p) <= as_of and (start is None or p >= start)]
     out = [score_unit(code, [statuses[i] or "missing" for i in counted], app.rubric) for code, statuses in grid.items()]
     return periods, grid, out
+
+
+def unit_score_now(app: App, session: Reader, unit_code: str, period: Period, as_of: datetime) -> UnitScore | None:
+    """One unit's fiscal-year score (the year `period` is in) as of a moment: what an exemption's answer shows
+    before and after."""
+    _, _, results = scores(app, session, fiscal_year_of(period), as_of)
+    return next((r for r in results if r.unit == unit_code), None)
 
 
 def unit_status_now(app: App, session: Reader, unit_code: str, period: Period, as_of: datetime) -> str:

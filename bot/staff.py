@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app import App
-from bot.reporting import unit_status_now
+from bot.reporting import unit_score_now, unit_status_now
 from bot.reread import reread_in
 from config.msgid import read_message_ids
 from config.units import Unit
@@ -26,7 +26,7 @@ from intake.reply_words import StaffCommand, Verb, parse_commands
 from intake.text import strip_quoted
 from mailer.outbox import over_limit
 from mailer.staff_mail import LineOutcome, ReviewItem, StaffAnswer, enqueue_review_alert, enqueue_staff_answer
-from scoring.periods import Period, thai_date
+from scoring.periods import Period, fiscal_year_of, thai_date
 
 log = logging.getLogger("complaint_bot.staff")
 
@@ -170,6 +170,7 @@ def _do(app: App, s: Session, command: StaffCommand, replied: Replied, mail: Par
         assert command.period is not None
         period = command.period
         status_before = unit_status_now(app, s, unit.code, period, now)
+        score_before = unit_score_now(app, s, unit.code, period, now)
         if command.verb == Verb.EXEMPT:
             action = admin.exempt(s, unit, period, command.reason, actor, now)
         else:
@@ -181,7 +182,12 @@ def _do(app: App, s: Session, command: StaffCommand, replied: Replied, mail: Par
             doc = read_documents([] if command.nil else mail.attachments, app.parsers)
             _, _, action = admin.record_paper(s, unit, period, received, nil=command.nil, doc=doc, actor=actor,
                                               reason=command.reason, now=now, original_id=inbound_id)
-        return _outcome(app, s, command, action, status_before, now)
+        outcome = _outcome(app, s, command, action, status_before, now)
+        score_after = unit_score_now(app, s, unit.code, period, now)
+        if score_before is not None and score_after is not None and command.verb == Verb.EXEMPT:
+            # An exemption changes the fiscal year's score only when the month was due: say what it was and becomes.
+            outcome = replace(outcome, score=(fiscal_year_of(period), score_before.score, score_after.score))
+        return outcome
     if command.verb == Verb.UNDO:
         return _undo(app, s, command, actor, now)
     number = _target(s, command, replied)

@@ -52,6 +52,7 @@ class LineOutcome:
     reference: str | None = None  # "A-12": quote it with ยกเลิก to undo
     message_number: int | None = None
     undone: tuple[str, str] | None = None  # an undo: the reference undone and its kind ("A-12", "record")
+    score: tuple[int, float, float] | None = None  # an exemption: the fiscal year, its score before and after
     error: str = ""  # a LINE_ERRORS code; "" when done
     params: dict[str, str] = field(default_factory=dict)
 
@@ -83,6 +84,9 @@ def _line_context(line: LineOutcome) -> dict[str, object]:
         "after": STATUS_THAI.get(line.after or "", line.after or ""),
         "reference": line.reference or "", "message": f"#{line.message_number}" if line.message_number else "",
         "undone": f"{line.undone[0]} ({ACTION_THAI.get(line.undone[1], line.undone[1])})" if line.undone else "",
+        "late": line.verb == "exempt" and line.before == "late",
+        "score": ({"year": line.score[0], "before": f"{line.score[1]:g}", "after": f"{line.score[2]:g}"}
+                  if line.score else None),
         "error": LINE_ERRORS.get(line.error, LINE_ERRORS["failed"]).format_map(line.params) if line.error else "",
     }
 

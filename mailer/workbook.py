@@ -251,7 +251,7 @@ def _cases(wb: xw.Workbook, f: _Formats, data: DigestData) -> int:
 
 def _matrix(wb: xw.Workbook, f: _Formats, data: DigestData) -> None:
     months = [f"{THAI_MONTHS_ABBR[p.month - 1]} {p.be_year % 100:02d}" for p in data.matrix_periods]
-    tail = ["ครบกำหนด", "ตรงเวลา", "ล่าช้า", "ไม่ส่ง", "ยกเว้น", "คะแนน", "ระดับ"]
+    tail = ["ครบกำหนด", "ตรงเวลา", "ล่าช้า", "ไม่ส่ง", "รอตรวจ", "ยกเว้น", "คะแนน", "ระดับ"]
     name = f"ปีงบประมาณ {data.fiscal_year}"
     s = _Sheet(wb, f, name, [10, 32, *([9] * len(months)), *([10] * len(tail))])
     s.title(f"ผลการส่งรายงานรายเดือน ปีงบประมาณ พ.ศ. {data.fiscal_year}")
@@ -261,7 +261,8 @@ def _matrix(wb: xw.Workbook, f: _Formats, data: DigestData) -> None:
     for row in data.matrix:
         sc = row.score
         s.row([row.unit_code, row.unit_name, *(_status(st, short.get(st or "", "")) for st in row.statuses),
-               sc.due, sc.on_time, sc.late, sc.missing, sc.exempt, s.cell(sc.score, BOLD), s.cell(sc.level, BOLD)])
+               sc.due, sc.on_time, sc.late, sc.missing, sc.needs_review, sc.exempt, s.cell(sc.score, BOLD),
+               s.cell(sc.level, BOLD)])
     s.filter()
     # The monthly picture below the matrix, and a native stacked bar chart of it.
     monthly = data.monthly()

@@ -31,27 +31,31 @@ class UnitScore:
     exempt: int
     score: float
     level: int
+    needs_review: int = 0  # months a person has still to settle: no credit yet, but not "missing" either
 
     def to_dict(self) -> dict[str, object]:
         return {"unit": self.unit, "due": self.due, "on_time": self.on_time, "late": self.late,
-                "missing": self.missing, "exempt": self.exempt, "score": self.score, "level": self.level}
+                "missing": self.missing, "needs_review": self.needs_review, "exempt": self.exempt,
+                "score": self.score, "level": self.level}
 
 
 def score_unit(unit: str, statuses: Sequence[str], rubric: Rubric) -> UnitScore:
-    """Score the statuses of the months already due. Exempt months are left out of the average;
-    anything not complete by now (incomplete, needs review) counts as missing until settled."""
+    """Score the statuses of the months already due. Exempt months are left out of the average; a month waiting
+    for a person earns no credit until settled (the rubric's "needs_review", default 0) and is counted as such;
+    anything else not complete by now (incomplete, nothing) counts as missing."""
     on_time = statuses.count("on_time")
     late = statuses.count("late")
     exempt = statuses.count("exempt")
-    missing = len(statuses) - on_time - late - exempt
+    review = statuses.count("needs_review")
+    missing = len(statuses) - on_time - late - exempt - review
     counted = len(statuses) - exempt
     if counted == 0:
-        return UnitScore(unit, len(statuses), on_time, late, missing, exempt, 0.0, 0)
+        return UnitScore(unit, len(statuses), on_time, late, missing, exempt, 0.0, 0, review)
     credit = on_time * rubric.credit.get("on_time", 1.0) + late * rubric.credit.get("late", 0.5) + \
-        missing * rubric.credit.get("missing", 0.0)
+        missing * rubric.credit.get("missing", 0.0) + review * rubric.credit.get("needs_review", 0.0)
     fraction = credit / counted
     return UnitScore(unit, len(statuses), on_time, late, missing, exempt, round(rubric.points * fraction, 2),
-                     rubric.level(100.0 * fraction))
+                     rubric.level(100.0 * fraction), review)
 
 
 def rubric_from_dict(data: Mapping[str, object]) -> Rubric:

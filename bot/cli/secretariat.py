@@ -166,11 +166,11 @@ def score(fiscal_year: Annotated[int, typer.Option("--fiscal-year", help="Buddhi
     from rich.table import Table
 
     table = Table(title=f"คะแนนการส่งรายงาน ปีงบประมาณ {fiscal_year}")
-    for col in ("Unit", "Due", "On time", "Late", "Missing", "Exempt", "Score", "Level"):
-        table.add_column(col, justify="right" if col != "Unit" else "left")
+    for col in ("รหัส", "ครบกำหนด", "ตรงเวลา", "ล่าช้า", "ไม่ส่ง", "รอตรวจสอบ", "ยกเว้น", "คะแนน", "ระดับ"):
+        table.add_column(col, justify="right" if col != "รหัส" else "left")  # `--json` keeps the codes
     for r in results:
-        table.add_row(r.unit, str(r.due), str(r.on_time), str(r.late), str(r.missing), str(r.exempt), f"{r.score:g}",
-                      str(r.level))
+        table.add_row(r.unit, str(r.due), str(r.on_time), str(r.late), str(r.missing), str(r.needs_review),
+                      str(r.exempt), f"{r.score:g}", str(r.level))
     console.print(table)
 
 

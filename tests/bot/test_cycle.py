@@ -116,8 +116,8 @@ def test_cli_remind_dry_run_json_and_score_json(db_url, make_app, tmp_path, monk
     out = CliRunner().invoke(cli, ["score", "--fiscal-year", "2570", "--as-of", "2026-12-01", "--json"], env=env)
     data = json.loads(out.output)
     assert data["fiscal_year"] == 2570
-    assert data["units"][0] == {"unit": "HPC01", "due": 2, "on_time": 1, "late": 1, "missing": 0, "exempt": 0,
-                                "score": 7.5, "level": 4}
+    assert data["units"][0] == {"unit": "HPC01", "due": 2, "on_time": 1, "late": 1, "missing": 0, "needs_review": 0,
+                                "exempt": 0, "score": 7.5, "level": 4}
     assert data["units"][1]["missing"] == 2 and data["units"][1]["score"] == 0
 
 
@@ -126,7 +126,10 @@ def test_score_by_hand() -> None:
     # 12 months: 8 on time, 2 late, 1 missing, 1 exempt -> (8 + 2 * 0.5) / 11 = 81.8 % -> 8.18 points, level 4.
     s = score_unit("X", ["on_time"] * 8 + ["late"] * 2 + ["missing", "exempt"], rubric)
     assert (s.due, s.on_time, s.late, s.missing, s.exempt, s.score, s.level) == (12, 8, 2, 1, 1, 8.18, 4)
-    assert score_unit("X", ["incomplete", "needs_review"], rubric).missing == 2
+    # A month waiting for a person is counted as such (no credit until settled), not as missing.
+    waiting = score_unit("X", ["incomplete", "needs_review"], rubric)
+    assert (waiting.missing, waiting.needs_review, waiting.score) == (1, 1, 0.0)
+    assert score_unit("X", ["on_time", "needs_review"], Rubric(credit={"on_time": 1, "needs_review": 0.5})).score == 7.5
     assert score_unit("X", ["exempt"], rubric).score == 0.0
     strict = Rubric(points=5, credit={"on_time": 1, "late": 0, "missing": 0})
     assert score_unit("X", ["on_time", "late"], strict).score == 2.5

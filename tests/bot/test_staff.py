@@ -321,3 +321,24 @@ def test_a_clerks_month_by_mail_reads_in_thai_and_the_digest_says_how_to_answer(
         assert _codes_left(_text(mail)) == [], (mail.kind, _codes_left(_text(mail)))
     assert "บันทึกรายงานที่ได้รับทางกระดาษ" in _text(undone), _text(undone)  # what was undone, in words
     assert "พฤศจิกายน 2569" in _text(again) and "ยกเลิก A-" in _text(again)
+
+
+def test_exempting_a_unit_that_reported_late_says_so_and_what_the_score_was_and_becomes(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = _app(make_app, db_url)
+    with time_machine.travel(bkk(2026, 11, 26, 8), tick=False):
+        late = make_mail(sender=f"hpc01@{DOMAIN}", to=SECRETARIAT, subject="รายงาน พ.ย. 69", body="ไม่มีข้อร้องเรียน",
+                         date_=bkk(2026, 11, 26, 8))
+        process_one(app, Fetched(raw=_authenticated(late), arrived_at=bkk(2026, 11, 26, 8)))
+        on_time = make_mail(sender=f"hpc02@{DOMAIN}", to=SECRETARIAT, subject="รายงาน ต.ค. 69", body="ไม่มีข้อร้องเรียน",
+                            date_=bkk(2026, 10, 20, 8))
+        process_one(app, Fetched(raw=_authenticated(on_time), arrived_at=bkk(2026, 10, 20, 8)))
+        assert _status(app, "HPC01", bkk(2026, 11, 26, 8)) == "late"
+        send_digest(app, NOV, bkk(2026, 11, 26, 9), "digest:2026-11")
+        [digest] = _outbox(app, "digest")
+        _reply(app, digest, "ยกเว้น HPC01 เหตุผล ระบบอีเมลของหน่วยงานขัดข้อง", bkk(2026, 11, 26, 9, 5))
+        text = _text(_outbox(app, "staff")[-1])
+    assert "ส่งครบถ้วน แต่ล่าช้ากว่ากำหนด → ได้รับการยกเว้น" in text
+    assert "หน่วยงานนี้ส่งรายงานเดือนนี้แล้วแต่ล่าช้า" in text
+    # The bot collects from October (the first message it stored): HPC01 missed October and was late in November,
+    # (0 + 0.5) / 2 months = 2.5 points before; November exempt, 0 / 1 after.
+    assert "คะแนนปีงบประมาณ 2570: 2.5 → 0" in text, text
