@@ -120,7 +120,12 @@ def check_imap(settings: Settings, timeout: float = 15) -> list[Check]:
         path = settings.maildir()
         assert path is not None
         ok = (path / "new").is_dir() or not path.exists()
-        return [Check("mail source", ok, f"Maildir {path}", "" if ok else "the Maildir must have new/ cur/ tmp/")]
+        checks = [Check("mail source", ok, f"Maildir {path}", "" if ok else "the Maildir must have new/ cur/ tmp/")]
+        files = [f for sub in ("new", "cur") if (path / sub).is_dir() for f in (path / sub).iterdir() if f.is_file()]
+        if settings.trusted_authserv_id and files:
+            newest = max(files, key=lambda f: f.stat().st_mtime)
+            checks.append(authentication_on(newest.read_bytes()[:256 * 1024], settings.trusted_authserv_id))
+        return checks
     if cfg is None:
         return [Check("mail source", False, "MAIL_SOURCE is not set", "set MAIL_SOURCE=imaps://user:password@host/INBOX")]
     out: list[Check] = []
@@ -153,6 +158,11 @@ def check_imap(settings: Settings, timeout: float = 15) -> list[Check]:
     flags = b" ".join(d for d in box.client.untagged_responses.get("PERMANENTFLAGS", []) if isinstance(d, bytes))
     keywords = b"\\*" in flags
     out.append(Check("IMAP folder", True, f"{cfg.folder} ({(data[0] or b'?').decode()} messages)"))
+    count = int(data[0]) if data and data[0] and data[0].isdigit() else 0
+    if settings.trusted_authserv_id and count:
+        typ, fetched = box.client.fetch(str(count), "(BODY.PEEK[HEADER])")
+        header = next((part[1] for part in fetched if isinstance(part, tuple)), b"") if typ == "OK" else b""
+        out.append(authentication_on(header, settings.trusted_authserv_id))
     if settings.imap_done_folder:
         typ, listed = box.client.list('""', f'"{settings.imap_done_folder}"')
         exists = typ == "OK" and any(listed)
@@ -164,6 +174,31 @@ def check_imap(settings: Settings, timeout: float = 15) -> list[Check]:
                      "" if keywords else "set IMAP_DONE_FOLDER so processed mail is moved instead"))
     box.logout()
     return out
+
+
+def authentication_on(raw: bytes, authserv_id: str) -> Check:
+    """Whether the newest message shows what the trust rule needs: our server's Authentication-Results above the
+    first Received header (intake/authentication.py). A hop that delivers after the results were written (a
+    local relay, a second MTA) adds a Received above them, and then no message can count (docs/deploy.md)."""
+    from intake.authentication import our_results
+    from intake.message import parse_message
+
+    headers = parse_message(raw, body=False).all_headers
+    name = "authentication on the newest message"
+    if our_results(headers, authserv_id):
+        return Check(name, True, f"{authserv_id}'s Authentication-Results stand above the first Received header")
+    ours = [i for i, (key, value) in enumerate(headers) if key.lower() == "authentication-results"
+            and value.strip().lower().startswith(authserv_id.lower())]
+    if ours:
+        hops = sum(1 for key, _ in headers[:ours[0]] if key.lower() == "received")
+        return Check(name, False, f"{authserv_id}'s Authentication-Results stand below {hops} Received header(s): "
+                                  "a later delivery hop wrote them, so the bot cannot tell them from a sender's",
+                     "have the server that delivers into this mailbox write Authentication-Results (or deliver "
+                     "straight from the MX that does); see docs/deploy.md, 'Sender authentication'")
+    others = sorted({value.split(";")[0].strip() for key, value in headers if key.lower() == "authentication-results"})
+    return Check(name, False, f"no Authentication-Results from {authserv_id} in the newest message"
+                              + (f" (found from: {', '.join(others)[:120]})" if others else ""),
+                 "set TRUSTED_AUTHSERV_ID to the first word your receiving server writes in Authentication-Results")
 
 
 def check_smtp(settings: Settings, timeout: float = 15) -> list[Check]:
@@ -216,6 +251,7 @@ def check_trust(settings: Settings) -> list[Check]:
                          "replies from STAFF_EMAILS cannot command (they are refused)", warning=True,
                          fix="set TRUSTED_AUTHSERV_ID to the authserv-id your receiving mail server writes in "
                              "Authentication-Results (see README, 'Who may speak for a unit')"))
+    out.append(_staff_can_command(settings))
     env_file = settings.env_file
     if env_file is not None:
         mode = env_file.stat().st_mode & 0o777
@@ -223,6 +259,21 @@ def check_trust(settings: Settings) -> list[Check]:
         out.append(Check(".env permissions", private, f"{env_file} mode {mode:04o}",
                          "" if private else f"chmod 600 {env_file} (it holds the mailbox password and the secret key)"))
     return out
+
+
+def _staff_can_command(settings: Settings) -> Check:
+    """STAFF_EMAILS and DIGEST_TO must be real people's addresses: the example's placeholders receive no digest
+    and can never command."""
+    from config.declared import DECLARED
+
+    placeholders = {a.strip().lower() for key in ("STAFF_EMAILS",) for a in (DECLARED[key].shown or "").split(",")}
+    stuck = [a for a in (*settings.staff_emails, *settings.digest_to) if a in placeholders]
+    if stuck:
+        return Check("staff addresses", False, f"{', '.join(sorted(set(stuck)))} is the example's placeholder: no "
+                                                "digest reaches anyone and no reply can command",
+                     "set STAFF_EMAILS (and DIGEST_TO) to the secretariat staff's own addresses")
+    return Check("staff addresses", True, f"digests to {', '.join(settings.digest_to)}; commands from "
+                                          f"{', '.join(settings.staff_emails)}")
 
 
 def check_templates(settings: Settings) -> list[Check]:

@@ -443,3 +443,34 @@ def test_systemd_unit_runs_unprivileged_and_restarts() -> None:
     for line in ("User=complaintbot", "Restart=on-failure", "KillSignal=SIGTERM", "ExecStart=", "NoNewPrivileges=yes"):
         assert line in unit
     assert "docs/deploy.md" in (ROOT / "README.md").read_text()
+
+
+def test_doctor_tests_the_newest_messages_authentication_and_the_staff_addresses(workdir) -> None:  # type: ignore[no-untyped-def]
+    """docs/deploy.md, 'Sender authentication': results above the first Received pass; a later hop's Received above
+    them, or another server's id, fail with the fix; the example's staff placeholder fails."""
+    import time
+
+    from bot.samples import make_mail
+
+    (workdir / ".env").write_text(f"SECRETARIAT_EMAIL={SECRETARIAT}\nMAIL_SOURCE=maildir:mail\nSMTP_URL=file:sent\n"
+                                  "TRUSTED_AUTHSERV_ID=mx.anamai.example.go.th\n")
+    (workdir / ".env").chmod(0o600)
+    for sub in ("new", "cur", "tmp"):
+        (workdir / "mail" / sub).mkdir(parents=True)
+    body = make_mail(sender=f"hpc01@{DOMAIN}", to=SECRETARIAT, subject="รายงาน", body="ไม่มีข้อร้องเรียน",
+                     date_=bkk(2026, 11, 20, 10))
+    results = b"Authentication-Results: mx.anamai.example.go.th; dmarc=pass header.from=anamai.example.go.th\r\n"
+    relay = b"Received: from mx.anamai.example.go.th by store.anamai.example.go.th with LMTP; Fri, 20 Nov 2026\r\n"
+    mx = b"Received: from relay.example.org by mx.anamai.example.go.th; Fri, 20 Nov 2026 10:00:00 +0700\r\n"
+    cases = [(results + mx + body, "pass", "above the first Received"),
+             (relay + results + mx + body, "FAIL", "below 1 Received header(s)"),
+             (b"Authentication-Results: spam.example.net; dmarc=pass\r\n" + mx + body, "FAIL", "spam.example.net")]
+    for n, (raw, verdict, says) in enumerate(cases):
+        (workdir / "mail" / "new" / f"{n}.eml").write_bytes(raw)
+        os.utime(workdir / "mail" / "new" / f"{n}.eml", (time.time() + n, time.time() + n))  # the newest
+        result, rows = _doctor({})
+        assert rows["authentication on the newest message"][0] == verdict, result.output
+        assert says in result.output  # (a long detail wraps in the table)
+    assert rows["staff addresses"][0] == "pass"
+    result, rows = _doctor({"STAFF_EMAILS": "clerk1@anamai.example.go.th"})
+    assert rows["staff addresses"][0] == "FAIL" and result.exit_code == 1
