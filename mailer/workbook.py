@@ -24,6 +24,7 @@ import rvgsrust_xlsxwriter as xw
 from mailer.digest import STATUS_ORDER, CaseLine, DigestData, action_reason, month_words, problem_list
 from config.privacy import mask_name, mask_text, safe_cell
 from mailer.problem_text import problem_text
+from mailer.text_width import column_units
 from mailer.staff_mail import refusal_thai
 from scoring.periods import THAI_MONTHS_ABBR, thai_datetime
 from scoring.status import CATEGORIES
@@ -41,6 +42,7 @@ BOX_COLOR = "999999"
 BE_DATE = "[$-107041E]d/m/yyyy"
 ROW_HEIGHT = 21.75  # points: TH Sarabun New 14 pt with Thai marks above and below the line
 TITLE_HEIGHT = 30.0  # 18 pt titles
+MAX_WIDTH = 60  # a column wider than this would shrink the printed page too much: its text wraps or is cut
 CASE_CHUNK = 2000  # case rows handed to the writer at a time: one call per chunk, memory stays flat
 
 
@@ -101,7 +103,7 @@ class _Sheet:
     repeated on every page and frozen on screen, every row tall enough for the Thai font."""
 
     def __init__(self, wb: xw.Workbook, formats: _Formats, title: str, widths: Sequence[float],
-                 header_row: int = 2, big: bool = False) -> None:
+                 header_row: int = 2, big: bool = False, one_page: bool = False) -> None:
         # A big sheet streams its rows to disk as they come (rows in order; nothing goes back up).
         self.ws = wb.add_worksheet(title, constant_memory=big)
         self.formats = formats
@@ -111,9 +113,14 @@ class _Sheet:
         self.ws.freeze_panes(header_row, 0)
         self.ws.set_landscape()
         self.ws.set_paper_size(9)  # A4
-        self.ws.set_print_fit_to_pages(1, 0)
-        self.ws.set_repeat_rows(header_row - 1, header_row - 1)
+        if one_page:  # several small tables: printed on one page, no table's header repeated over another's
+            self.ws.set_print_fit_to_pages(1, 1)
+        else:
+            self.ws.set_print_fit_to_pages(1, 0)
+            self.ws.set_repeat_rows(header_row - 1, header_row - 1)
         self.widths = list(widths)
+        self.needed = list(widths)  # what the boxed cells written so far need (mailer/text_width.py)
+        self.measure = not big  # a big sheet's columns are sized by its declared widths (its long texts wrap)
         self.header_row = header_row  # 1-based, as a person counts rows
         self.rows = 0  # rows written so far: the next row's 0-based index
         self.width = len(widths)
@@ -133,6 +140,10 @@ class _Sheet:
             self._height(lines * ROW_HEIGHT)
         for col, c in enumerate(cells):
             self.ws.write(self.rows, col, None if c.value == "" else c.value, self.formats(c.style))
+            if self.measure and c.style.box and not c.style.wrap and col < self.width and c.value not in (None, ""):
+                text = (f"{c.value.day}/{c.value.month}/{c.value.year + 543}" if isinstance(c.value, (date, datetime))
+                        else str(c.value))  # a date shows as 5/11/2569 (BE_DATE)
+                self.needed[col] = max(self.needed[col], column_units(text, c.style.size, c.style.bold))
         self.rows += 1
 
     def _height(self, points: float) -> None:
@@ -156,6 +167,14 @@ class _Sheet:
 
     def filter(self) -> None:
         self.ws.autofilter(self.header_row - 1, 0, max(self.rows, self.header_row) - 1, self.width - 1)
+        self.fit()
+
+    def fit(self) -> None:
+        """Widen each column to what its text needs (never narrower than declared, never past MAX_WIDTH): a
+        clipped status or time is a misread report."""
+        for col, (declared, needed) in enumerate(zip(self.widths, self.needed)):
+            if needed > declared:
+                self.ws.set_column_width(col, min(round(needed + 0.5), MAX_WIDTH))
 
 
 SUBHEAD = Style(bold=True, fill=HEAD_FILL)
@@ -169,7 +188,7 @@ def _status(status: str | None, label: str) -> Cell:
 
 
 def _summary(wb: xw.Workbook, f: _Formats, data: DigestData, tz_of: datetime) -> None:
-    s = _Sheet(wb, f, "สรุป", [34, 16, 16], header_row=5)
+    s = _Sheet(wb, f, "สรุป", [34, 16, 16], header_row=5, one_page=True)
     s.title(f"สรุปการส่งรายงานการจัดการข้อร้องเรียน ประจำเดือน{data.period.thai()}")
     s.row([s.cell(f"กำหนดส่ง {thai_datetime(data.deadline.astimezone(tz_of.tzinfo))}", PLAIN)])
     s.row([s.cell(f"ข้อมูล ณ {thai_datetime(data.as_of.astimezone(tz_of.tzinfo))}", PLAIN)])
@@ -193,6 +212,7 @@ def _summary(wb: xw.Workbook, f: _Formats, data: DigestData, tz_of: datetime) ->
         s.row(["ที่อยู่อีเมลที่ส่งไม่ถึง", "รหัสสถานะ", "เหตุผล"], SUBHEAD)
         for address, status, reason in data.unreachable:
             s.row([address, status, reason])
+    s.fit()
 
 
 def _units(wb: xw.Workbook, f: _Formats, data: DigestData, tz_of: datetime) -> None:
@@ -303,7 +323,7 @@ def _chart(s: _Sheet, sheet: str, header: int, months: int, fiscal_year: int) ->
 def _problems(wb: xw.Workbook, f: _Formats, data: DigestData) -> None:
     s = _Sheet(wb, f, "ปัญหา", [10, 30, 22, 12, 80])
     s.title(f"ปัญหาที่พบในรายงาน ประจำเดือน{data.period.thai()}")
-    s.header(["รหัส", "หน่วยงาน", "รหัสปัญหา", "ระดับ", "รายละเอียดและวิธีแก้ไข"])
+    s.header(["รหัส", "หน่วยงาน", "ปัญหา", "ระดับ", "รายละเอียดและวิธีแก้ไข"])
     for u in data.units:
         for code, severity, params in u.problems:
             message = problem_text(code, params)
