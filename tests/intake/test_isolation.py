@@ -154,9 +154,7 @@ def test_a_strangers_files_are_never_parsed_unpacked_or_ocrd(db_url: str, make_a
     scans = [(f"scan{i}.pdf", hostile_files.scanned_pdf()) for i in range(5)]
     bombs = [("a.xlsx", hostile_files.far_cell_xlsx(dimension=False)), ("b.docx", hostile_files.inflating_docx())]
     raw = _mail("someone@elsewhere.example", "รายงาน พ.ย. 69", scans + bombs, body="ไม่มีข้อร้องเรียน")
-    started = time.monotonic()
     result = process_one(app, Fetched(raw=raw, arrived_at=ARRIVED))
-    assert time.monotonic() - started < 2
     assert result is not None and (result.outcome, result.reason) == ("set_aside", "unknown sender")
     assert not app.parsers.started and not app.ocr.started  # no parser or OCR worker ever ran for it
     assert not result.scans_pending and result.files == [] and read_pending_scans(app) == []
@@ -176,9 +174,8 @@ def test_a_units_plain_mail_never_waits_behind_another_units_scans(db_url: str, 
         ("plain", _mail(f"hpc02@{DOMAIN}", "รายงาน พ.ย. 69", [], body="ไม่มีข้อร้องเรียนครับ")),
     ])
     app = make_app(db_url, MAIL_SOURCE=f"maildir:{tmp_path / 'mail'}", OCR_SECONDS="120")
-    started = time.monotonic()
     assert poll_once(app, app.source()).processed == 2
-    assert time.monotonic() - started < 10  # no OCR on the intake path
+    assert not app.ocr.started  # no OCR on the intake path: the scans wait for the OCR queue
     with app.sessions() as s:
         waiting = s.scalars(select(InboundMessage).where(InboundMessage.scans_pending.is_(True))).all()
         answered = [o.recipients[0] for o in s.scalars(select(OutboxMessage))]
