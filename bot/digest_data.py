@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.app import App
 from bot.reporting import UnitState, scores, unit_states
-from intake.admin import actions_for, case_rows, channel_totals, refused_commands, review_items
+from intake.decisions import actions_for, case_rows, channel_totals, refused_commands, review_items
 from mailer.contacts import unreachable
 from mailer.digest import CaseLine, DigestData, MatrixRow, UnitLine, changes_since_last
 from scoring.periods import Period, fiscal_year_of

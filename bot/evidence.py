@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.app import App
 from bot.reporting import unit_states
 from config.units import Unit
-from intake.admin import paper_originals, unit_messages
+from intake.decisions import paper_originals, unit_messages
 from intake.message import parse_message, small_and_flat
 from mailer.models import OutboxMessage
 from mailer.receipts import compose_queued

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.app import App
 from bot.answer import receipt_for
 from config.units import Unit
-from intake.admin import get_message, log_action
+from intake.decisions import get_message, log_action
 from intake.models import Action
 from intake.context import Fetched, IngestResult
 from intake.pipeline import Overrides, ingest

@@ -16,8 +16,8 @@ from bot.reporting import unit_score_now, unit_status_now
 from bot.reread import reread_in
 from config.msgid import read_message_ids
 from config.units import Unit
-from intake import admin
-from intake.admin import AdminError
+from intake import decisions
+from intake.decisions import SecretariatError
 from intake.reading import read_documents
 from intake.message import ParsedMail, parse_message, small_and_flat
 from intake.models import Action, InboundMessage, Outcome
@@ -54,7 +54,7 @@ def _replied(app: App, s: Session, mail: ParsedMail) -> Replied:
     refs = read_message_ids(app.settings.secret_key, headers)
     periods = [Period.parse(r.period) for r in refs if r.kind == "digest" and r.period]
     # The screen checked the signature; the alert's row says which messages it listed.
-    return Replied(periods[-1] if periods else None, admin.alert_items(s, headers))
+    return Replied(periods[-1] if periods else None, decisions.alert_items(s, headers))
 
 
 _DKIM_B = re.compile(r"(?:^|;)\s*b\s*=\s*([A-Za-z0-9+/=\s]{16,4096})")
@@ -127,7 +127,7 @@ def run_staff_commands(app: App, s: Session, fetched: Fetched, result: IngestRes
         try:
             with s.begin_nested():
                 lines.append(_do(app, s, command, replied, mail, actor, result.inbound_id, now))
-        except (LineFailed, AdminError) as exc:  # the savepoint is rolled back: this line changed nothing
+        except (LineFailed, SecretariatError) as exc:  # the savepoint is rolled back: this line changed nothing
             lines.append(LineOutcome(command.line_no, command.text, command.verb, error=exc.code, params=exc.params))
     lines.sort(key=lambda line: line.line_no)
     log.info("command mail #%d from %s: %d done, %d not", result.inbound_id, actor,
@@ -156,8 +156,8 @@ def _target(s: Session, command: StaffCommand, replied: Replied) -> int:
         raise LineFailed("target_ambiguous", first=str(replied.alert_items[0]))
     else:
         raise LineFailed("no_target")
-    admin.get_message(s, number)  # "no_message" for a number never stored
-    if not admin.is_waiting(s, number):
+    decisions.get_message(s, number)  # "no_message" for a number never stored
+    if not decisions.is_waiting(s, number):
         raise LineFailed("not_in_review", number=str(number))
     return number
 
@@ -172,7 +172,7 @@ def _do(app: App, s: Session, command: StaffCommand, replied: Replied, mail: Par
         status_before = unit_status_now(app, s, unit.code, period, now)
         score_before = unit_score_now(app, s, unit.code, period, now)
         if command.verb == Verb.EXEMPT:
-            action = admin.exempt(s, unit, period, command.reason, actor, now)
+            action = decisions.exempt(s, unit, period, command.reason, actor, now)
         else:
             assert command.received is not None
             received = datetime.combine(command.received, datetime.max.time().replace(microsecond=0),
@@ -180,7 +180,7 @@ def _do(app: App, s: Session, command: StaffCommand, replied: Replied, mail: Par
             if command.received > now.astimezone(app.settings.tz).date():
                 raise LineFailed("paper_received_future", date=thai_date(command.received))
             doc = read_documents([] if command.nil else mail.attachments, app.parsers)
-            _, _, action = admin.record_paper(s, unit, period, received, nil=command.nil, doc=doc, actor=actor,
+            _, _, action = decisions.record_paper(s, unit, period, received, nil=command.nil, doc=doc, actor=actor,
                                               reason=command.reason, now=now, original_id=inbound_id)
         outcome = _outcome(app, s, command, action, status_before, now)
         score_after = unit_score_now(app, s, unit.code, period, now)
@@ -191,13 +191,13 @@ def _do(app: App, s: Session, command: StaffCommand, replied: Replied, mail: Par
     if command.verb == Verb.UNDO:
         return _undo(app, s, command, actor, now)
     number = _target(s, command, replied)
-    msg = admin.get_message(s, number)
+    msg = decisions.get_message(s, number)
     before_unit = command.unit if command.verb == Verb.ASSIGN else msg.unit_code
     before_period = str(command.period) if command.period else msg.period
     before = (unit_status_now(app, s, before_unit, Period.parse(before_period), now)
               if before_unit and before_period and app.registry.get(before_unit) else None)
     if command.verb == Verb.DISMISS:
-        action = admin.dismiss(s, number, actor, command.reason or "ไม่ใช่รายงาน (แจ้งทางอีเมล)", now)
+        action = decisions.dismiss(s, number, actor, command.reason or "ไม่ใช่รายงาน (แจ้งทางอีเมล)", now)
     else:
         assigned = _unit(app, command.unit) if command.verb == Verb.ASSIGN else None
         kind = "resolve" if assigned is not None else "reprocess"
@@ -220,7 +220,7 @@ def _undo(app: App, s: Session, command: StaffCommand, actor: str, now: datetime
         raise LineFailed("no_action", reference=f"A-{command.reference}")
     period = Period.parse(target.period) if target.period else None
     before = unit_status_now(app, s, target.unit_code, period, now) if target.unit_code and period else None
-    undone = admin.undo(s, command.reference, actor, now)
+    undone = decisions.undo(s, command.reference, actor, now)
     if target.kind == "resolve" and target.inbound_id is not None:  # read it again without the decision
         reread_in(app, s, target.inbound_id, "reprocess", actor, f"ยกเลิก A-{command.reference}", None, None, now)
     after = unit_status_now(app, s, target.unit_code, period, now) if target.unit_code and period else None
@@ -246,11 +246,11 @@ def queue_review_alert(app: App, s: Session, now: datetime) -> bool:
     """Mail the staff what newly waits for a person, at most once an hour; each message is announced once."""
     staff = [a for a in app.settings.staff_emails if a != app.settings.secretariat_email] \
         or list(app.settings.staff_emails)
-    last = admin.last_alert_at(s)
+    last = decisions.last_alert_at(s)
     if last is not None and now - last < ALERT_EVERY:
         return False
-    announced = admin.alerted_ids(s)
-    waiting = [m for m in admin.review_items(s) if m.id not in announced]
+    announced = decisions.alerted_ids(s)
+    waiting = [m for m in decisions.review_items(s) if m.id not in announced]
     if not waiting:
         return False
     items = [ReviewItem(number=m.id, arrived_at=m.arrived_at, from_addr=m.from_addr, subject=m.subject,
@@ -264,7 +264,7 @@ def queue_review_alert(app: App, s: Session, now: datetime) -> bool:
     message_id = enqueue_review_alert(s, items, staff, key, app.mail, now)
     if message_id is None:
         return False
-    admin.note_alert(s, message_id, [i.number for i in items], now)
+    decisions.note_alert(s, message_id, [i.number for i in items], now)
     return True
 
 

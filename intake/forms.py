@@ -6,8 +6,6 @@ import csv
 import functools
 import io
 import operator
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
@@ -18,123 +16,13 @@ from db.storable import storable
 from intake.dates import BadDate, parse_date
 from intake.encodings import decode_bytes
 from intake.errors import DocumentError
+from intake.labels import C01_LABELS, C02_LABELS, category_of, header_columns, is_total, merge_header, result_of
 from intake.problems import WARNING, Problem, where
 from scoring.periods import Period, find_periods, thai_digits_to_arabic
 from scoring.status import CATEGORIES
 
 WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 HEADER_SCAN_ROWS = 40
-
-# Column labels, Thai and English; a header cell matches the longest label it starts with.
-C01_LABELS: dict[str, tuple[str, ...]] = {
-    "seq": ("ลำดับ", "ลำดับที่", "ที่", "no", "no.", "#", "item"),
-    "received": ("วันที่รับเรื่อง", "วันรับเรื่อง", "วันที่รับ", "วันที่ได้รับ", "datereceived", "receiveddate", "date"),
-    "channel": ("ช่องทางการรับเรื่อง", "ช่องทาง", "channel"),
-    "category": ("ประเภท", "ประเภทเรื่อง", "category", "type"),
-    "subject": ("เรื่อง/รายละเอียดโดยย่อ", "เรื่อง", "รายละเอียด", "subject", "details", "description", "summary"),
-    "complainant": ("ชื่อผู้ร้อง", "ผู้ร้อง", "ชื่อผู้ร้องเรียน", "ชื่อ-สกุลผู้ร้อง", "complainant", "name"),
-    "action": ("การดำเนินการ", "การแก้ไข", "action", "actiontaken"),
-    "result": ("ผลการดำเนินการ", "ผลการดำเนินงาน", "สถานะ", "result", "status", "outcome"),
-    "completed": ("วันที่แล้วเสร็จ", "วันที่ดำเนินการแล้วเสร็จ", "วันแล้วเสร็จ", "datecompleted", "completeddate",
-                  "dateclosed"),
-    "note": ("หมายเหตุ", "note", "notes", "remark", "remarks"),
-}
-C02_LABELS: dict[str, tuple[str, ...]] = {
-    "category": ("ประเภท", "ประเภทเรื่อง", "รายการ", "category", "type"),
-    "received": ("จำนวนที่ได้รับ", "จำนวนเรื่องที่ได้รับ", "จำนวนที่รับ", "ได้รับ", "รับเรื่อง", "จำนวนเรื่อง", "received",
-                 "totalreceived", "จำนวน"),
-    "done": ("ดำเนินการแล้วเสร็จ", "แล้วเสร็จ", "เสร็จสิ้น", "completed", "done", "closed"),
-    "in_progress": ("อยู่ระหว่างดำเนินการ", "อยู่ระหว่าง", "ระหว่างดำเนินการ", "inprogress", "pending", "open"),
-}
-
-_CATEGORY_WORDS = (
-    ("complaint", ("ร้องเรียน", "complaint")),
-    ("suggestion", ("เสนอแนะ", "suggestion")),
-    ("opinion", ("คิดเห็น", "opinion", "comment")),
-    ("compliment", ("ชมเชย", "คำชม", "compliment", "praise")),
-)
-_DONE_WORDS = ("แล้วเสร็จ", "เสร็จสิ้น", "ยุติ", "เสร็จ", "done", "completed", "closed", "resolved")
-_PROGRESS_WORDS = ("อยู่ระหว่าง", "กำลังดำเนินการ", "ระหว่างดำเนินการ", "inprogress", "pending", "open", "ongoing")
-_TOTAL_WORDS = ("รวม", "total", "ทั้งหมด", "ยอดรวม")
-
-
-
-_SPACES = re.compile(r"[\s\u200b_:*]+")
-
-
-def norm(value: object) -> str:
-    """Cell text for matching labels: lower case, no spaces, line breaks or bracketed notes' spacing."""
-    return _norm_text(value) if value.__class__ is str else _norm_text(str(value if value is not None else ""))
-
-
-@functools.lru_cache(maxsize=16384)
-def _norm_text(text: str) -> str:
-    return _SPACES.sub("", text).lower()
-
-
-def category_of(value: object) -> str | None:
-    text = norm(value)
-    for cat, words in _CATEGORY_WORDS:
-        if any(w in text for w in words):
-            return cat
-    return None
-
-
-def result_of(value: object) -> str | None:
-    text = norm(value)
-    if any(w in text for w in _PROGRESS_WORDS):
-        return "in_progress"
-    if any(w in text for w in _DONE_WORDS):
-        return "done"
-    return None
-
-
-def _is_total(value: object) -> bool:
-    text = norm(value)
-    return any(text.startswith(w) for w in _TOTAL_WORDS)
-
-
-def _sorted_labels(labels: dict[str, tuple[str, ...]]) -> tuple[tuple[str, str], ...]:
-    """(normalized label, field), longest first: the first match is the best one."""
-    pairs = [(norm(label), name) for name, options in labels.items() for label in options]
-    return tuple(sorted(pairs, key=lambda p: -len(p[0])))
-
-
-_SORTED_LABELS = {"c01": _sorted_labels(C01_LABELS), "c02": _sorted_labels(C02_LABELS)}
-
-
-@functools.lru_cache(maxsize=16384)
-def _match_normalized(text: str, which: str) -> str | None:
-    for lab, name in _SORTED_LABELS[which]:
-        if text == lab or (len(lab) >= 2 and text.startswith(lab)):
-            return name
-    return None
-
-
-def _match_label(cell: object, labels: dict[str, tuple[str, ...]]) -> str | None:
-    text = norm(cell)
-    if not text or len(text) > 80:  # a header label is short; long text is data or a title
-        return None
-    return _match_normalized(text, "c01" if labels is C01_LABELS else "c02")
-
-
-def _header_columns(row: Sequence[object], labels: dict[str, tuple[str, ...]]) -> dict[str, int]:
-    cols: dict[str, int] = {}
-    for idx, cell in enumerate(row):
-        name = _match_label(cell, labels)
-        if name and name not in cols:
-            cols[name] = idx
-    return cols
-
-
-def _merge_header(upper: Sequence[object], lower: Sequence[object]) -> list[object]:
-    """Two header rows where a merged cell spans both: prefer the lower label, else the upper."""
-    width = max(len(upper), len(lower))
-    return [
-        (lower[i] if i < len(lower) and str(lower[i]).strip() else (upper[i] if i < len(upper) else ""))
-        for i in range(width)
-    ]
-
 
 class CaseRow(NamedTuple):
     """A Complaint_01 row, its fields in the order of the case_rows table. A tuple: a backlog sends
@@ -209,12 +97,12 @@ def _find_header(rows: list[list[Any]], labels: dict[str, tuple[str, ...]], requ
     """The header row: the first row naming enough known columns. A header split over two rows
     (merged cells) is read as one, and the table then starts below the second row."""
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        cols = _header_columns(row, labels)
+        cols = header_columns(row, labels)
         if len(cols) < 2:
             continue
         if i + 1 < len(rows):
-            merged = _header_columns(_merge_header(row, rows[i + 1]), labels)
-            below = _header_columns(rows[i + 1], labels)
+            merged = header_columns(merge_header(row, rows[i + 1]), labels)
+            below = header_columns(rows[i + 1], labels)
             if len(merged) > len(cols) and len(below) >= 1 and required <= merged.keys() and len(merged) >= minimum:
                 return i + 1, merged
         if required <= cols.keys() and len(cols) >= minimum:
@@ -229,7 +117,7 @@ def _header_text(rows: list[list[Any]], upto: int) -> str:
 # Cell values repeat a great deal down a column (categories, statuses, dates): read each once.
 _category = functools.lru_cache(maxsize=4096)(lambda value: category_of(value))
 _result = functools.lru_cache(maxsize=4096)(lambda value: result_of(value))
-_total = functools.lru_cache(maxsize=4096)(lambda value: _is_total(value))
+_total = functools.lru_cache(maxsize=4096)(lambda value: is_total(value))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -336,7 +224,7 @@ def _read_c02(filename: str, sheet: str, rows: list[list[Any]], hdr: int, cols: 
     reading = FormReading("complaint_02", filename, sheet, _header_text(rows, hdr), filled=False)
     for offset, row in enumerate(rows[hdr + 1:], start=hdr + 2):
         label = row[cols["category"]] if cols["category"] < len(row) else None
-        if _is_total(label):
+        if is_total(label):
             break
         cat = category_of(label)
         if cat is None:

@@ -179,7 +179,7 @@ def score(fiscal_year: Annotated[int, typer.Option("--fiscal-year", help="Buddhi
 def exempt(unit: Annotated[str, typer.Option("--unit")], period: Annotated[str, typer.Option("--period")],
            reason: Annotated[str, typer.Option("--reason")], by: By = "") -> None:
     """Excuse a unit from a period's report (recorded with who, when and why)."""
-    from intake.admin import exempt as do_exempt
+    from intake.decisions import exempt as do_exempt
 
     a = load_app()
     with a.sessions.begin() as s:
@@ -195,7 +195,7 @@ def record(unit: Annotated[str, typer.Option("--unit")], period: Annotated[str, 
            file: Annotated[Optional[list[Path]], typer.Option("--file", help="Complaint_01/02 typed from paper")] = None,
            reason: Annotated[str, typer.Option("--reason")] = "", by: By = "") -> None:
     """Record a report that came on paper; on time or late by --received."""
-    from intake.admin import record_paper
+    from intake.decisions import record_paper
     from intake.reading import read_documents
 
     a = load_app()
@@ -218,7 +218,7 @@ def review(ctx: typer.Context) -> None:
     """List what needs a person (undecidable, quarantined, unknown senders)."""
     if ctx.invoked_subcommand is not None:
         return
-    from intake.admin import review_items
+    from intake.decisions import review_items
 
     a = load_app()
     with a.sessions() as s:
@@ -256,7 +256,7 @@ def review_resolve(msg: Annotated[int, typer.Argument(help="Message number from 
 def review_dismiss(msg: Annotated[int, typer.Argument()], reason: Annotated[str, typer.Option("--reason")] = "",
                    by: By = "") -> None:
     """Set a stored message aside for good (it stays stored)."""
-    from intake.admin import dismiss
+    from intake.decisions import dismiss
 
     a = load_app()
     with a.sessions.begin() as s:

@@ -22,7 +22,7 @@ from bot.evidence import build_evidence, verify_evidence
 from bot.samples import forms, make_mail, sample_cases
 from bot.storing import process_one
 from bot.reporting import scores, status_report
-from intake.admin import AdminError, dismiss, exempt, record_paper, review_items
+from intake.decisions import SecretariatError, dismiss, exempt, record_paper, review_items
 from intake.documents import Documents
 from intake.message import Attachment
 from intake.models import Action, InboundMessage
@@ -157,7 +157,7 @@ def test_exemption_and_paper_report(db_url, make_app) -> None:  # type: ignore[n
     now = datetime.now(UTC)
     with app.sessions.begin() as s:
         exempt(s, app.registry.get("HPC02"), NOV, "น้ำท่วมสำนักงาน", "สลก.", now)
-        with pytest.raises(AdminError):
+        with pytest.raises(SecretariatError):
             exempt(s, app.registry.get("HPC03"), NOV, "  ", "สลก.", now)
         record_paper(s, app.registry.get("HPC03"), NOV, bkk(2026, 11, 25, 16), nil=True, doc=Documents(),
                      actor="สลก.", reason="หนังสือเลขที่ 123", now=now)

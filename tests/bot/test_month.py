@@ -17,7 +17,7 @@ from intake.forms import read_forms
 from bot.samples import forms, make_mail, sample_cases
 from bot.service import flush_outbox, poll_once
 from bot.reporting import scores, status_report
-from intake.admin import exempt
+from intake.decisions import exempt
 from scoring.periods import Period
 from tests.conftest import DOMAIN, SECRETARIAT, bkk
 

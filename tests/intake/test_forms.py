@@ -11,7 +11,8 @@ from openpyxl import Workbook
 
 from mailer.blank_forms import Case, complaint_01, complaint_02
 from intake.dates import BadDate, parse_date
-from intake.forms import C01_LABELS, read_forms, read_table
+from intake.forms import read_forms, read_table
+from intake.labels import C01_LABELS
 from mailer.problem_text import problem_text
 from scoring.periods import Period
 

@@ -22,7 +22,7 @@ from bot.samples import forms, make_mail, sample_cases
 from bot.service import poll_once, read_pending_scans
 from bot.storing import process_one
 from bot.reporting import status_report
-from intake.admin import review_items
+from intake.decisions import review_items
 from intake.documents import read_attachment
 from intake.message import Attachment
 from intake.models import InboundMessage

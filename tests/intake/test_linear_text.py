@@ -21,7 +21,7 @@ from config.units import Unit, UnitRegistry
 from intake.bounces import parse_bounce
 from intake.dates import BadDate, parse_date
 from intake.documents import filename_periods_text
-from intake.forms import category_of, norm, result_of
+from intake.labels import category_of, norm, result_of
 from intake.message import Attachment, decode_header_value, parse_message
 from intake.text import html_to_text, nil_statement, strip_quoted
 from intake.reply_words import _parse_line

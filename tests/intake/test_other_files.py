@@ -10,7 +10,6 @@ import binascii
 import io
 import re
 import zipfile
-from pathlib import Path
 
 import pytest
 

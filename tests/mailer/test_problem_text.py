@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from intake.problems import Problem, where
 from mailer.problem_text import problem_text

@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from bot.digest_data import digest_data
 from bot.samples import forms, make_mail, sample_cases
 from bot.storing import process_one
-from intake import admin
+from intake import decisions
 from intake.context import Fetched
 from mailer.workbook import ROW_HEIGHT, TITLE_HEIGHT, build_workbook
 from scoring.periods import Period
@@ -43,7 +43,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory, make_app_module) -> tuple
                      date_=bkk(2026, 11, 27, 10, 5))
     process_one(app, Fetched(raw=late, arrived_at=bkk(2026, 11, 27, 10, 5)))
     with app.sessions.begin() as s:
-        admin.exempt(s, app.registry.get("DIV02"), NOV, "ปิดปรับปรุงอาคาร",
+        decisions.exempt(s, app.registry.get("DIV02"), NOV, "ปิดปรับปรุงอาคาร",
                      "secretariat.clerk.on.duty@anamai.example.go.th", bkk(2026, 11, 28, 9))
     with app.sessions() as s:
         data = digest_data(app, s, NOV, bkk(2026, 11, 30))

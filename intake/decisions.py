@@ -1,4 +1,4 @@
-"""The secretariat's own actions on intake data: exemptions, paper reports, review, all logged."""
+"""The secretariat's decisions on intake data: exemptions, paper reports, review, undo, all logged as actions."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ CASE_COLUMNS = ("seq", "received", "channel", "category", "subject", "complainan
 CaseColumns = tuple[Any, ...]
 
 
-class AdminError(IntakeError):
+class SecretariatError(IntakeError):
     """A secretariat action that cannot be done as asked: the message says why (for the command line), `code`
     and `params` name it for mailer's message catalogue (for an answer by mail)."""
 
@@ -46,11 +46,11 @@ def log_action(session: Session, kind: str, actor: str, reason: str, now: dateti
 
 def exempt(session: Session, unit: Unit, period: Period, reason: str, actor: str, now: datetime) -> Action:
     if not reason.strip():
-        raise AdminError("an exemption needs a reason", "exempt_no_reason")
+        raise SecretariatError("an exemption needs a reason", "exempt_no_reason")
     existing = session.scalar(select(Exemption).where(Exemption.unit_code == unit.code,
                                                       Exemption.period == str(period)))
     if existing is not None:
-        raise AdminError(f"{unit.code} is already exempt for {period}", "already_exempt", unit=unit.code,
+        raise SecretariatError(f"{unit.code} is already exempt for {period}", "already_exempt", unit=unit.code,
                          period=period.thai())
     session.add(Exemption(unit_code=unit.code, period=str(period), reason=reason, actor=actor, created_at=now))
     return log_action(session, "exempt", actor, reason, now, unit=unit.code, period=str(period), details={})
@@ -69,7 +69,7 @@ def record_paper(session: Session, unit: Unit, period: Period, received_at: date
     fetched = Fetched(raw=b"", arrived_at=received_at, source="paper")
     sub = build_submission(unit, period, "secretariat", fetched, doc, nil, list(doc.problems))
     if sub is None:
-        raise AdminError("nothing to record: give --nil or a file holding Complaint_01/Complaint_02", "paper_nothing")
+        raise SecretariatError("nothing to record: give --nil or a file holding Complaint_01/Complaint_02", "paper_nothing")
     sub.channel = "paper"
     sub.inbound_id = original_id
     store_submission(session, sub, doc)
@@ -98,7 +98,7 @@ def is_waiting(session: Session, inbound_id: int) -> bool:
 def get_message(session: Session, inbound_id: int) -> InboundMessage:
     msg = session.get(InboundMessage, inbound_id)
     if msg is None:
-        raise AdminError(f"no stored message #{inbound_id}", "no_message", number=str(inbound_id))
+        raise SecretariatError(f"no stored message #{inbound_id}", "no_message", number=str(inbound_id))
     return msg
 
 
@@ -120,11 +120,11 @@ def undo(session: Session, reference: int, actor: str, now: datetime) -> Action:
 
     action = session.get(Action, reference)
     if action is None:
-        raise AdminError(f"no action A-{reference}", "no_action", reference=f"A-{reference}")
+        raise SecretariatError(f"no action A-{reference}", "no_action", reference=f"A-{reference}")
     if action.undone_at is not None:
-        raise AdminError(f"A-{reference} was undone already", "already_undone", reference=f"A-{reference}")
+        raise SecretariatError(f"A-{reference} was undone already", "already_undone", reference=f"A-{reference}")
     if action.details is None or action.kind not in UNDOABLE:
-        raise AdminError(f"A-{reference} ({action.kind}) cannot be undone", "cannot_undo", reference=f"A-{reference}")
+        raise SecretariatError(f"A-{reference} ({action.kind}) cannot be undone", "cannot_undo", reference=f"A-{reference}")
     if action.kind == "exempt":
         exemption = session.scalar(select(Exemption).where(Exemption.unit_code == action.unit_code,
                                                            Exemption.period == action.period))
