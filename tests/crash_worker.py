@@ -1,4 +1,4 @@
-"""The real command line, killed with SIGKILL at a chosen step (for tests/test_reliability.py).
+"""The real command line, killed with SIGKILL at a chosen step (for tests/bot/test_reliability.py).
 
     CRASH_AT=after_fetch|after_commit|after_mark|during_send|during_ingest_of_poison|during_ingest_times \
         python tests/crash_worker.py poll

@@ -3,7 +3,7 @@
 
 NeoMutt writes the message it would send to its `record` Maildir (`sendmail` is /bin/true). `python -m
 tests.clients.neomutt` rewrites `tests/clients/neomutt/NAME.eml` and `NAME.expected.json` with the NeoMutt on
-this machine (`apt-get install neomutt`); tests/test_clients.py reads the committed files in the fast tier and
+this machine (`apt-get install neomutt`); tests/intake/test_clients.py reads the committed files in the fast tier and
 writes them anew with the installed NeoMutt in the slow tier (CI installs it), through Dovecot.
 """
 
