@@ -1,7 +1,7 @@
 """The digest's case sheet through each xlsx writer, side by side: the same 200,000 rows x 13 columns (Thai
 text, two dates per row) in the same look (TH Sarabun New 14, a thin border, Buddhist Era dates), each writer in
 a fresh process so that its peak memory is its own. Writers that are not installed are listed as such
-(`pip install xlsxwriter rustpy-xlsxwriter pyexcelerate` to compare them all)."""
+(`pip install rvgsrust-xlsxwriter rustpy-xlsxwriter pyexcelerate` to compare them all)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def rows(n: int) -> Iterator[list[object]]:
                "นายส**** ใ***", "ประสานเจ้าหน้าที่ตรวจสอบพื้นที่", "แล้วเสร็จ", date(2026, 11, 2 + i % 27), ""]
 
 
-def rvgsrust(n: int) -> bytes:  # the digest's writer (mailer/workbook.py)
+def rvgsrust(n: int) -> bytes:  # the digest's writer before issue #27 (a young binding; see docs/dependencies.md)
     import rvgsrust_xlsxwriter as xw
 
     wb = xw.Workbook()
@@ -65,11 +65,12 @@ def openpyxl_write_only(n: int) -> bytes:  # the digest's writer before (one sty
     return buf.getvalue()
 
 
-def xlsxwriter_constant_memory(n: int) -> bytes:
+def xlsxwriter_constant_memory(n: int) -> bytes:  # the digest's writer (mailer/workbook.py)
     import xlsxwriter
 
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"constant_memory": True, "in_memory": False})
+    wb = xlsxwriter.Workbook(buf, {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+                                   "strings_to_urls": False})
     ws = wb.add_worksheet("รายการเรื่อง")
     fmt = wb.add_format({"font_name": FONT, "font_size": 14, "border": 1, "border_color": "#999999",
                          "num_format": BE_DATE})
@@ -108,8 +109,8 @@ def pyexcelerate_styled(n: int) -> bytes:
 
 
 WRITERS: dict[str, Callable[[int], bytes]] = {
-    "rvgsrust-xlsxwriter (shipped)": rvgsrust, "openpyxl write-only": openpyxl_write_only,
-    "XlsxWriter constant_memory": xlsxwriter_constant_memory, "rustpy-xlsxwriter": rustpy_xlsxwriter,
+    "XlsxWriter constant_memory (shipped)": xlsxwriter_constant_memory, "openpyxl write-only": openpyxl_write_only,
+    "rvgsrust-xlsxwriter (before #27)": rvgsrust, "rustpy-xlsxwriter": rustpy_xlsxwriter,
     "pyexcelerate (column styles)": pyexcelerate_styled}
 
 

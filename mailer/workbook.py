@@ -1,17 +1,16 @@
-"""The digest workbook: formal Thai layout, BE dates, a chart, written with rvgsrust-xlsxwriter.
+"""The digest workbook: formal Thai layout, BE dates, a chart, written with XlsxWriter.
 
 Sheets: สรุป (summary), สถานะหน่วยงาน (every unit), รายการเรื่อง (every case, personal data masked),
 ปีงบประมาณ (units × months coloured by status, scores, and a native bar chart), ปัญหา, การดำเนินการ.
 
-Why this writer: a department-wide digest holds 200,000 cases, 2.6 million cells. openpyxl (pure Python) took
-34 s for them and XlsxWriter about half that; rvgsrust-xlsxwriter drives rust_xlsxwriter (the Rust port of
-XlsxWriter, by XlsxWriter's author) through an XlsxWriter-like API with per-cell formats, merged cells, charts
-and print setup, and writes the case sheet in constant memory (docs/changelog.md has the comparison).
-openpyxl still writes the blank forms and reads workbooks.
+A department-wide digest holds 200,000 cases, 2.6 million cells: XlsxWriter's constant_memory mode writes them in
+flat memory (25.8 s and 134 MB peak here; a realistic year of 24,000 cases in 3.9 s). docs/dependencies.md says
+why this writer; openpyxl still writes the blank forms and reads workbooks.
 """
 
 from __future__ import annotations
 
+import io
 import itertools
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,7 +18,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
 
-import rvgsrust_xlsxwriter as xw
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
 
 from mailer.digest import STATUS_ORDER, CaseLine, DigestData, action_reason, month_words, problem_list
 from config.privacy import mask_name, mask_text, safe_cell
@@ -71,24 +72,25 @@ HEAD = Style(bold=True, fill=HEAD_FILL, wrap=True)
 class _Formats:
     """One writer Format per distinct Style, made on first use (a workbook holds a handful)."""
 
-    def __init__(self) -> None:
-        self._made: dict[Style, xw.Format] = {}
+    def __init__(self, wb: Workbook) -> None:
+        self.wb = wb
+        self._made: dict[Style, Format] = {}
 
-    def __call__(self, style: Style) -> xw.Format:
+    def __call__(self, style: Style) -> Format:
         made = self._made.get(style)
         if made is None:
-            made = xw.Format().set_font_name(FONT_NAME).set_font_size(style.size)
+            spec: dict[str, object] = {"font_name": FONT_NAME, "font_size": style.size}
             if style.bold:
-                made = made.set_bold()
+                spec["bold"] = True
             if style.fill:
-                made = made.set_pattern("solid").set_background_color(f"#{style.fill}")
+                spec.update(pattern=1, bg_color=f"#{style.fill}")
             if style.box:
-                made = made.set_border("thin").set_border_color(f"#{BOX_COLOR}")
+                spec.update(border=1, border_color=f"#{BOX_COLOR}")
             if style.wrap:
-                made = made.set_text_wrap().set_vertical_align("top")
+                spec.update(text_wrap=True, valign="top")
             if style.date:
-                made = made.set_num_format(BE_DATE)
-            self._made[style] = made
+                spec["num_format"] = BE_DATE
+            made = self._made[style] = self.wb.add_format(spec)
         return made
 
 
@@ -102,22 +104,24 @@ class _Sheet:
     """A sheet with Thai styling, written row by row: printed on A4 landscape, one page wide, its header
     repeated on every page and frozen on screen, every row tall enough for the Thai font."""
 
-    def __init__(self, wb: xw.Workbook, formats: _Formats, title: str, widths: Sequence[float],
+    def __init__(self, wb: Workbook, formats: _Formats, title: str, widths: Sequence[float],
                  header_row: int = 2, big: bool = False, one_page: bool = False) -> None:
-        # A big sheet streams its rows to disk as they come (rows in order; nothing goes back up).
-        self.ws = wb.add_worksheet(title, constant_memory=big)
+        # Every sheet streams its rows to disk as they come (the workbook's constant_memory: rows in order,
+        # a row's height set before its cells; nothing goes back up).
+        self.ws = wb.add_worksheet(title)
         self.formats = formats
         for i, width in enumerate(widths):
-            self.ws.set_column_width(i, width)
-        self.ws.set_default_row_height(ROW_HEIGHT)  # the 15 pt default clips the Thai font in LibreOffice
+            self.ws.set_column(i, i, width)
+        self.ws.set_default_row(ROW_HEIGHT)  # the 15 pt default clips the Thai font in LibreOffice
         self.ws.freeze_panes(header_row, 0)
         self.ws.set_landscape()
-        self.ws.set_paper_size(9)  # A4
+        self.ws.set_paper(9)  # A4
         if one_page:  # several small tables: printed on one page, no table's header repeated over another's
-            self.ws.set_print_fit_to_pages(1, 1)
+            self.ws.fit_to_pages(1, 1)
         else:
-            self.ws.set_print_fit_to_pages(1, 0)
-            self.ws.set_repeat_rows(header_row - 1, header_row - 1)
+            self.ws.fit_to_pages(1, 0)
+            self.ws.repeat_rows(header_row - 1, header_row - 1)
+        self.wb = wb
         self.widths = list(widths)
         self.needed = list(widths)  # what the boxed cells written so far need (mailer/text_width.py)
         self.measure = not big  # a big sheet's columns are sized by its declared widths (its long texts wrap)
@@ -147,13 +151,14 @@ class _Sheet:
         self.rows += 1
 
     def _height(self, points: float) -> None:
-        """The next row's height. Set in pixels (96 per inch): the binding's set_row_height in points keeps a
-        constant-memory sheet's every row in memory (454 MB for the 200,000-case sheet instead of 43 MB)."""
-        self.ws.set_row_height_pixels(self.rows, round(points * 96 / 72))
+        """The next row's height (before its cells: the row is written out when the next one starts)."""
+        self.ws.set_row(self.rows, points)
 
     def rows_of(self, values: list[list[object]], style: Style) -> None:
-        """Many rows of plain values in one style, in one call to the writer."""
-        self.ws.write_rows(self.rows, 0, values, self.formats(style))
+        """Many rows of plain values in one style."""
+        fmt, write_row, row = self.formats(style), self.ws.write_row, self.rows
+        for offset, line in enumerate(values):
+            write_row(row + offset, 0, line, fmt)
         self.rows += len(values)
 
     def title(self, text: str) -> None:
@@ -174,7 +179,8 @@ class _Sheet:
         clipped status or time is a misread report."""
         for col, (declared, needed) in enumerate(zip(self.widths, self.needed)):
             if needed > declared:
-                self.ws.set_column_width(col, min(round(needed + 0.5), MAX_WIDTH))
+                width = min(round(needed + 0.5), MAX_WIDTH)
+                self.ws.set_column(col, col, width)
 
 
 SUBHEAD = Style(bold=True, fill=HEAD_FILL)
@@ -187,7 +193,7 @@ def _status(status: str | None, label: str) -> Cell:
     return _Sheet.cell(label, Style(fill=STATUS_FILL.get(status or "")))
 
 
-def _summary(wb: xw.Workbook, f: _Formats, data: DigestData, tz_of: datetime) -> None:
+def _summary(wb: Workbook, f: _Formats, data: DigestData, tz_of: datetime) -> None:
     s = _Sheet(wb, f, "สรุป", [34, 16, 16], header_row=5, one_page=True)
     s.title(f"สรุปการส่งรายงานการจัดการข้อร้องเรียน ประจำเดือน{data.period.thai()}")
     s.row([s.cell(f"กำหนดส่ง {thai_datetime(data.deadline.astimezone(tz_of.tzinfo))}", PLAIN)])
@@ -215,7 +221,7 @@ def _summary(wb: xw.Workbook, f: _Formats, data: DigestData, tz_of: datetime) ->
     s.fit()
 
 
-def _units(wb: xw.Workbook, f: _Formats, data: DigestData, tz_of: datetime) -> None:
+def _units(wb: Workbook, f: _Formats, data: DigestData, tz_of: datetime) -> None:
     labels = ["รหัส", "หน่วยงาน", "สถานะ", "ประเภทรายงาน", "วันเวลาที่ครบถ้วน",
               *(CATEGORY_THAI[c] for c in CATEGORIES), "ปัญหาที่พบ"]
     s = _Sheet(wb, f, "สถานะหน่วยงาน", [10, 36, 18, 16, 24, 12, 12, 12, 12, 40])
@@ -253,7 +259,7 @@ def _case_values(cases: Iterable[CaseLine], include_personal: bool) -> Iterator[
                repeated(case.action), RESULT_THAI.get(case.result or "", ""), case.completed, repeated(case.note)]
 
 
-def _cases(wb: xw.Workbook, f: _Formats, data: DigestData) -> int:
+def _cases(wb: Workbook, f: _Formats, data: DigestData) -> int:
     labels = ["รหัสหน่วยงาน", "หน่วยงาน", "เดือน", "ลำดับ", "วันที่รับเรื่อง", "ช่องทาง", "ประเภท",
               "เรื่อง/รายละเอียดโดยย่อ", "ชื่อผู้ร้อง", "การดำเนินการ", "ผลการดำเนินการ", "วันที่แล้วเสร็จ", "หมายเหตุ"]
     s = _Sheet(wb, f, "รายการเรื่อง", [12, 30, 16, 8, 14, 16, 14, 44, 20, 36, 18, 14, 20], big=True)
@@ -269,7 +275,7 @@ def _cases(wb: xw.Workbook, f: _Formats, data: DigestData) -> int:
     return n
 
 
-def _matrix(wb: xw.Workbook, f: _Formats, data: DigestData) -> None:
+def _matrix(wb: Workbook, f: _Formats, data: DigestData) -> None:
     months = [f"{THAI_MONTHS_ABBR[p.month - 1]} {p.be_year % 100:02d}" for p in data.matrix_periods]
     tail = ["ครบกำหนด", "ตรงเวลา", "ล่าช้า", "ไม่ส่ง", "รอตรวจ", "ยกเว้น", "คะแนน", "ระดับ"]
     name = f"ปีงบประมาณ {data.fiscal_year}"
@@ -299,28 +305,21 @@ def _matrix(wb: xw.Workbook, f: _Formats, data: DigestData) -> None:
 def _chart(s: _Sheet, sheet: str, header: int, months: int, fiscal_year: int) -> None:
     """A stacked column per month (on time, late, missing, waiting) from the table whose header is at row
     `header` (1-based), placed beside it."""
-    chart = xw.Chart("column_stacked")
-    ref = f"'{sheet}'!${{col}}${header + 1}:${{col}}${header + months}"
+    chart = s.wb.add_chart({"type": "column", "subtype": "stacked"})
+    assert chart is not None
+    ref = f"='{sheet}'!${{col}}${header + 1}:${{col}}${header + months}"
     # green, amber, red, blue: the status colours a reader already knows from the matrix
     for col, color in zip("BCDE", ("#2E9E4F", "#E0A800", "#D9534F", "#5B9BD5")):
-        series = xw.ChartSeries()
-        series.set_values("=" + ref.format(col=col))
-        series.set_categories("=" + ref.format(col="A"))
-        series.set_name(f"='{sheet}'!${col}${header}")
-        look = xw.ChartFormat()
-        look.set_fill_color(color)
-        look.set_line_color(color)
-        series.set_format(look)
-        chart.push_series(series)
-    chart.set_title_name(f"ผลการส่งรายงาน ปีงบประมาณ {fiscal_year}")
-    chart.set_y_axis_name("จำนวนหน่วยงาน")
-    chart.set_x_axis_name("เดือน")
-    chart.set_width(680)
-    chart.set_height(340)
+        chart.add_series({"values": ref.format(col=col), "categories": ref.format(col="A"),
+                          "name": f"='{sheet}'!${col}${header}", "fill": {"color": color}, "border": {"color": color}})
+    chart.set_title({"name": f"ผลการส่งรายงาน ปีงบประมาณ {fiscal_year}"})
+    chart.set_y_axis({"name": "จำนวนหน่วยงาน"})
+    chart.set_x_axis({"name": "เดือน"})
+    chart.set_size({"width": 680, "height": 340})
     s.ws.insert_chart(header - 1, 5, chart)
 
 
-def _problems(wb: xw.Workbook, f: _Formats, data: DigestData) -> None:
+def _problems(wb: Workbook, f: _Formats, data: DigestData) -> None:
     s = _Sheet(wb, f, "ปัญหา", [10, 30, 22, 12, 80])
     s.title(f"ปัญหาที่พบในรายงาน ประจำเดือน{data.period.thai()}")
     s.header(["รหัส", "หน่วยงาน", "ปัญหา", "ระดับ", "รายละเอียดและวิธีแก้ไข"])
@@ -332,7 +331,7 @@ def _problems(wb: xw.Workbook, f: _Formats, data: DigestData) -> None:
     s.filter()
 
 
-def _actions(wb: xw.Workbook, f: _Formats, data: DigestData, tz_of: datetime) -> None:
+def _actions(wb: Workbook, f: _Formats, data: DigestData, tz_of: datetime) -> None:
     s = _Sheet(wb, f, "การดำเนินการ", [24, 14, 10, 10, 20, 50])
     s.title("การดำเนินการของสำนักงานเลขานุการกรม")
     s.header(["วันเวลา", "การดำเนินการ", "หน่วยงาน", "เดือน", "ผู้ดำเนินการ", "เหตุผล"])
@@ -347,8 +346,12 @@ def _actions(wb: xw.Workbook, f: _Formats, data: DigestData, tz_of: datetime) ->
 
 def build_workbook(data: DigestData) -> tuple[bytes, int]:
     """The digest workbook as bytes, and the number of case rows written."""
-    wb = xw.Workbook()
-    f = _Formats()
+    out = io.BytesIO()
+    # constant_memory: each sheet's rows go to a temporary file as they are written, so 200,000 cases cost
+    # what one row does (in_memory would undo that); the finished file is assembled into `out`.
+    wb = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+                                   "strings_to_urls": False})
+    f = _Formats(wb)
     tz_of = data.as_of
     _summary(wb, f, data, tz_of)
     _units(wb, f, data, tz_of)
@@ -356,4 +359,5 @@ def build_workbook(data: DigestData) -> tuple[bytes, int]:
     _matrix(wb, f, data)
     _problems(wb, f, data)
     _actions(wb, f, data, tz_of)
-    return bytes(wb.save_to_buffer()), cases
+    wb.close()
+    return out.getvalue(), cases
