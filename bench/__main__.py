@@ -9,10 +9,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import corrections, digest, intake, latency, scaleout, startup, workbook, writers  # noqa: E402
+from bench import corrections, digest, intake, latency, scaleout, send, startup, workbook, writers  # noqa: E402
 
 BENCHES = {"intake": intake.main, "corrections": corrections.main, "latency": latency.main, "workbook": workbook.main, "digest": digest.main,
-           "writers": writers.main, "scaleout": scaleout.main, "startup": startup.main}
+           "writers": writers.main, "scaleout": scaleout.main, "startup": startup.main, "send": send.main}
 
 
 def main() -> None:

@@ -178,16 +178,19 @@ def _settle(app: App, source: MailSource, batch: list[Fetched], report: PollRepo
 _SENDING = threading.Lock()  # one send_due at a time in this process: its own leftover claims are then stale
 
 
-def flush_outbox(app: App) -> SendReport:
+def flush_outbox(app: App, budget: float | None = None) -> SendReport:
+    """Send everything due, in batches over one connection, for at most `budget` seconds (default: most of the
+    interval between two flushes of `run`, so a month-end rush of thousands goes out in one flush, and the next
+    flush is never late)."""
     mail = app.mail
     with _SENDING:
-        return _flush(app, mail)
+        return _flush(app, mail, budget if budget is not None else max(app.settings.send_interval_seconds * 0.8, 5))
 
 
-def _flush(app: App, mail: MailContext) -> SendReport:
+def _flush(app: App, mail: MailContext, budget: float) -> SendReport:
     app.liveness.hold()
     return send_due(app.sessions, app.transport(), app.settings.secretariat_email,
                     lease=timedelta(seconds=app.settings.send_lease_seconds),
                     compose=lambda row: compose_queued(row, mail), holder=app.worker_id,
-                    holder_is_dead=app.liveness.is_dead)
+                    holder_is_dead=app.liveness.is_dead, budget=budget)
 

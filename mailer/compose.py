@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import secrets
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,6 +60,10 @@ def build_message(*, from_addr: str, from_name: str, to: Sequence[str], subject:
                   message_id: str, date: datetime, in_reply_to: str = "", references: Sequence[str] = (),
                   auto_submitted: str = "auto-generated",
                   attachments: Sequence[OutgoingAttachment] = ()) -> bytes:
+    headers = _headers(from_addr=from_addr, from_name=from_name, to=to, subject=subject, message_id=message_id,
+                       date=date, in_reply_to=in_reply_to, references=references, auto_submitted=auto_submitted)
+    if not attachments and all(len(name) + len(value) < 900 for name, value in headers):
+        return _alternative(headers, text, html)
     # The classic MIME classes: the modern policy's header folder costs ~15 ms per Thai subject.
     alternative = MIMEMultipart("alternative")
     for body, subtype in ((text, "plain"), (html, "html")):
@@ -75,21 +80,43 @@ def build_message(*, from_addr: str, from_name: str, to: Sequence[str], subject:
             file_part.set_type(f"{att.maintype}/{att.subtype}")
             file_part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", att.filename))
             msg.attach(file_part)
-    msg["From"] = f"{_display_name(from_name)} <{from_addr}>" if from_name and not from_name.isascii() else (
-        formataddr((from_name, from_addr)) if from_name else from_addr)
-    msg["To"] = ", ".join(to)
-    msg["Subject"] = _header(subject)
-    msg["Date"] = format_datetime(date)
-    msg["Message-ID"] = message_id
-    if in_reply_to:
-        msg["In-Reply-To"] = in_reply_to
-        msg["References"] = " ".join([*references, in_reply_to][-10:])
-    # RFC 3834: mark automatic mail so robots do not answer it; Outlook honours the second header.
-    msg["Auto-Submitted"] = auto_submitted
-    # The bot knows its own mail by this (intake/triage.py LOOP_HEADER) and by its Message-ID, not by its address.
-    msg["X-Complaint-Bot"] = "sent"
-    msg["X-Auto-Response-Suppress"] = "OOF, AutoReply"
-    if auto_submitted == "auto-generated":
-        msg["Precedence"] = "bulk"  # reminders and digests: vacation robots stay quiet
+    for name, value in headers:
+        msg[name] = value
     # CRLF line ends: smtplib sends bytes as they are, and SMTP servers read lines by CRLF.
     return msg.as_bytes(policy=compat32.clone(linesep="\r\n"))
+
+
+def _headers(*, from_addr: str, from_name: str, to: Sequence[str], subject: str, message_id: str, date: datetime,
+             in_reply_to: str, references: Sequence[str], auto_submitted: str) -> list[tuple[str, str]]:
+    """The message's own headers, every value ASCII already (encoded words folded with CRLF and a space)."""
+    headers = [
+        ("From", f"{_display_name(from_name)} <{from_addr}>" if from_name and not from_name.isascii() else (
+            formataddr((from_name, from_addr)) if from_name else from_addr)),
+        ("To", ", ".join(to)), ("Subject", _header(subject)), ("Date", format_datetime(date)),
+        ("Message-ID", message_id)]
+    if in_reply_to:
+        headers += [("In-Reply-To", in_reply_to), ("References", " ".join([*references, in_reply_to][-10:]))]
+    # RFC 3834: mark automatic mail so robots do not answer it; Outlook honours the second header.
+    headers.append(("Auto-Submitted", auto_submitted))
+    # The bot knows its own mail by this (intake/triage.py LOOP_HEADER) and by its Message-ID, not by its address.
+    headers += [("X-Complaint-Bot", "sent"), ("X-Auto-Response-Suppress", "OOF, AutoReply")]
+    if auto_submitted == "auto-generated":
+        headers.append(("Precedence", "bulk"))  # reminders and digests: vacation robots stay quiet
+    return headers
+
+
+def _alternative(headers: list[tuple[str, str]], text: str, html: str) -> bytes:
+    """A message of text and HTML alone (a receipt: the outbox's rush), written as the email package writes it
+    (tests/mailer/test_compose.py compares the two, parsed): every header value is ASCII and folded already, the
+    bodies are base64, so the generator's per-header folding (two thirds of a receipt's composing) has nothing
+    left to do."""
+    boundary = f"=_complaint-bot_{secrets.token_hex(12)}"
+    lines = [f'Content-Type: multipart/alternative; boundary="{boundary}"', "MIME-Version: 1.0"]
+    lines += [f"{name}: {value}" for name, value in headers]
+    lines.append("")
+    for body, subtype in ((text, "plain"), (html, "html")):
+        lines += [f"--{boundary}", f'Content-Type: text/{subtype}; charset="utf-8"', "MIME-Version: 1.0",
+                  "Content-Transfer-Encoding: base64", "",
+                  base64.encodebytes(body.encode("utf-8")).decode("ascii").replace("\n", "\r\n")]
+    lines += [f"--{boundary}--", ""]
+    return "\r\n".join(lines).encode("ascii")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, bindparam, cast, false, func, null, or_, select, update
+from sqlalchemy import Table, Text, bindparam, cast, false, func, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -168,7 +169,10 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def _claim(session_factory: sessionmaker, now: datetime, limit: int, lease: timedelta, holder: str,
-           is_dead: Callable[[str], bool]) -> list[int]:
+           is_dead: Callable[[str], bool]) -> list[OutboxMessage]:
+    """Claim up to `limit` due rows in one transaction and return them loaded (detached, for composing and sending
+    outside any transaction). The UPDATE repeats the rows' claimable condition, so two senders never take the same
+    row: one another sender claimed in between is simply not returned."""
     with session_factory.begin() as s:
         # Senders holding claims that have not expired: those whose process is gone give them up at once.
         holders = set(s.scalars(select(OutboxMessage.claimed_by).where(
@@ -182,17 +186,19 @@ def _claim(session_factory: sessionmaker, now: datetime, limit: int, lease: time
                         (OutboxMessage.status == "sending") & OutboxMessage.claimed_by.in_(dead) if dead else false())
         if dead:
             log.warning("taking over the outbox claims left by %s", ", ".join(dead))
-        due = s.scalars(select(OutboxMessage.id).where(claimable)
-                        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)).all()
-    claimed = []
-    for row_id in due:
-        with session_factory.begin() as s:
-            # The compare-and-set makes two senders never take the same row.
-            res = s.execute(update(OutboxMessage).where(OutboxMessage.id == row_id, claimable).values(
-                status="sending", claimed_until=now + lease, claimed_by=holder, attempts=OutboxMessage.attempts + 1))
-            if res.rowcount == 1:
-                claimed.append(row_id)
-    return claimed
+        due = select(OutboxMessage.id).where(claimable).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        if s.get_bind().dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)  # rows another sender is claiming this moment are its own
+        ids = s.scalars(due.limit(limit)).all()
+        if not ids:
+            return []
+        claimed = s.scalars(update(OutboxMessage).where(OutboxMessage.id.in_(ids), claimable).values(
+            status="sending", claimed_until=now + lease, claimed_by=holder, attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage.id).execution_options(synchronize_session=False)).all()
+        rows = s.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
+                         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)).all()
+        s.expunge_all()
+    return list(rows)
 
 
 def _unexpected(exc: Exception) -> DeliveryError:
@@ -217,41 +223,95 @@ def _compose(row: OutboxMessage, compose: Composer | None) -> tuple[tuple[str, b
         return None, DeliveryError(f"could not compose: {type(exc).__name__}: {exc}", permanent=True)
 
 
+SETTLE_EVERY = 50  # messages sent between two settling transactions: at most what a crash can send twice
+SETTLE_SECONDS = 1.0  # and at most this long between them
+
+
 def send_due(session_factory: sessionmaker, transport: Transport, sender: str,
              now: Callable[[], datetime] = lambda: datetime.now(UTC), limit: int = 200,
              lease: timedelta = LEASE, compose: Composer | None = None, holder: str = "",
-             holder_is_dead: Callable[[str], bool] = lambda holder: False) -> SendReport:
-    """Deliver what is due. A failing recipient delays only its own message. A row queued as data (a
-    receipt) is first composed by `compose`; its bytes are kept, so a retry sends the same message.
+             holder_is_dead: Callable[[str], bool] = lambda holder: False, budget: float = 0.0) -> SendReport:
+    """Deliver what is due: batches of `limit` rows, each claimed in one transaction, over one connection, until
+    nothing is due or `budget` seconds have passed (0: one batch). A failing recipient delays only its own
+    message. A row queued as data (a receipt) is first composed by `compose`; its bytes are kept, so a retry
+    sends the same message. Outcomes are written every SETTLE_EVERY messages or SETTLE_SECONDS.
 
     A claimed row that is never settled (the sender died mid-send) is sent again after `lease`, or at once when
     `holder_is_dead` says the process that claimed it is gone, or it is this `holder`'s own (the caller sends
-    one batch at a time per holder, so its own claims found now were left by a send cut short): at most a
-    duplicate with the same Message-ID, which mail clients fold into one.
+    one batch at a time per holder, so its own claims found now were left by a send cut short): at most the
+    messages since the last settling again, with the same Message-IDs, which mail clients fold into one.
     """
     report = SendReport()
-    ids = _claim(session_factory, now(), limit, lease, holder, holder_is_dead)
-    if not ids:
-        return report
+    started = time.monotonic()
     connection = _Connection(transport)
-    for row_id in ids:
-        with session_factory() as s:
-            row = s.get(OutboxMessage, row_id)
-            assert row is not None
-            raw, recipients, attempts, created = row.raw, list(row.recipients), row.attempts, row.created_at
-            name = f"{row.id:06d}-{row.kind}"
-            composed, error = _compose(row, compose) if not raw and row.payload is not None else (None, None)
-        if composed is not None:
-            raw = composed[1]
-        error = error or connection.send(raw, sender, recipients, name)
-        with session_factory.begin() as s:
-            row = s.get(OutboxMessage, row_id)
-            assert row is not None
-            if composed is not None:
-                row.subject, row.raw = composed
-            _settle(row, error, attempts, created, now(), report)
-    connection.close()
+    try:
+        while rows := _claim(session_factory, now(), limit, lease, holder, holder_is_dead):
+            _send_batch(session_factory, connection, sender, rows, compose, now, report)
+            if len(rows) < limit or time.monotonic() - started >= budget:
+                break
+    finally:
+        connection.close()
     return report
+
+
+_Sent = tuple[OutboxMessage, "DeliveryError | None", "tuple[str, bytes] | None"]
+
+
+def _send_batch(session_factory: sessionmaker, connection: _Connection, sender: str, rows: list[OutboxMessage],
+                compose: Composer | None, now: Callable[[], datetime], report: SendReport) -> None:
+    settled: list[_Sent] = []
+    last = time.monotonic()
+    # Composing (templates, MIME) runs one message ahead in a thread while the connection waits for the server's
+    # replies (socket waits release the GIL): the two overlap instead of adding up.
+    with ThreadPoolExecutor(1, thread_name_prefix="compose") as ahead:
+        built = ahead.map(lambda r: _compose(r, compose) if not r.raw and r.payload is not None else (None, None), rows)
+        for row, (composed, error) in zip(rows, built):
+            raw = composed[1] if composed is not None else row.raw
+            error = error or connection.send(raw, sender, list(row.recipients), f"{row.id:06d}-{row.kind}")
+            settled.append((row, error, composed))
+            if len(settled) >= SETTLE_EVERY or time.monotonic() - last >= SETTLE_SECONDS:
+                _settle(session_factory, settled, now(), report)
+                settled, last = [], time.monotonic()
+    if settled:
+        _settle(session_factory, settled, now(), report)
+
+
+_TABLE: Table = OutboxMessage.__table__  # type: ignore[assignment]
+_SETTLE = update(_TABLE).where(_TABLE.c.id == bindparam("_id")).values(
+    status=bindparam("status"), sent_at=bindparam("sent_at"), claimed_until=None, claimed_by=bindparam("claimed_by"),
+    last_error=bindparam("last_error"), next_attempt_at=bindparam("next_attempt_at"))
+_KEEP_COMPOSED = update(_TABLE).where(_TABLE.c.id == bindparam("_id")).values(subject=bindparam("subject"),
+                                                                            raw=bindparam("raw"))
+
+
+def _settle(session_factory: sessionmaker, settled: list[_Sent], moment: datetime, report: SendReport) -> None:
+    """What became of each message, in one transaction: sent, failed for good (permanent, or too old), or pending
+    again after a backoff; a composed message's bytes are kept, for retries and as the record."""
+    outcomes = [{"_id": row.id, **_outcome(row, error, moment, report)} for row, error, _ in settled]
+    composed = [{"_id": row.id, "subject": c[0], "raw": c[1]} for row, _, c in settled if c is not None]
+    with session_factory.begin() as s:
+        connection = s.connection()
+        connection.execute(_SETTLE, outcomes)
+        if composed:
+            connection.execute(_KEEP_COMPOSED, composed)
+
+
+def _outcome(row: OutboxMessage, error: DeliveryError | None, moment: datetime, report: SendReport) -> dict[str, Any]:
+    if error is None:
+        report.sent += 1
+        log.info("sent %s #%d to %d recipient(s)", row.kind, row.id, len(row.recipients))
+        return {"status": "sent", "sent_at": moment, "claimed_by": None, "last_error": "",
+                "next_attempt_at": row.next_attempt_at}
+    if error.permanent or moment - row.created_at > MAX_AGE:
+        report.failed += 1
+        log.warning("gave up %s #%d: %s", row.kind, row.id, error)
+        return {"status": "failed", "sent_at": None, "claimed_by": row.claimed_by, "last_error": str(error)[:2000],
+                "next_attempt_at": row.next_attempt_at}
+    report.retrying += 1
+    retry_at = moment + _backoff(row.attempts)
+    log.warning("will retry %s #%d at %s: %s", row.kind, row.id, retry_at, error)
+    return {"status": "pending", "sent_at": None, "claimed_by": row.claimed_by, "last_error": str(error)[:2000],
+            "next_attempt_at": retry_at}
 
 
 class _Connection:
@@ -285,21 +345,3 @@ class _Connection:
     def close(self) -> None:
         if self.opened:
             self.transport.close()
-
-
-def _settle(row: OutboxMessage, error: DeliveryError | None, attempts: int, created: datetime, moment: datetime,
-            report: SendReport) -> None:
-    """Sent, failed for good (permanent, or too old), or pending again after a backoff."""
-    if error is None:
-        row.status, row.sent_at, row.claimed_until, row.claimed_by, row.last_error = "sent", moment, None, None, ""
-        report.sent += 1
-        log.info("sent %s #%d to %d recipient(s)", row.kind, row.id, len(row.recipients))
-    elif error.permanent or moment - created > MAX_AGE:
-        row.status, row.claimed_until, row.last_error = "failed", None, str(error)[:2000]
-        report.failed += 1
-        log.warning("gave up %s #%d: %s", row.kind, row.id, error)
-    else:
-        row.status, row.claimed_until, row.last_error = "pending", None, str(error)[:2000]
-        row.next_attempt_at = moment + _backoff(attempts)
-        report.retrying += 1
-        log.warning("will retry %s #%d at %s: %s", row.kind, row.id, row.next_attempt_at, error)
