@@ -124,16 +124,21 @@ class Run:
         return self.pipeline / self.floor
 
 
-def one_run(server: servers.Dovecot, shape: str, n: int, units: int) -> Run:
-    """A fresh mailbox of n messages: the raw fetch, the floor, then one worker's whole pipeline (SQLite,
-    group commit as configured by default)."""
+def one_run(server: servers.Dovecot, shape: str, n: int, units: int, database: str = "sqlite") -> Run:
+    """A fresh mailbox of n messages: the raw fetch, the floor, then one worker's whole pipeline (SQLite or a
+    fresh PostgreSQL database, group commit as configured by default)."""
     user = server.new_user()
     t = time.perf_counter()
     avg = fill(server, user, n, units)
     print(f"{shape}: appended {n} messages (~{avg // 1024} KB each) in {time.perf_counter() - t:.0f} s")
     fetched, raw_rate = raw_fetch_rate(server, user)
     floor, floor_cpu = floor_rate(server, user)
-    app = make_bench_app(workdir("intake"), max(units, 10), MAIL_SOURCE=server.url(user))
+    env = {"MAIL_SOURCE": server.url(user)}
+    pg_name = None
+    if database == "postgresql":
+        pg_name, env["DATABASE_URL"] = servers.create_pg_database()
+    app = make_bench_app(workdir("intake"), max(units, 10), **env)
+    app.sessions  # noqa: B018 - migrated before the clock starts
     samples: list[tuple[int, float]] = []
     batch = app.settings.batch_messages
     source = app.source()
@@ -141,27 +146,30 @@ def one_run(server: servers.Dovecot, shape: str, n: int, units: int) -> Run:
         report = poll_once(app, source, progress=lambda k: samples.append((k, rss_mb())) if k % 1000 < batch else None)
     source.close()
     app.close()
+    if pg_name:
+        servers.drop_pg_database(pg_name)
     assert fetched == n and report.processed == n, (fetched, report)
-    return Run(shape, n, raw_rate, floor, report.processed / cpu.wall, samples, floor_cpu, cpu)
+    return Run(f"{shape} ({database})", n, raw_rate, floor, report.processed / cpu.wall, samples, floor_cpu, cpu)
 
 
-def main(n: int = 0, repeat: int = 1) -> None:
-    """Both shapes of backlog, `repeat` times each (each run a fresh mailbox and database): the ratio to
-    the floor of every run, so the spread between runs shows beside the numbers."""
+def main(n: int = 0, repeat: int = 1, databases: tuple[str, ...] = ("sqlite",)) -> None:
+    """Both shapes of backlog, `repeat` times each (each run a fresh mailbox and database), on each of
+    `databases`: the ratio to the floor of every run, so the spread between runs shows beside the numbers."""
     n = n or 5000
     server = dovecot()
     runs: list[Run] = []
     try:
         for _ in range(repeat):
-            runs.append(one_run(server, "many units", n, 1000))
-            runs.append(one_run(server, "one unit's corrections", n, 1))
+            for database in databases:
+                runs.append(one_run(server, "many units", n, 1000, database))
+                runs.append(one_run(server, "one unit's corrections", n, 1, database))
     finally:
         server.stop()
     rows = [("backlog", "raw fetch", "floor", "pipeline", "ratio to floor")]
     rows += [(f"{r.shape}, {r.n}", f"{r.raw:,.0f}", f"{r.floor:,.0f}", f"{r.pipeline:,.0f}", f"{r.ratio:.2f}")
              for r in runs]
-    table(f"Backlog intake (messages/s; floor = fetch + MIME parse + calamine read of every sheet), SQLite, "
-          f"one worker, {repeat} run(s) per shape", rows)
+    table(f"Backlog intake (messages/s; floor = fetch + MIME parse + calamine read of every sheet), "
+          f"{' and '.join(databases)}, one worker, {repeat} run(s) per shape", rows)
     for shape in dict.fromkeys(r.shape for r in runs):
         ratios = [r.ratio for r in runs if r.shape == shape]
         print(f"  {shape}: ratio {min(ratios):.2f}-{max(ratios):.2f} over {len(ratios)} run(s)")

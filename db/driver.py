@@ -172,3 +172,21 @@ def _on_cursor(connection: Connection, sql: str, params: Any = None, *, many: bo
         cursor.close()
         raise DBAPIError.instance(sql, params[:1] if many else params, exc, error) from exc
     return cursor
+
+
+def copy_rows(connection: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Many rows into `table` by PostgreSQL's COPY (psycopg's `cursor.copy`): one statement, the rows streamed in
+    its text format. An executemany sends each row as its own INSERT (about 70 µs a row on the server and in the
+    driver); COPY costs a fraction of that. Values as psycopg adapts them (dates, None as NULL)."""
+    quote = connection.dialect.identifier_preparer.quote
+    sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    error = connection.dialect.loaded_dbapi.Error
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except error as exc:
+        raise DBAPIError.instance(sql, rows[:1], exc, error) from exc
+    finally:
+        cursor.close()

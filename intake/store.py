@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
-from db.driver import DriverStatement, executemany, with_defaults
+from db.driver import DriverStatement, copy_rows, executemany, with_defaults
 from config.units import Unit
 from intake import tables
 from intake.context import Fetched, IngestResult
@@ -108,14 +108,17 @@ def _case_insert(dialect: Dialect) -> tuple[str, Callable[[date | None], Any] | 
 
 def store_submission(session: Session, sub: Submission, doc: Documents) -> None:
     """Insert the submission (`sub` gets its id and stays outside the session: `fold_in` writes its fold
-    state), then its Complaint_01 rows in one executemany (a form may hold thousands). Core, not the ORM,
+    state), then its Complaint_01 rows in one COPY on PostgreSQL, one executemany on SQLite (a form may hold
+    thousands). Core, not the ORM,
     for the submission; the rows go to the driver as the tuples the reader made: SQLAlchemy's handling of
     each row's parameters cost more than the database's writing them."""
     values = with_defaults(tables.submissions, {name: getattr(sub, name) for name in _SUBMISSION_COLUMNS})
     connection = session.connection()
     sub.id = _INSERT_SUBMISSION.scalar(connection, values)
     c01 = next((f for f in doc.forms if f.form == "complaint_01"), None)
-    if c01 and sub.has_c01 and c01.rows:
+    if c01 and sub.has_c01 and c01.rows and connection.dialect.name == "postgresql":
+        copy_rows(connection, tables.case_rows.name, _CASE_COLUMNS, [(sub.id, *r) for r in c01.rows])
+    elif c01 and sub.has_c01 and c01.rows:
         sql, as_date = _case_insert(connection.dialect)
         if as_date is None:
             rows: list[tuple[Any, ...]] = [(sub.id, *r) for r in c01.rows]

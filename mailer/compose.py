@@ -62,7 +62,7 @@ def build_message(*, from_addr: str, from_name: str, to: Sequence[str], subject:
                   attachments: Sequence[OutgoingAttachment] = ()) -> bytes:
     headers = _headers(from_addr=from_addr, from_name=from_name, to=to, subject=subject, message_id=message_id,
                        date=date, in_reply_to=in_reply_to, references=references, auto_submitted=auto_submitted)
-    if not attachments and all(len(name) + len(value) < 900 for name, value in headers):
+    if not attachments and all(value.isascii() and len(name) + len(value) < 900 for name, value in headers):
         return _alternative(headers, text, html)
     # The classic MIME classes: the modern policy's header folder costs ~15 ms per Thai subject.
     alternative = MIMEMultipart("alternative")
@@ -107,7 +107,8 @@ def _headers(*, from_addr: str, from_name: str, to: Sequence[str], subject: str,
 
 def _alternative(headers: list[tuple[str, str]], text: str, html: str) -> bytes:
     """A message of text and HTML alone (a receipt: the outbox's rush), written as the email package writes it
-    (tests/mailer/test_compose.py compares the two, parsed): every header value is ASCII and folded already, the
+    (tests/mailer/test_compose.py compares the two, parsed): every header value is ASCII (an internationalised
+    address goes the email package's way) and folded already, the
     bodies are base64, so the generator's per-header folding (two thirds of a receipt's composing) has nothing
     left to do."""
     boundary = f"=_complaint-bot_{secrets.token_hex(12)}"

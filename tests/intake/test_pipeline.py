@@ -182,3 +182,23 @@ def test_a_failed_attempt_is_dated_in_the_deployments_timezone(sqlite_only_url, 
     [attempt] = [p for p in row["problems"] if p["code"] == "encrypted_attachment"]
     assert attempt["arrived_at"] == "2026-11-20T12:02:00+09:00"
     assert "อีเมลเมื่อ 20 พ.ย. 69 12:02 น." in attempt["message"]
+
+
+def test_case_rows_are_stored_exactly_as_read_on_each_database(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL takes a form's rows by COPY, SQLite by one executemany: the same values either way, with dates, a
+    missing date, and text COPY's format must escape (a tab, a line break, a backslash, Thai)."""
+    from datetime import date
+
+    from mailer.blank_forms import Case
+
+    cases = [Case(date(2026, 11, 3), "โทร\tศัพท์", "complaint", "เสียงดัง\nจากโรงงาน \\N ปิด", "นาย ก", "ตรวจ", True,
+                  date(2026, 11, 10), "หมายเหตุ\\"),
+             Case(date(2026, 11, 7), "อีเมล", "suggestion", "ขยายเวลา", "", "", False, None, "")]
+    app = make_app(db_url)
+    _send(app, bkk(2026, 11, 12, 10), "ตามแนบ", attachments=forms(NAME, NOV, cases))
+    with app.sessions() as s:
+        rows = s.execute(select(CaseRecord.received, CaseRecord.channel, CaseRecord.subject, CaseRecord.completed,
+                                CaseRecord.note, CaseRecord.result).order_by(CaseRecord.row)).all()
+    assert [tuple(r) for r in rows] == [
+        (date(2026, 11, 3), "โทร\tศัพท์", "เสียงดัง\nจากโรงงาน \\N ปิด", date(2026, 11, 10), "หมายเหตุ\\", "done"),
+        (date(2026, 11, 7), "อีเมล", "ขยายเวลา", None, "", "in_progress")]

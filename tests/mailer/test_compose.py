@@ -56,3 +56,10 @@ def test_a_receipt_reads_as_the_email_package_writes_it(name: str, subject: str,
     ours, theirs = _read(raw), _read(_reference(_headers(**args), text, html))  # type: ignore[arg-type]
     assert ours == theirs
     assert [p[1] for p in ours[1]] == [text, html]
+
+
+def test_an_internationalised_address_is_written_by_the_email_package() -> None:
+    """A non-ASCII address (RFC 6532) cannot go the ASCII way: the email package writes it, as before."""
+    raw = build_message(from_addr="saraban@anamai.example.go.th", from_name="", to=["สมชาย@anamai.example.go.th"],
+                        subject="x", text="t", html="<p>h</p>", message_id="<a@b>", date=datetime(2026, 11, 20, tzinfo=UTC))
+    assert "สมชาย@anamai.example.go.th".encode() in raw and b"=_complaint-bot_" not in raw
