@@ -27,33 +27,54 @@ def rss_mb() -> float:
 
 @dataclass
 class CpuUse:
-    """CPU seconds spent while a block ran: by this process (all its threads) and by the whole machine (this
-    process, its parser workers, Dovecot, everything), with the wall time and the machine's cores."""
+    """CPU seconds spent while a block ran: by this process (all its threads) and by the bench's process tree (this
+    process, its parser workers, the Dovecot it started; not other jobs on the machine, nor a PostgreSQL server
+    it did not start), with the wall time and the machine's cores."""
 
     wall: float = 0.0
     own: float = 0.0
-    machine: float = 0.0
+    tree: float = 0.0
     cores: int = 1
 
     def per(self, n: int) -> tuple[float, float]:
-        """Milliseconds per item: this process's, and everyone else's (workers, Dovecot)."""
-        return self.own / n * 1000, (self.machine - self.own) / n * 1000
+        """Milliseconds per item: this process's, and the rest of its tree's (workers, Dovecot)."""
+        return self.own / n * 1000, (self.tree - self.own) / n * 1000
 
 
-def _machine_busy() -> float:
-    with open("/proc/stat") as fh:  # "cpu  user nice system idle iowait irq softirq steal …" in clock ticks
-        ticks = [int(v) for v in fh.readline().split()[1:]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+def _tree_busy() -> float:
+    """CPU seconds of this process and every descendant alive now, with what reaped children spent (Linux /proc:
+    utime, stime, cutime, cstime in clock ticks)."""
+    parents: dict[int, int] = {}
+    times: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:  # it ended meanwhile
+            continue
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = sum(int(v) for v in fields[11:15])
+    mine = {os.getpid()}
+    grew = True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in mine and pid not in mine:
+                mine.add(pid)
+                grew = True
+    return sum(times.get(pid, 0) for pid in mine) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
 def cpu_use() -> Iterator[CpuUse]:
     out = CpuUse(cores=os.cpu_count() or 1)
-    own, machine, start = time.process_time(), _machine_busy(), time.perf_counter()
+    own, tree, start = time.process_time(), _tree_busy(), time.perf_counter()
     yield out
     out.wall = time.perf_counter() - start
     out.own = time.process_time() - own
-    out.machine = _machine_busy() - machine
+    out.tree = _tree_busy() - tree
 
 
 def peak_rss_mb() -> float:

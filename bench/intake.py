@@ -181,7 +181,7 @@ def main(n: int = 0, repeat: int = 1, databases: tuple[str, ...] = ("sqlite",)) 
         ceiling = r.cpu.cores / ((own + other) / 1000)  # every core busy all the time on this CPU per message
         cpu_rows.append((f"{r.shape}, {r.n}", f"{f_own:.2f} + {f_other:.2f}", f"{own:.2f}", f"{other:.2f}",
                          f"{own + other:.2f}", f"{ceiling:,.0f}/s", f"{ceiling / r.floor:.2f}"))
-    table("CPU per message (ms), machine-wide: what the pipeline's ratio could reach if every core were busy", cpu_rows)
+    table("CPU per message (ms), the bench's process tree (not other jobs, nor PostgreSQL's server): what the pipeline's ratio could reach if every core were busy", cpu_rows)
     for r in runs:
         if r.rss:
             first, last = r.rss[0], r.rss[-1]
