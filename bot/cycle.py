@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.app import App
 from bot.digest_data import digest_data
 from bot.reporting import unit_states
+from bot.staff import queue_review_alert
 from mailer.contacts import unreachable
 from mailer.digest import enqueue_digest
 from mailer.models import OutboxMessage
@@ -117,27 +118,26 @@ def send_digest(app: App, period: Period, as_of: datetime, key: str, to: list[st
         return queue_digest(app, s, period, as_of, key, to)
 
 
-def blank_forms_for_mail() -> tuple[tuple[str, bytes], ...]:
-    """The blank Complaint_01 and Complaint_02 (the same files as `complaint-bot template`)."""
+def forms_for(notice: Notice) -> tuple[tuple[str, bytes], ...]:
+    """Complaint_01 and Complaint_02 with the unit's name and code and the month already entered, so the clerk only
+    types the cases (and the counts, where there are any); what they send back is read like any other form."""
     from mailer.blank_forms import complaint_01, complaint_02
 
-    return (("Complaint_01.xlsx", complaint_01()), ("Complaint_02.xlsx", complaint_02()))
+    label = f"{notice.unit_name} ({notice.unit_code})"
+    return (("Complaint_01.xlsx", complaint_01(label, notice.period)),
+            ("Complaint_02.xlsx", complaint_02(label, notice.period)))
 
 
 def run_cycle(app: App, as_of: datetime) -> CycleReport:
     """The scheduler's job: queue what is due now. Safe to run as often as you like."""
     report = CycleReport()
     with app.sessions.begin() as s:
-        forms: tuple[tuple[str, bytes], ...] = ()
         for notice in plan_notices(app, s, as_of):
-            forms = forms or blank_forms_for_mail()  # built once, only when a notice is due
-            if enqueue_notice(s, notice, app.mail, datetime.now(UTC), forms):
+            if enqueue_notice(s, notice, app.mail, datetime.now(UTC), forms_for(notice)):
                 report.notices.append(notice)
     for slot in due_slots(app, as_of):
         if slot.kind == "digest" and send_digest(app, slot.period, as_of, f"digest:{slot.period}"):
             report.digests.append(str(slot.period))
-    from bot.staff import queue_review_alert  # bot.staff builds on service, which builds on this module
-
     with app.sessions.begin() as s:
         report.review_alert = queue_review_alert(app, s, datetime.now(UTC))
     return report

@@ -54,6 +54,13 @@ class ParsedMail:
     sender_problem: str | None = None  # why the From header cannot name a unit (several, unparseable, disguised)
 
 
+def _msg_ids(value: str) -> str:
+    """In-Reply-To or References as written: Python's own generator (3.11, the default policy) writes a long
+    Message-ID as RFC 2047 encoded words, which RFC 2047 forbids there but scripts send; decoded, it is the
+    identifier it meant (a reply to the bot's reminder must still find the reminder)."""
+    return decode_header_value(value) if "=?" in value else value
+
+
 def decode_header_value(value: object) -> str:
     """A header as text: RFC 2047 words in any charset, and raw 8-bit (non-compliant clients) as UTF-8 or cp874."""
     if value is None or value == "":
@@ -342,7 +349,7 @@ def parse_message(raw: bytes, *, body: bool = True) -> ParsedMail:
     from_addr, from_name, sender_problem = sender_identity([v for k, v in msg.raw_items() if k.lower() == "from"])
     if cut:  # fields past the cap are not read: one of them could be a second From, so it speaks for no one
         from_addr, sender_problem = "", f"header block over {MAX_HEADER_FIELDS} fields or {MAX_HEADER_BYTES // 1024} KB"
-    refs = re.findall(r"<[^<>\s]+>", headers.get("references", ""))
+    refs = re.findall(r"<[^<>\s]+>", _msg_ids(headers.get("references", "")))
     return_path = None
     if "return-path" in headers:
         return_path = parseaddr(headers["return-path"])[1]
@@ -352,7 +359,7 @@ def parse_message(raw: bytes, *, body: bool = True) -> ParsedMail:
         sender_problem=sender_problem,
         subject=decode_header_value(headers.get("subject")),
         message_id=headers.get("message-id", "").strip(),
-        in_reply_to=headers.get("in-reply-to", "").strip(),
+        in_reply_to=_msg_ids(headers.get("in-reply-to", "")).strip(),
         references=refs,
         headers=headers,
         all_headers=items,

@@ -323,3 +323,43 @@ def test_months_before_the_bot_was_there_are_not_missing(db_url, make_app) -> No
     with earlier.sessions() as s:
         _, grid, _ = scores(earlier, s, 2570, bkk(2026, 12, 1))
     assert grid["HPC01"][:2] == ["missing", "on_time"]
+
+
+def test_a_reminders_forms_come_filled_in_and_are_read_back_with_two_cases(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    """The reminder attaches Complaint_01 and Complaint_02 with the unit's name and code and the month entered; the
+    clerk types two cases and their counts, and replies with the forms from another address of the unit's
+    (its contact address, replying to the bot's signed reminder): read as HPC01's November report, on time."""
+    app = make_app(db_url)
+    run_cycle(app, bkk(2026, 11, 18, 9, 0))
+    reminder = next(r for r in _outbox(app, "reminder") if r.unit_code == "HPC01")
+    msg = email.message_from_bytes(reminder.raw)
+    attached = {p.get_filename(): p.get_payload(decode=True) for p in msg.walk() if p.get_filename()}
+    assert sorted(attached) == ["Complaint_01.xlsx", "Complaint_02.xlsx"]
+    texts = {name: " ".join(str(c.value) for row in load_workbook(io.BytesIO(data)).active.iter_rows(max_row=4)
+                            for c in row if c.value) for name, data in attached.items()}
+    for text in texts.values():
+        assert "ศูนย์อนามัยที่ 1 เชียงใหม่ (HPC01)" in text and "พฤศจิกายน พ.ศ. 2569" in text
+    c01 = load_workbook(io.BytesIO(attached["Complaint_01.xlsx"]))
+    ws = c01.active
+    for row, values in ((6, (1, "3/11/2569", "โทรศัพท์", "ข้อร้องเรียน", "เสียงดัง", "นาย ก", "ตรวจสอบ", "แล้วเสร็จ",
+                             "10/11/2569")),
+                        (7, (2, "7/11/2569", "อีเมล", "ข้อร้องเรียน", "กลิ่น", "นาง ข", "ประสาน", "อยู่ระหว่างดำเนินการ", ""))):
+        for col, value in enumerate(values, start=1):
+            ws.cell(row=row, column=col, value=value)
+    c02 = load_workbook(io.BytesIO(attached["Complaint_02.xlsx"]))
+    for col, value in zip((2, 3, 4), (2, 1, 1)):
+        c02.active.cell(row=6, column=col, value=value)  # ข้อร้องเรียน: received, done, in progress
+    for row in (7, 8, 9):
+        for col in (2, 3, 4):
+            c02.active.cell(row=row, column=col, value=0)
+    filled = []
+    for name, book in (("Complaint_01.xlsx", c01), ("Complaint_02.xlsx", c02)):
+        out = io.BytesIO()
+        book.save(out)
+        filled.append((name, out.getvalue()))
+    result = _send(app, f"clerk01@{DOMAIN}", bkk(2026, 11, 20, 10), "ส่งรายงานตามแนบ", subject=f"Re: {reminder.subject}",
+                   attachments=filled, headers={"In-Reply-To": reminder.message_id, "References": reminder.message_id})
+    assert result is not None and result.unit is not None and result.unit.code == "HPC01"
+    assert str(result.period) == "2026-11" and result.rows == 2
+    unit = next(u for u in status_report(app, NOV, bkk(2026, 11, 20, 11))["units"] if u["unit"] == "HPC01")
+    assert (unit["status"], unit["kind"], unit["counts"]["complaint"]) == ("on_time", "complaints", 2)

@@ -212,3 +212,21 @@ def test_a_staff_reply_with_a_folded_from_commands_and_is_answered(make_app, sql
             [answer] = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "staff")).all()
             assert s.scalars(select(Exemption.unit_code)).all() == ["HPC02"]
         assert answer.recipients == [clerk]
+
+
+@pytest.mark.parametrize("policy_name", ["default", "SMTP", "SMTPUTF8"])
+def test_a_long_message_id_replied_to_by_pythons_generator_is_read(policy_name: str) -> None:
+    """Python 3.11's generator writes a long In-Reply-To as RFC 2047 encoded words under its default policy (RFC
+    2047 forbids them there); the identifier is read as meant, so the reply still threads to the bot's mail."""
+    import email.policy
+    from email.message import EmailMessage
+
+    from intake.message import parse_message
+
+    ours = "<cr.reminder.HPC01.2026-11.f6cabdddecd5.76911098cc8ac770@anamai.example.go.th>"
+    msg = EmailMessage(policy=getattr(email.policy, policy_name))
+    msg["From"], msg["To"], msg["Subject"] = ADDRESS, f"saraban@{DOMAIN}", "Re: แจ้งเตือน"
+    msg["In-Reply-To"], msg["References"] = ours, f"<a@b> {ours}"
+    msg.set_content("ไม่มีข้อร้องเรียน")
+    parsed = parse_message(msg.as_bytes())
+    assert parsed.in_reply_to == ours and parsed.references == ["<a@b>", ours]
