@@ -109,7 +109,9 @@ class App:
                            contact=s.secretariat_contact,
                            limits=RateLimits(receipt=s.receipts_per_sender_per_hour,
                                              digest=s.digests_per_recipient_per_hour,
-                                             staff=s.staff_commands_per_hour, total=s.mail_per_hour))
+                                             staff=s.staff_commands_per_hour, total=s.mail_per_hour,
+                                             unit_record=s.unit_requests_per_hour,
+                                             unit_evidence=max(s.unit_requests_per_hour // 2, 1)))
 
     @functools.cached_property
     def parsers(self) -> Sandbox:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app import App
@@ -12,6 +13,7 @@ from bot.reporting import UnitState, scores, unit_states
 from intake.decisions import actions_for, case_rows, channel_totals, refused_commands, review_items
 from mailer.contacts import unreachable
 from mailer.digest import CaseLine, DigestData, MatrixRow, UnitLine, changes_since_last
+from mailer.models import OutboxMessage
 from scoring.periods import Period, fiscal_year_of
 
 
@@ -53,6 +55,10 @@ def digest_data(app: App, session: Session, period: Period, as_of: datetime,
                  for a in actions_for(session, str(period))],
         refused=[(m.arrived_at, m.from_addr, m.reason)
                  for m in refused_commands(session, as_of - REFUSED_WINDOW, as_of)],
+        unit_requests=[(o.created_at, o.unit_code or "", o.kind, o.primary_to) for o in session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind.in_(("unit_record", "unit_evidence")),
+                                        OutboxMessage.created_at >= as_of - REFUSED_WINDOW,
+                                        OutboxMessage.created_at <= as_of).order_by(OutboxMessage.id))],
         # What waits for a person, with the unit the bot knew or the sender's first unit for the suggested line.
         waiting=[(m.id, m.from_addr, str(m.outcome), m.reason, m.unit_code or (m.candidates or [""])[0])
                  for m in review_items(session, limit=WAITING_SHOWN)],

@@ -67,21 +67,36 @@ def _paper_scans(app: App, s: Session, unit: Unit, periods: list[str]) -> dict[s
 
 def build_evidence(app: App, unit: Unit, fiscal_year: int, as_of: datetime, out: Path) -> int:
     """Write the zip; returns the number of files in it (manifest included)."""
+    files = evidence_files(app, unit, fiscal_year, as_of)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(pack(files))
+    return len(files) + 1
+
+
+def evidence_files(app: App, unit: Unit, fiscal_year: int, as_of: datetime, *, originals: bool = True) -> dict[str, bytes]:
+    """The pack's files: the unit's original mails (or, with `originals` False, their SHA-256 only: they carry
+    complainants' personal data), the scans of its paper reports, the bot's receipts to it, and a summary."""
     periods = fiscal_year_periods(fiscal_year)
     files: dict[str, bytes] = {}
     rows: list[tuple[list[object], str]] = []
     with app.sessions() as s:
+        hashes: list[str] = []
         purged: list[str] = []
         for msg in unit_messages(s, unit.code, [str(p) for p in periods]):
             stamp = msg.arrived_at.astimezone(app.settings.tz).strftime("%Y%m%d-%H%M%S")
             name = f"originals/{msg.period}/{stamp}-{msg.id:06d}.eml"
             if msg.purged_at is not None:  # past retention: only its hash remains
                 purged.append(f"{msg.sha256}  {name}\n")
-            else:
+            elif originals:
                 files[name] = msg.raw
-        files.update(_paper_scans(app, s, unit, [str(p) for p in periods]))
+            else:
+                hashes.append(f"{msg.sha256}  {name}\n")
+        if originals:
+            files.update(_paper_scans(app, s, unit, [str(p) for p in periods]))
         if purged:
             files["purged-originals-sha256.txt"] = "".join(purged).encode()
+        if hashes:
+            files["originals-sha256.txt"] = "".join(hashes).encode()
         sent = s.scalars(select(OutboxMessage).where(OutboxMessage.unit_code == unit.code,
                                                      OutboxMessage.period.in_([str(p) for p in periods]))
                          .order_by(OutboxMessage.id))
@@ -95,20 +110,25 @@ def build_evidence(app: App, unit: Unit, fiscal_year: int, as_of: datetime, out:
             st = next((x for x in unit_states(app, s, period, as_of) if x.unit.code == unit.code), None)
             if st is None:
                 continue
-            count = sum(1 for name in files if name.startswith(f"originals/{period}/"))
+            count = sum(1 for name in [*files, *"".join(hashes).split()] if name.startswith(f"originals/{period}/"))
             completed = st.completed_at
             rows.append(([period.thai(), thai_date(app.deadline(period).date()), STATUS_THAI.get(st.status.value, st.status.value),
                           KIND_SHORT.get(st.kind or "", ""),
                           thai_datetime(completed.astimezone(app.settings.tz)) if completed else "", count],
                          st.status.value))
     files["summary.xlsx"] = _summary(unit, fiscal_year, as_of.astimezone(app.settings.tz), rows)
+    return files
+
+
+def pack(files: dict[str, bytes]) -> bytes:
+    """The files as a zip with a SHA-256 manifest of every file in it."""
     manifest = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items()))
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in sorted(files.items()):
             zf.writestr(name, data)
         zf.writestr(MANIFEST, manifest)
-    return len(files) + 1
+    return out.getvalue()
 
 
 def verify_evidence(path: Path) -> list[str]:

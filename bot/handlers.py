@@ -16,6 +16,7 @@ from bot.answer import queue_receipt
 from bot.app import App
 from bot.cycle import queue_digest
 from bot.staff import run_staff_commands
+from bot.unit_requests import answer_unit_request
 from intake.context import Fetched, IngestResult
 from intake.models import InboundMessage, Outcome
 from mailer.contacts import bounced_message_was_ours, clear_unreachable, record_bounce
@@ -69,6 +70,11 @@ def staff_commands(app: App, s: Session, fetched: Fetched, result: IngestResult,
             stored.outcome, stored.reason = Outcome.QUARANTINED, f"staff commands: {type(exc).__name__}: {exc}"
 
 
+def unit_request(app: App, s: Session, fetched: Fetched, result: IngestResult, now: datetime) -> None:
+    """A unit's own record or evidence pack (bot/unit_requests.py), for its own units only."""
+    answer_unit_request(app, s, fetched, result, now)
+
+
 def receipt(app: App, s: Session, fetched: Fetched, result: IngestResult, now: datetime) -> None:
     """The sender's receipt (`bot/answer.py` decides whether and what)."""
     queue_receipt(app, s, result, now)
@@ -79,6 +85,7 @@ AFTER_STORING: tuple[Handler, ...] = (
     Handler("address_works", lambda r: r.unit is not None and bool(r.reply_to), address_works),
     Handler("digest_requested", lambda r: r.command == "digest" and bool(r.reply_to), digest_requested),
     Handler("staff_commands", lambda r: r.command == "staff", staff_commands),
+    Handler("unit_request", lambda r: r.command in ("unit_record", "unit_evidence") and bool(r.reply_to), unit_request),
     # Scanned memos wait for the OCR queue, which answers once they are read.
     Handler("receipt", lambda r: not r.scans_pending, receipt),
 )

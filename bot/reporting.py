@@ -14,6 +14,7 @@ from intake.problems import Problem
 from intake.state import Reader, UnitReport, exempt_units, period_reports
 from intake.tables import inbound_messages
 from mailer.problem_text import problem_text
+from mailer.unit_answers import Month
 from scoring.periods import Period, fiscal_year_of, fiscal_year_periods
 from scoring.scores import UnitScore, score_unit
 from scoring.status import Status, unit_status
@@ -145,3 +146,18 @@ def unit_score_now(app: App, session: Reader, unit_code: str, period: Period, as
 def unit_status_now(app: App, session: Reader, unit_code: str, period: Period, as_of: datetime) -> str:
     """One unit's status for a period as of a moment (what a staff member's answer shows before and after)."""
     return _statuses(app, session, period, as_of, [unit_code])[unit_code][1].value
+
+
+def unit_year(app: App, session: Reader, unit: Unit, fiscal_year: int, as_of: datetime) -> list[Month]:
+    """A unit's months of a fiscal year up to now, from the bot's first month at work (START_PERIOD): each month's
+    status, when it became complete, what is still missing. Its own data only."""
+    start = start_period(app, session)
+    today = as_of.astimezone(app.settings.tz).date()
+    lines = []
+    for period in fiscal_year_periods(fiscal_year):
+        if period.first_day() > today or (start is not None and period < start):
+            continue
+        report, status = _statuses(app, session, period, as_of, [unit.code])[unit.code]
+        lines.append(Month(period, app.deadline(period), status.value, report.state.kind,
+                               report.state.completed_at, report.last_arrival, tuple(report.state.missing)))
+    return lines

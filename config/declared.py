@@ -147,6 +147,14 @@ SECTIONS: tuple[Section, ...] = (
           "sender's domain.", shown="clerk1@anamai.example.go.th,clerk2@anamai.example.go.th"),
         S("STAFF_COMMANDS_PER_HOUR", "staff_commands_per_hour", whole(1, 1000), 20,
           "Command mails answered per staff address and hour."),
+        S("UNIT_REQUESTS_PER_HOUR", "unit_requests_per_hour", whole(1, 100), 4,
+          "A unit may ask by mail for its own fiscal-year record (subject สถานะ 2570) and evidence pack (ขอหลักฐาน "
+          "2570): answers per unit and hour (evidence packs: half as many)."),
+        S("UNIT_EVIDENCE_ORIGINALS", "unit_evidence_originals", flag, False,
+          "Whether a unit's evidence pack by mail holds its original mails (they carry complainants' personal data); "
+          "by default it lists their SHA-256 instead."),
+        S("OUTGOING_MAX_MB", "outgoing_max_mb", whole(1, 100), 10,
+          "The largest attachment the bot mails (an evidence pack over it is sent as a summary, with a note)."),
         S("TRUSTED_DOMAINS", "trusted_domains", domains, (),
           "Unknown senders from these domains get a polite answer; all other unknown senders are set aside "
           "silently.", example="anamai.example.go.th"),

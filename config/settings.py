@@ -70,6 +70,9 @@ class Settings:
     receipts_per_sender_per_hour: int
     digests_per_recipient_per_hour: int
     staff_commands_per_hour: int  # command mails answered per staff address and hour
+    unit_requests_per_hour: int  # a unit's own record and evidence asked for by mail, per unit and hour
+    unit_evidence_originals: bool  # a unit's evidence pack by mail holds its original mails
+    outgoing_max_mb: int  # the largest attachment mailed
     mail_per_hour: int  # all automatic mail together
     # Group commit: messages stored per transaction, and how long a batch may wait for more (ms).
     batch_messages: int

@@ -61,3 +61,32 @@ def command_of(mail: ParsedMail, ctx: IntakeContext) -> str | None:
         return None
     words = re.sub(r"^(re|fw|fwd|ตอบกลับ)\s*:\s*", "", mail.subject.strip(), flags=re.I).split()
     return COMMAND_SUBJECTS.get(words[0].lower()) if words else None
+
+
+# A unit's own requests by subject (docs/spec.md, "Who meets it"): its fiscal-year record, its evidence pack.
+UNIT_SUBJECTS = {"สถานะ": "record", "status": "record", "ขอสถานะ": "record",
+                 "ขอหลักฐาน": "evidence", "หลักฐาน": "evidence", "evidence": "evidence"}
+_YEAR = re.compile(r"\b(25\d\d|20\d\d)\b")
+
+
+@dataclass(frozen=True)
+class UnitRequest:
+    kind: str  # record | evidence
+    fiscal_year: int | None  # BE, as written (a CE year is read as the fiscal year it ends in); None: the current
+    named: tuple[str, ...]  # unit codes the subject names
+
+
+def unit_request(mail: ParsedMail, ctx: IntakeContext) -> UnitRequest | None:
+    """A unit asking for its own record or evidence (`สถานะ 2570`, `ขอหลักฐาน 2570`, `status`, `evidence`); None for
+    anything else, and for the secretariat's own addresses (their `สถานะ` asks for the digest)."""
+    if mail.from_addr in ctx.command_senders or mail.from_addr in ctx.staff:
+        return None
+    words = re.sub(r"^((re|fw|fwd|ตอบกลับ)\s*:\s*)+", "", mail.subject.strip()[:200], flags=re.I).split()
+    kind = UNIT_SUBJECTS.get(words[0].lower()) if words else None
+    if kind is None:
+        return None
+    year = next((int(m.group(1)) for m in _YEAR.finditer(" ".join(words[1:]))), None)
+    if year is not None and year < 2400:
+        year += 543
+    named = tuple(dict.fromkeys(w.upper() for w in words[1:] if ctx.registry.get(w.upper()) is not None))
+    return UnitRequest(kind, year, named)

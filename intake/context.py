@@ -71,5 +71,7 @@ class IngestResult:
     nil: bool = False
     rows: int = 0
     bounces: list[Bounce] = field(default_factory=list)
-    command: str | None = None  # "digest" (asked by subject) or "staff" (reply words)
+    command: str | None = None  # "digest" (asked by subject), "staff" (reply words), "unit_record", "unit_evidence"
+    for_units: tuple[str, ...] = ()  # a unit's request: the units it is answered for
+    fiscal_year: int | None = None  # a unit's request: the fiscal year it names (BE), None for the current one
     scans_pending: bool = False  # scanned memos wait for the OCR queue; answer once they are read

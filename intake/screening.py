@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from config.msgid import read_message_ids
 from config.units import Unit
 from intake.bounces import Bounce, parse_bounce
-from intake.commands import command_of, staff_command
+from intake.commands import command_of, staff_command, unit_request
 from intake.context import Fetched, IngestResult, IntakeContext
 from intake.message import ParsedMail, small_and_flat
 from intake.problems import ERROR, Problem
@@ -34,6 +34,8 @@ class Early:
     command: str | None = None
     problems: tuple[Problem, ...] = ()
     period: Period | None = None  # the month a command names
+    for_units: tuple[str, ...] = ()  # a unit's request: the units it is answered for (the sender's own)
+    fiscal_year: int | None = None  # a unit's request: the fiscal year it names (BE)
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,26 @@ def staff_reply_words(mail: ParsedMail, fetched: Fetched, ctx: IntakeContext) ->
     if not verdict.allowed:
         return Early(Outcome.COMMAND_REFUSED, verdict.why)
     return Early(Outcome.COMMAND, "staff", reply_to=mail.from_addr, command="staff")
+
+
+def unit_requests(mail: ParsedMail, fetched: Fetched, ctx: IntakeContext) -> Early | None:
+    """A unit asking by subject for its own fiscal-year record or evidence pack: answered only to a unit's own
+    address (or its contact replying to the bot's mail for it), authenticated as a report is, and only for its
+    own units. A stranger, a doubtful sender or a request naming another unit gets nothing and is listed for the
+    secretariat as a refused request."""
+    request = unit_request(mail, ctx)
+    if request is None:
+        return None
+    units = sender_candidates(mail, ctx)
+    if not units:
+        return Early(Outcome.COMMAND_REFUSED, "unit request: the sender is no unit's address")
+    if doubt := sender_doubt(mail, ctx):
+        return Early(Outcome.COMMAND_REFUSED, f"unit request: {doubt}")
+    own = {u.code for u in units}
+    if any(code not in own for code in request.named):
+        return Early(Outcome.COMMAND_REFUSED, "unit request: asked for another unit's data")
+    return Early(Outcome.COMMAND, f"unit {request.kind}", reply_to=mail.from_addr, command=f"unit_{request.kind}",
+                 for_units=request.named or tuple(sorted(own)), fiscal_year=request.fiscal_year)
 
 
 def unverified_sender(mail: ParsedMail, fetched: Fetched, ctx: IntakeContext) -> Early | None:
@@ -104,6 +126,7 @@ def stranger(mail: ParsedMail, fetched: Fetched, ctx: IntakeContext) -> Early | 
 RULES: tuple[Rule, ...] = (
     Rule("robots", robots),
     Rule("staff_reply_words", staff_reply_words),
+    Rule("unit_requests", unit_requests),
     Rule("unverified_sender", unverified_sender),
     Rule("digest_request", digest_request),
     Rule("too_large", too_large, when_forced=True),
@@ -151,3 +174,4 @@ def apply(early: Early, result: IngestResult) -> None:
     result.problems.extend(early.problems)
     if early.period is not None:
         result.period = early.period
+    result.for_units, result.fiscal_year = early.for_units, early.fiscal_year

@@ -80,6 +80,8 @@ class DigestData:
     changes: list[tuple[str, str, str]] = field(default_factory=list)  # (unit, before, after)
     actions: list[tuple[datetime, str, str, str, str, str]] = field(default_factory=list)
     refused: list[tuple[datetime, str, str]] = field(default_factory=list)  # (arrived, from, why): commands refused
+    # Units' own requests answered by mail: (when, unit, kind, to).
+    unit_requests: list[tuple[datetime, str, str, str]] = field(default_factory=list)
     # Messages waiting for a person: (number, from, outcome, reason, the unit to suggest or "").
     waiting: list[tuple[int, str, str, str, str]] = field(default_factory=list)
     include_personal: bool = False
@@ -160,6 +162,8 @@ def digest_context(data: DigestData, ctx: MailContext) -> dict[str, object]:
                     for w, k, u, p, who, why in data.actions],
         "refused": [{"when": thai_datetime(w.astimezone(ctx.tz)), "sender": who, "why": refusal_thai(why)}
                     for w, who, why in data.refused],
+        "unit_requests": [{"when": thai_datetime(w.astimezone(ctx.tz)), "unit": u, "what": ACTION_THAI.get(k, k),
+                           "to": plain(to, 80)} for w, u, k, to in data.unit_requests],
         "waiting": [{"number": n, "from": plain(who, 80), "why": review_why(outcome, reason),
                      "example_unit": unit or "รหัสหน่วยงาน"} for n, who, outcome, reason, unit in data.waiting],
         "example_unit": next((u.code for u in data.units if u.status in ("missing", "incomplete")), "HPC01"),

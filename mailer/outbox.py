@@ -62,12 +62,15 @@ class RateLimits:
     alert: int = 6
     staff: int = 20  # answers to a staff member's command mails (STAFF_COMMANDS_PER_HOUR)
     review: int = 2  # review alerts (one an hour is planned; the backstop allows a second)
+    unit_record: int = 4  # a unit's own record asked for by mail (UNIT_REQUESTS_PER_HOUR)
+    unit_evidence: int = 2  # a unit's evidence pack asked for by mail: large, rarer
     other: int = 20
     total: int = 5000
 
     def per_recipient(self, kind: str) -> int:
-        return int(getattr(self, kind, self.other)) if kind in ("receipt", "reminder", "overdue", "digest",
-                                                                  "alert", "staff", "review") else self.other
+        return int(getattr(self, kind, self.other)) if kind in ("receipt", "reminder", "overdue", "digest", "alert",
+                                                                  "staff", "review", "unit_record",
+                                                                  "unit_evidence") else self.other
 
 
 def over_limit(session: Session, kind: str, recipient: str, now: datetime, limits: RateLimits) -> str | None:

@@ -62,6 +62,8 @@ ACTION_THAI = {
     "reprocess": "อ่านอีเมลใหม่",
     "undo": "ยกเลิกคำสั่ง",
     "refused": "ไม่รับคำสั่งทางอีเมล",
+    "unit_record": "หน่วยงานขอผลการส่งรายงานของตนทางอีเมล",
+    "unit_evidence": "หน่วยงานขอชุดหลักฐานของตนทางอีเมล",
 }
 
 # What the bot could not decide about a message waiting for a person, by the start of its stored reason.
@@ -76,6 +78,8 @@ REVIEW_WHY = (
 )
 
 REFUSAL_THAI = (
+    ("unit request: the sender is no unit", "ขอข้อมูลของหน่วยงานจากที่อยู่อีเมลที่ไม่ได้ลงทะเบียนเป็นผู้ส่งรายงาน"),
+    ("unit request: asked for another unit", "ขอข้อมูลของหน่วยงานอื่นที่ไม่ใช่หน่วยงานของผู้ส่ง"),
     ("done before", "อีเมลคำสั่งฉบับนี้เคยดำเนินการแล้ว ระบบจึงไม่ดำเนินการซ้ำ"),
     ("not in STAFF_EMAILS", "ผู้ส่งไม่อยู่ในรายชื่อเจ้าหน้าที่ที่สั่งงานทางอีเมลได้ (STAFF_EMAILS)"),
     ("not a reply", "ไม่ได้ตอบกลับอีเมลสรุปหรืออีเมลแจ้งเรื่องรอตรวจสอบของระบบ"),

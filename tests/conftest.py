@@ -236,3 +236,16 @@ def compose_queued_receipts(app: App) -> int:
         for row in rows:
             row.subject, row.raw = compose_queued(row, mail)
     return len(rows)
+
+
+def plain_text(row: "OutboxMessage") -> str:  # noqa: F821 - mailer.models is imported where used
+    """The text part of a queued message, as a mail client shows it."""
+    import email
+    from email.message import EmailMessage
+    from email.policy import default
+
+    msg = email.message_from_bytes(row.raw, policy=default)
+    assert isinstance(msg, EmailMessage)
+    part = msg.get_body(("plain",))
+    assert part is not None
+    return part.get_content()

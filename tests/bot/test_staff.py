@@ -25,7 +25,7 @@ from intake.context import Fetched
 from intake.reply_words import Verb, looks_like_commands, parse_commands
 from mailer.models import OutboxMessage
 from scoring.periods import Period
-from tests.conftest import DOMAIN, SECRETARIAT, bkk, compose_queued_receipts
+from tests.conftest import DOMAIN, SECRETARIAT, bkk, compose_queued_receipts, plain_text
 
 NOV = Period(2026, 11)
 OURS = "mx.anamai.example.go.th"
@@ -118,14 +118,6 @@ def _outbox(app, kind: str) -> list[OutboxMessage]:  # type: ignore[no-untyped-d
         return list(s.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)))
 
 
-def _text(row: OutboxMessage) -> str:
-    msg = email.message_from_bytes(row.raw, policy=default)
-    assert isinstance(msg, EmailMessage)
-    part = msg.get_body(("plain",))
-    assert part is not None
-    return part.get_content()
-
-
 def _shared_address_report(app):  # type: ignore[no-untyped-def]
     """A nil report from an address DIV01 and DIV02 share, on 20 November: it waits for a person."""
     shared = make_mail(sender=f"central@{DOMAIN}", to=SECRETARIAT, subject="รายงาน พ.ย. 69",
@@ -155,7 +147,7 @@ def test_a_clerk_settles_a_review_excuses_a_unit_records_paper_and_undoes(db_url
         assert run_cycle(app, bkk(2026, 11, 20, 10)).review_alert
         [alert] = _outbox(app, "review")
         assert alert.recipients == [CLERK]
-        body = _text(alert)
+        body = plain_text(alert)
         assert f"#{waiting.inbound_id}" in body and "DIV01" in body and "ไม่ใช่รายงาน" in body and "อ่านใหม่" in body
         assert not run_cycle(app, bkk(2026, 11, 20, 10, 30)).review_alert
     # 2. The clerk answers the alert with a unit code: the message counts for DIV02, answered before/after.
@@ -165,7 +157,7 @@ def test_a_clerk_settles_a_review_excuses_a_unit_records_paper_and_undoes(db_url
         assert command is not None and command.outcome == Outcome.COMMAND
         assert _status(app, "DIV02", bkk(2026, 11, 20, 11)) == "on_time"
         [answer] = _outbox(app, "staff")
-        text = _text(answer)
+        text = plain_text(answer)
         assert "ดำเนินการแล้ว" in text and "DIV02" in text and "รอเจ้าหน้าที่ตรวจสอบ → ส่งครบถ้วนและตรงเวลา" in text
         assert answer.recipients == [CLERK] and "ขอบคุณครับ" in text  # the ignored line is shown back
     # 3. The digest: the clerk excuses one unit and records another's paper report, one line wrong.
@@ -179,7 +171,7 @@ def test_a_clerk_settles_a_review_excuses_a_unit_records_paper_and_undoes(db_url
         as_of = bkk(2026, 11, 26, 9)
         assert _status(app, "HPC02", as_of) == "exempt" and _status(app, "HPC03", as_of) == "on_time"
         answer = _outbox(app, "staff")[-1]
-        text = _text(answer)
+        text = plain_text(answer)
         assert "ไม่พบหน่วยงานรหัส HPC99" in text and "บรรทัดที่ 3" in text
         assert "ไม่ได้ส่งรายงาน → ได้รับการยกเว้น" in text  # HPC02: missing after the 25th, now exempt
         with app.sessions() as s:
@@ -212,9 +204,9 @@ def test_a_clerk_settles_a_review_excuses_a_unit_records_paper_and_undoes(db_url
     with time_machine.travel(bkk(2026, 11, 26, 10), tick=False):
         _reply(app, answer, f"ยกเลิก {exempt_ref}", bkk(2026, 11, 26, 10))
         assert _status(app, "HPC02", bkk(2026, 11, 26, 10)) == "missing"
-        assert "ได้รับการยกเว้น → ไม่ได้ส่งรายงาน" in _text(_outbox(app, "staff")[-1])
+        assert "ได้รับการยกเว้น → ไม่ได้ส่งรายงาน" in plain_text(_outbox(app, "staff")[-1])
         _reply(app, answer, f"ยกเลิก {exempt_ref}", bkk(2026, 11, 26, 10, 5))  # twice: refused, nothing changes
-        assert "ถูกยกเลิกไปแล้ว" in _text(_outbox(app, "staff")[-1])
+        assert "ถูกยกเลิกไปแล้ว" in plain_text(_outbox(app, "staff")[-1])
 
 
 def test_forged_not_a_reply_and_not_staff_change_nothing(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
@@ -275,7 +267,7 @@ def test_a_line_that_fails_leaves_the_others_done(db_url, make_app) -> None:  # 
         _reply(app, digest, "ยกเว้น HPC01 พ.ย. 69 เหตุผล หนึ่ง\nยกเว้น HPC01 พ.ย. 69 เหตุผล ซ้ำ\n"
                             "รับทางกระดาษ HPC02 รับเมื่อ 20 พ.ย. 2569\nยกเว้น HPC03 พ.ย. 69 เหตุผล สาม",
                bkk(2026, 11, 26, 9, 1), attachments=forms("ศูนย์อนามัยที่ 2", NOV, sample_cases(NOV, 2)))
-        text = _text(_outbox(app, "staff")[-1])
+        text = plain_text(_outbox(app, "staff")[-1])
         with app.sessions() as s:
             assert sorted(s.scalars(select(Exemption.unit_code))) == ["HPC01", "HPC03"]
         assert "ได้รับการยกเว้นประจำเดือนพฤศจิกายน 2569อยู่แล้ว" in text
@@ -299,7 +291,7 @@ def test_a_clerks_month_by_mail_reads_in_thai_and_the_digest_says_how_to_answer(
     with time_machine.travel(bkk(2026, 11, 26, 9), tick=False):
         send_digest(app, NOV, bkk(2026, 11, 26, 9), "digest:2026-11")
         [digest] = _outbox(app, "digest")
-        text = _text(digest)
+        text = plain_text(digest)
         assert f"#{waiting.inbound_id} จาก central[at]{DOMAIN}" in text  # quoted sender text is defanged
         assert f"ตอบกลับด้วย: #{waiting.inbound_id} DIV01" in text  # the sender's first unit, suggested
         examples = text.split("บรรทัดละหนึ่งคำสั่ง")[1].split("ระบบจะตอบกลับ")[0].strip().splitlines()[1:]
@@ -318,9 +310,9 @@ def test_a_clerks_month_by_mail_reads_in_thai_and_the_digest_says_how_to_answer(
         send_digest(app, NOV, bkk(2026, 11, 26, 9, 20), "digest:2026-11:again")
         again = _outbox(app, "digest")[-1]
     for mail in (digest, answer, undone, again):
-        assert _codes_left(_text(mail)) == [], (mail.kind, _codes_left(_text(mail)))
-    assert "บันทึกรายงานที่ได้รับทางกระดาษ" in _text(undone), _text(undone)  # what was undone, in words
-    assert "พฤศจิกายน 2569" in _text(again) and "ยกเลิก A-" in _text(again)
+        assert _codes_left(plain_text(mail)) == [], (mail.kind, _codes_left(plain_text(mail)))
+    assert "บันทึกรายงานที่ได้รับทางกระดาษ" in plain_text(undone), plain_text(undone)  # what was undone, in words
+    assert "พฤศจิกายน 2569" in plain_text(again) and "ยกเลิก A-" in plain_text(again)
 
 
 def test_exempting_a_unit_that_reported_late_says_so_and_what_the_score_was_and_becomes(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
@@ -336,7 +328,7 @@ def test_exempting_a_unit_that_reported_late_says_so_and_what_the_score_was_and_
         send_digest(app, NOV, bkk(2026, 11, 26, 9), "digest:2026-11")
         [digest] = _outbox(app, "digest")
         _reply(app, digest, "ยกเว้น HPC01 เหตุผล ระบบอีเมลของหน่วยงานขัดข้อง", bkk(2026, 11, 26, 9, 5))
-        text = _text(_outbox(app, "staff")[-1])
+        text = plain_text(_outbox(app, "staff")[-1])
     assert "ส่งครบถ้วน แต่ล่าช้ากว่ากำหนด → ได้รับการยกเว้น" in text
     assert "หน่วยงานนี้ส่งรายงานเดือนนี้แล้วแต่ล่าช้า" in text
     # The bot collects from October (the first message it stored): HPC01 missed October and was late in November,
