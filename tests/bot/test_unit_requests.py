@@ -164,11 +164,15 @@ def test_by_mail_through_dovecot_and_aiosmtpd(dovecot, imap_user, smtp, db_url, 
     dovecot.append(imap_user, mail(U1, "ขอหลักฐาน 2570", "ขอหลักฐาน", bkk(2026, 12, 2)), bkk(2026, 12, 2, 9, 1))
     dovecot.append(imap_user, mail(U1, "สถานะ HPC02", "ขอของหน่วยงานอื่น", bkk(2026, 12, 2)), bkk(2026, 12, 2, 9, 2))
     dovecot.append(imap_user, mail(U1, "สถานะ", "ปลอม", bkk(2026, 12, 2), auth="fail"), bkk(2026, 12, 2, 9, 3))
+    dovecot.append(imap_user, mail(U1, "ขอหลักฐาน", "ปลอม", bkk(2026, 12, 2), sender_name=U2), bkk(2026, 12, 2, 9, 4))
     app = _app(make_app, db_url, MAIL_SOURCE=dovecot.url(imap_user), SMTP_URL=smtp.url)
     source = app.source()
-    assert poll_once(app, source).processed == 5
+    assert poll_once(app, source).processed == 6
     source.close()
     assert flush_outbox(app).sent == 3  # the report's receipt, the record, the pack
     kinds = sorted(str(m.message["Subject"]) for m in smtp.handler.messages)
     assert any("ผลการส่งรายงานข้อร้องเรียน" in k for k in kinds) and any("ชุดหลักฐาน" in k for k in kinds)
     assert all(m.recipients == [U1] for m in smtp.handler.messages)
+    with app.sessions() as s:
+        refused = digest_data(app, s, NOV, bkk(2026, 12, 2, 10)).refused
+    assert len(refused) == 3  # another unit's code, the unauthenticated one, the forged From
