@@ -71,3 +71,33 @@ def test_workers_started_together_on_a_new_database_migrate_it_once(db_url) -> N
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata()) == []
     engine.dispose()
+
+
+def test_refused_commands_stored_before_get_their_own_outcome_and_back(db_url) -> None:  # type: ignore[no-untyped-def]
+    """0014: a refused command mail was `set_aside` with a reason starting "command refused: "; it becomes
+    `command_refused` with the reason alone, and a downgrade puts it back."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from bot.schema import alembic_config
+
+    engine = make_engine(db_url)
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "0013")
+    row = ("INSERT INTO inbound_messages (sha256, source, arrived_at, processed_at, from_addr, subject, message_id, "
+           "size, raw, outcome, reason, candidates, problems, scans_pending) VALUES (:sha, 'maildir', "
+           "'2026-11-20 03:00:00', '2026-11-20 03:00:00', 'x@y', '', '', 0, :raw, :outcome, :reason, '[]', '[]', :f)")
+    with engine.begin() as conn:
+        conn.execute(text(row), {"sha": "a" * 64, "raw": b"", "outcome": "set_aside",
+                                 "reason": "command refused: the sender is not in STAFF_EMAILS", "f": False})
+        conn.execute(text(row), {"sha": "b" * 64, "raw": b"", "outcome": "set_aside", "reason": "unknown sender", "f": False})
+    command.upgrade(cfg, "0014")
+    read = "SELECT outcome, reason FROM inbound_messages ORDER BY sha256"
+    with engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(text(read))] == [
+            ("command_refused", "the sender is not in STAFF_EMAILS"), ("set_aside", "unknown sender")]
+    command.downgrade(cfg, "0013")
+    with engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(text(read))][0] == (
+            "set_aside", "command refused: the sender is not in STAFF_EMAILS")
+    engine.dispose()
