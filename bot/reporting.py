@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -14,10 +14,12 @@ from intake.problems import Problem
 from intake.state import Reader, UnitReport, exempt_units, period_reports
 from intake.tables import inbound_messages
 from mailer.problem_text import problem_text
-from mailer.unit_answers import Month
 from scoring.periods import Period, fiscal_year_of, fiscal_year_periods
 from scoring.scores import UnitScore, score_unit
 from scoring.status import Status, unit_status
+
+if TYPE_CHECKING:
+    from mailer.unit_answers import Month
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,8 @@ def unit_status_now(app: App, session: Reader, unit_code: str, period: Period, a
 def unit_year(app: App, session: Reader, unit: Unit, fiscal_year: int, as_of: datetime) -> list[Month]:
     """A unit's months of a fiscal year up to now, from the bot's first month at work (START_PERIOD): each month's
     status, when it became complete, what is still missing. Its own data only."""
+    from mailer.unit_answers import Month  # here: `status` must not load the outbox's ORM models
+
     start = start_period(app, session)
     today = as_of.astimezone(app.settings.tz).date()
     lines = []

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy import Table, Text, bindparam, cast, false, func, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.driver import DriverStatement
@@ -226,7 +228,7 @@ def _compose(row: OutboxMessage, compose: Composer | None) -> tuple[tuple[str, b
         return None, DeliveryError(f"could not compose: {type(exc).__name__}: {exc}", permanent=True)
 
 
-SETTLE_EVERY = 50  # messages sent between two settling transactions: at most what a crash can send twice
+SETTLE_EVERY = 1  # messages sent between two settlings: a process killed mid-send sends at most that one again
 SETTLE_SECONDS = 1.0  # and at most this long between them
 
 
@@ -248,19 +250,39 @@ def send_due(session_factory: sessionmaker, transport: Transport, sender: str,
     started = time.monotonic()
     connection = _Connection(transport)
     try:
-        while rows := _claim(session_factory, now(), limit, lease, holder, holder_is_dead):
-            _send_batch(session_factory, connection, sender, rows, compose, now, report)
-            if len(rows) < limit or time.monotonic() - started >= budget:
-                break
+        with _settling(session_factory) as settle:
+            while rows := _claim(session_factory, now(), limit, lease, holder, holder_is_dead):
+                _send_batch(settle, connection, sender, rows, compose, now, report)
+                if len(rows) < limit or time.monotonic() - started >= budget:
+                    break
     finally:
         connection.close()
     return report
 
 
+@contextmanager
+def _settling(session_factory: sessionmaker) -> Iterator[Connection]:
+    """One database connection for a flush's settlings, each its own short transaction, written without waiting
+    for the disk (SQLite's synchronous=NORMAL in WAL mode, PostgreSQL's synchronous_commit=off): a process killed
+    loses none of them, and what a power cut could lose is a settling, so at most that message is sent again
+    (same Message-ID). Intake's own commits keep full durability: the setting is this connection's, and restored."""
+    engine = session_factory.kw["bind"]
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        conn.exec_driver_sql("PRAGMA synchronous=NORMAL" if sqlite else "SET synchronous_commit = off")
+        conn.commit()
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+            conn.exec_driver_sql("PRAGMA synchronous=FULL" if sqlite else "RESET synchronous_commit")
+            conn.commit()
+
+
 _Sent = tuple[OutboxMessage, "DeliveryError | None", "tuple[str, bytes] | None"]
 
 
-def _send_batch(session_factory: sessionmaker, connection: _Connection, sender: str, rows: list[OutboxMessage],
+def _send_batch(settle: Connection, connection: _Connection, sender: str, rows: list[OutboxMessage],
                 compose: Composer | None, now: Callable[[], datetime], report: SendReport) -> None:
     settled: list[_Sent] = []
     last = time.monotonic()
@@ -273,30 +295,34 @@ def _send_batch(session_factory: sessionmaker, connection: _Connection, sender: 
             error = error or connection.send(raw, sender, list(row.recipients), f"{row.id:06d}-{row.kind}")
             settled.append((row, error, composed))
             if len(settled) >= SETTLE_EVERY or time.monotonic() - last >= SETTLE_SECONDS:
-                _settle(session_factory, settled, now(), report)
+                _settle(settle, settled, now(), report)
                 settled, last = [], time.monotonic()
     if settled:
-        _settle(session_factory, settled, now(), report)
+        _settle(settle, settled, now(), report)
 
 
 _TABLE: Table = OutboxMessage.__table__  # type: ignore[assignment]
 _SETTLE = update(_TABLE).where(_TABLE.c.id == bindparam("_id")).values(
     status=bindparam("status"), sent_at=bindparam("sent_at"), claimed_until=None, claimed_by=bindparam("claimed_by"),
     last_error=bindparam("last_error"), next_attempt_at=bindparam("next_attempt_at"))
-_KEEP_COMPOSED = update(_TABLE).where(_TABLE.c.id == bindparam("_id")).values(subject=bindparam("subject"),
-                                                                            raw=bindparam("raw"))
+_SETTLE_COMPOSED = _SETTLE.values(subject=bindparam("subject"), raw=bindparam("raw"))
 
 
-def _settle(session_factory: sessionmaker, settled: list[_Sent], moment: datetime, report: SendReport) -> None:
+def _settle(connection: Connection, settled: list[_Sent], moment: datetime, report: SendReport) -> None:
     """What became of each message, in one transaction: sent, failed for good (permanent, or too old), or pending
     again after a backoff; a composed message's bytes are kept, for retries and as the record."""
-    outcomes = [{"_id": row.id, **_outcome(row, error, moment, report)} for row, error, _ in settled]
-    composed = [{"_id": row.id, "subject": c[0], "raw": c[1]} for row, _, c in settled if c is not None]
-    with session_factory.begin() as s:
-        connection = s.connection()
-        connection.execute(_SETTLE, outcomes)
+    plain = [{"_id": row.id, **_outcome(row, error, moment, report)} for row, error, c in settled if c is None]
+    composed = [{"_id": row.id, **_outcome(row, error, moment, report), "subject": c[0], "raw": c[1]}
+                for row, error, c in settled if c is not None]
+    try:
+        if plain:
+            connection.execute(_SETTLE, plain)
         if composed:
-            connection.execute(_KEEP_COMPOSED, composed)
+            connection.execute(_SETTLE_COMPOSED, composed)
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
 
 
 def _outcome(row: OutboxMessage, error: DeliveryError | None, moment: datetime, report: SendReport) -> dict[str, Any]:
