@@ -58,21 +58,27 @@ def digest_requested(app: App, s: Session, fetched: Fetched, result: IngestResul
 
 
 def staff_commands(app: App, s: Session, fetched: Fetched, result: IngestResult, now: datetime) -> None:
-    """Reply words from STAFF_EMAILS (authenticated by screening), done in a savepoint: a bug must not stop
-    intake, so the mail stays stored and is quarantined for a person to look at."""
+    """Reply words from STAFF_EMAILS (authenticated by screening)."""
+    _guarded("staff commands", run_staff_commands, app, s, fetched, result, now)
+
+
+def _guarded(what: str, run: Callable[[App, Session, Fetched, IngestResult, datetime], None], app: App, s: Session,
+             fetched: Fetched, result: IngestResult, now: datetime) -> None:
+    """Done in a savepoint: a bug must not stop intake, so the mail stays stored and is quarantined for a person to
+    look at, and the loop goes on."""
     try:
         with s.begin_nested():
-            run_staff_commands(app, s, fetched, result, now)
+            run(app, s, fetched, result, now)
     except Exception as exc:
-        log.exception("command mail #%d could not be done", result.inbound_id)
+        log.exception("%s of mail #%d could not be done", what, result.inbound_id)
         stored = s.get(InboundMessage, result.inbound_id)
         if stored is not None:
-            stored.outcome, stored.reason = Outcome.QUARANTINED, f"staff commands: {type(exc).__name__}: {exc}"
+            stored.outcome, stored.reason = Outcome.QUARANTINED, f"{what}: {type(exc).__name__}: {exc}"
 
 
 def unit_request(app: App, s: Session, fetched: Fetched, result: IngestResult, now: datetime) -> None:
     """A unit's own record or evidence pack (bot/unit_requests.py), for its own units only."""
-    answer_unit_request(app, s, fetched, result, now)
+    _guarded("unit request", answer_unit_request, app, s, fetched, result, now)
 
 
 def receipt(app: App, s: Session, fetched: Fetched, result: IngestResult, now: datetime) -> None:

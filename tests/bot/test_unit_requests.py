@@ -176,3 +176,21 @@ def test_by_mail_through_dovecot_and_aiosmtpd(dovecot, imap_user, smtp, db_url, 
     with app.sessions() as s:
         refused = digest_data(app, s, NOV, bkk(2026, 12, 2, 10)).refused
     assert len(refused) == 3  # another unit's code, the unauthenticated one, the forged From
+
+
+def test_a_request_whose_answer_fails_is_kept_for_a_person_and_intake_goes_on(db_url, make_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import bot.handlers
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("the pack could not be built")
+
+    monkeypatch.setattr(bot.handlers, "answer_unit_request", broken)
+    app = _app(make_app, db_url)
+    request = _send(app, U1, "ขอหลักฐาน 2570", bkk(2026, 12, 2, 9))
+    after = _send(app, U2, "รายงาน ธ.ค. 69", bkk(2026, 12, 2, 9, 1), body="ไม่มีข้อร้องเรียนครับ")
+    assert request is not None and after is not None and after.outcome == Outcome.REPORT
+    from intake.models import InboundMessage
+
+    with app.sessions() as s:
+        stored = s.get(InboundMessage, request.inbound_id)
+        assert stored is not None and stored.outcome == "quarantined" and "pack could not be built" in stored.reason
