@@ -13,7 +13,7 @@ import typer
 from bot.cli.common import (be_fiscal_year, console, handles_errors, in_the_bots_life, load_app, new_typer,
                             parse_as_of, parse_period, unit_of)
 from scoring.periods import Period, thai_short_datetime
-from mailer.words import KIND_SHORT, STATUS_THAI
+from mailer.words import KIND_SHORT, PROBLEM_SHORT, STATUS_THAI
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -60,7 +60,7 @@ def status_table(report: dict, app_: App) -> Table:
             KIND_SHORT.get(row["kind"] or "", row["kind"] or ""),
             thai_short_datetime(datetime.fromisoformat(completed)) if completed else "",
             "/".join(str(counts[k]) for k in ("complaint", "suggestion", "opinion", "compliment")),
-            ", ".join(sorted({p["code"] for p in row["problems"]})),
+            ", ".join(sorted({PROBLEM_SHORT.get(p["code"], p["code"]) for p in row["problems"]})),  # --json: codes
         )
     return table
 
