@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +20,9 @@ from bot.app import App, build_app
 from config.settings import settings_from_mapping
 from intake.sandbox import Limits, Sandbox
 from tests import servers
+
+if TYPE_CHECKING:
+    from mailer.models import OutboxMessage
 
 BKK = ZoneInfo("Asia/Bangkok")
 SECRET = "test-secret-4f1c9a7e2b6d8035c1e9a4f7b2d6"  # SECRET_KEY of the tests' apps (the corpus signs with it)
@@ -238,13 +242,9 @@ def compose_queued_receipts(app: App) -> int:
     return len(rows)
 
 
-def plain_text(row: "OutboxMessage") -> str:  # noqa: F821 - mailer.models is imported where used
+def plain_text(row: OutboxMessage) -> str:
     """The text part of a queued message, as a mail client shows it."""
-    import email
-    from email.message import EmailMessage
-    from email.policy import default
-
-    msg = email.message_from_bytes(row.raw, policy=default)
+    msg = email.message_from_bytes(row.raw, policy=email.policy.default)
     assert isinstance(msg, EmailMessage)
     part = msg.get_body(("plain",))
     assert part is not None
