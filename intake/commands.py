@@ -78,8 +78,9 @@ class UnitRequest:
 
 def unit_request(mail: ParsedMail, ctx: IntakeContext) -> UnitRequest | None:
     """A unit asking for its own record or evidence (`สถานะ 2570`, `ขอหลักฐาน 2570`, `status`, `evidence`); None for
-    anything else, and for the secretariat's own addresses (their `สถานะ` asks for the digest)."""
-    if mail.from_addr in ctx.command_senders or mail.from_addr in ctx.staff:
+    anything else, and for the secretariat's own addresses (their `สถานะ` asks for the digest). A mail with files
+    attached is a report whatever its subject says ("สถานะ รายงานเดือน พ.ย." with the forms)."""
+    if mail.from_addr in ctx.command_senders or mail.from_addr in ctx.staff or mail.attachments:
         return None
     words = re.sub(r"^((re|fw|fwd|ตอบกลับ)\s*:\s*)+", "", mail.subject.strip()[:200], flags=re.I).split()
     kind = UNIT_SUBJECTS.get(words[0].lower()) if words else None

@@ -194,3 +194,11 @@ def test_a_request_whose_answer_fails_is_kept_for_a_person_and_intake_goes_on(db
     with app.sessions() as s:
         stored = s.get(InboundMessage, request.inbound_id)
         assert stored is not None and stored.outcome == "quarantined" and "pack could not be built" in stored.reason
+
+
+def test_a_report_whose_subject_starts_with_the_word_is_still_a_report(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = _app(make_app, db_url)
+    result = _send(app, U1, "สถานะ รายงานเดือน พ.ย. 69", bkk(2026, 11, 20, 10), body="ตามแนบ",
+                   attachments=forms("ศูนย์อนามัยที่ 1 เชียงใหม่", NOV, sample_cases(NOV, 2)))
+    assert result is not None and result.outcome == Outcome.REPORT and result.rows == 2
+    assert _answers(app, "unit_record") == []
