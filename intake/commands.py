@@ -12,7 +12,7 @@ from intake.authentication import authenticate
 from intake.context import IntakeContext
 from intake.message import ParsedMail
 from intake.reply_words import looks_like_commands
-from intake.text import strip_quoted
+from intake.text import nil_statement, strip_quoted
 
 
 STAFF_KINDS = ("digest", "review", "staff")  # the bot's mail to the staff, which their commands reply to
@@ -79,8 +79,11 @@ class UnitRequest:
 def unit_request(mail: ParsedMail, ctx: IntakeContext) -> UnitRequest | None:
     """A unit asking for its own record or evidence (`สถานะ 2570`, `ขอหลักฐาน 2570`, `status`, `evidence`); None for
     anything else, and for the secretariat's own addresses (their `สถานะ` asks for the digest). A mail with files
-    attached is a report whatever its subject says ("สถานะ รายงานเดือน พ.ย." with the forms)."""
+    attached, or saying in the sender's own words that there were no complaints, is a report whatever its subject
+    says ("สถานะ รายงานเดือน พ.ย." with the forms; "Status report" with "ไม่มีข้อร้องเรียน")."""
     if mail.from_addr in ctx.command_senders or mail.from_addr in ctx.staff or mail.attachments:
+        return None
+    if nil_statement(strip_quoted(mail.text)):
         return None
     words = re.sub(r"^((re|fw|fwd|ตอบกลับ)\s*:\s*)+", "", mail.subject.strip()[:200], flags=re.I).split()
     kind = UNIT_SUBJECTS.get(words[0].lower()) if words else None

@@ -202,3 +202,5 @@ def test_a_report_whose_subject_starts_with_the_word_is_still_a_report(db_url, m
                    attachments=forms("ศูนย์อนามัยที่ 1 เชียงใหม่", NOV, sample_cases(NOV, 2)))
     assert result is not None and result.outcome == Outcome.REPORT and result.rows == 2
     assert _answers(app, "unit_record") == []
+    nil = _send(app, U2, "Status report November 2569", bkk(2026, 11, 20, 11), body="ไม่มีข้อร้องเรียนครับ")
+    assert nil is not None and nil.outcome == Outcome.REPORT and nil.nil
