@@ -17,7 +17,6 @@ from bot.app import App
 from bot.reporting import unit_states
 from config.units import Unit
 from intake.decisions import paper_originals, unit_messages
-from intake.message import parse_message, small_and_flat
 from mailer.models import OutboxMessage
 from mailer.receipts import compose_queued
 from mailer.workbook import STATUS_FILL
@@ -57,7 +56,7 @@ def _paper_scans(app: App, s: Session, unit: Unit, periods: list[str]) -> dict[s
     for period, msg in paper_originals(s, unit.code, periods):
         if msg.purged_at is not None or not msg.raw:
             continue
-        parsed = parse_message(msg.raw) if small_and_flat(msg.raw) else app.parsers.run(parse_message, msg.raw)
+        parsed = app.parse_stored(msg.raw)
         stamp = msg.arrived_at.astimezone(app.settings.tz).strftime("%Y%m%d-%H%M%S")
         for n, attachment in enumerate(parsed.attachments, start=1):
             name = attachment.filename.replace("/", "_").replace("\\", "_") or f"file-{n}"
@@ -82,12 +81,15 @@ def evidence_files(app: App, unit: Unit, fiscal_year: int, as_of: datetime, *, o
     with app.sessions() as s:
         hashes: list[str] = []
         purged: list[str] = []
+        originals_of: dict[str, int] = {}  # month -> the unit's mails of it, kept or by hash
         for msg in unit_messages(s, unit.code, [str(p) for p in periods]):
             stamp = msg.arrived_at.astimezone(app.settings.tz).strftime("%Y%m%d-%H%M%S")
             name = f"originals/{msg.period}/{stamp}-{msg.id:06d}.eml"
             if msg.purged_at is not None:  # past retention: only its hash remains
                 purged.append(f"{msg.sha256}  {name}\n")
-            elif originals:
+                continue
+            originals_of[str(msg.period)] = originals_of.get(str(msg.period), 0) + 1
+            if originals:
                 files[name] = msg.raw
             else:
                 hashes.append(f"{msg.sha256}  {name}\n")
@@ -110,7 +112,8 @@ def evidence_files(app: App, unit: Unit, fiscal_year: int, as_of: datetime, *, o
             st = next((x for x in unit_states(app, s, period, as_of) if x.unit.code == unit.code), None)
             if st is None:
                 continue
-            count = sum(1 for name in [*files, *"".join(hashes).split()] if name.startswith(f"originals/{period}/"))
+            count = originals_of.get(str(period), 0) + sum(1 for name in files
+                                                           if name.startswith(f"originals/{period}/") and "-paper/" in name)
             completed = st.completed_at
             rows.append(([period.thai(), thai_date(app.deadline(period).date()), STATUS_THAI.get(st.status.value, st.status.value),
                           KIND_SHORT.get(st.kind or "", ""),

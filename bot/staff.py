@@ -19,7 +19,7 @@ from config.units import Unit
 from intake import decisions
 from intake.decisions import SecretariatError
 from intake.reading import read_documents
-from intake.message import ParsedMail, parse_message, small_and_flat
+from intake.message import ParsedMail, parse_message
 from intake.models import Action, InboundMessage, Outcome
 from intake.context import Fetched, IngestResult
 from intake.reply_words import StaffCommand, Verb, parse_commands
@@ -274,7 +274,7 @@ def _filenames(app: App, msg: InboundMessage) -> list[str]:
     if not msg.raw:
         return []
     try:
-        parsed = parse_message(msg.raw) if small_and_flat(msg.raw) else app.parsers.run(parse_message, msg.raw)
+        parsed = app.parse_stored(msg.raw)
         return [a.filename for a in parsed.attachments][:10]
     except Exception:  # a message that broke the parser is listed without its files
         return []

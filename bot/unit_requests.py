@@ -6,6 +6,7 @@ transaction that stored the request. The outbox row of each answer is the record
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -64,4 +65,4 @@ def _with_pack(app: App, answer: UnitAnswer, unit: Unit, as_of: datetime) -> Uni
     if len(zipped) > limit:
         files = {name: data for name, data in files.items() if name.endswith((".xlsx", ".txt"))}
         zipped, note = pack(files), "too_large"
-    return UnitAnswer(**{**answer.__dict__, "pack": zipped, "pack_note": note})
+    return replace(answer, pack=zipped, pack_note=note)
