@@ -13,6 +13,7 @@ from config.units import Unit
 from intake.errors import IntakeError
 from intake.models import Action, CaseRecord, Exemption, InboundMessage, Outcome, ReviewAlert, Submission
 from intake.problems import Problem
+from intake.store import write_owed_cases
 from scoring.periods import Period
 
 if TYPE_CHECKING:
@@ -133,6 +134,7 @@ def undo(session: Session, reference: int, actor: str, now: datetime) -> Action:
     elif action.kind == "record":
         sub = session.get(Submission, action.details.get("submission"))
         if sub is not None:
+            write_owed_cases(session)
             session.delete(sub)
             session.flush()
             refresh_fold_states(session, sub.unit_code, sub.period)
@@ -153,6 +155,7 @@ def case_rows(session: Session, submission_ids: list[int]) -> Iterator[CaseColum
     """Complaint_01 rows of the given submissions as plain tuples (unit code first, then CASE_COLUMNS), streamed
     in unit and row order. Columns, not entities: a digest reads 200,000 of them, and an ORM object per row
     (with its submission's JSON) cost 35 us each, 7 s in all."""
+    write_owed_cases(session)
     columns = [getattr(CaseRecord, name) for name in CASE_COLUMNS]
     for start in range(0, len(submission_ids), 500):
         chunk = submission_ids[start:start + 500]
@@ -162,6 +165,7 @@ def case_rows(session: Session, submission_ids: list[int]) -> Iterator[CaseColum
 
 
 def channel_totals(session: Session, submission_ids: list[int]) -> dict[str, int]:
+    write_owed_cases(session)
     totals: dict[str, int] = {}
     for start in range(0, len(submission_ids), 500):
         chunk = submission_ids[start:start + 500]

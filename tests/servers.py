@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -255,6 +256,47 @@ def create_pg_database() -> tuple[str, str]:
         conn.execute(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     return name, f"{base.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+
+
+class RoundTrips:
+    """The times a client waited for PostgreSQL, counted from libpq's protocol trace of every connection an
+    engine hands out meanwhile: one per ReadyForQuery (the end of a statement, or of a pipeline's Sync) and one
+    per CopyInResponse (a COPY's first wait). Counting what the protocol says, not seconds: the same count on a
+    quiet machine and a busy one."""
+
+    def __init__(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        self.engine = engine
+        self._file = tempfile.NamedTemporaryFile(prefix="cb-pgtrace-", delete=False)
+        self._traced: list[Any] = []
+        self._listener = self._trace
+        event.listen(engine, "checkout", self._listener)
+
+    def _trace(self, dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        import psycopg
+
+        pgconn = dbapi_connection.pgconn
+        if pgconn not in self._traced:
+            pgconn.trace(self._file.fileno())
+            pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+            self._traced.append(pgconn)
+
+    @property
+    def count(self) -> int:
+        text = Path(self._file.name).read_text(encoding="utf-8", errors="replace")
+        return sum(1 for line in text.splitlines()
+                   if line.startswith("B\t") and ("\tReadyForQuery" in line or "\tCopyInResponse" in line))
+
+    def close(self) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.engine, "checkout", self._listener)
+        for pgconn in self._traced:
+            if pgconn.status == 0:  # still open
+                pgconn.untrace()
+        self._file.close()
+        os.unlink(self._file.name)
 
 
 def drop_pg_database(name: str) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, insert, select
 from db.engine import make_engine, metadata
 from db.driver import DriverStatement, with_defaults
 from intake.models import Submission
+from tests.servers import RoundTrips
 
 BKK = timezone(timedelta(hours=7))
 _COLUMNS = tuple(c.key for c in Submission.__table__.columns if c.key != "id")
@@ -121,4 +122,63 @@ def test_savepoints_sent_as_text_roll_back_only_their_part(db_url: str) -> None:
         with Session(engine) as s:
             assert s.scalars(select(ProcessingAttempt.sha256).order_by(ProcessingAttempt.sha256)).all() == ["a", "c"]
     finally:
+        engine.dispose()
+
+
+def test_a_savepoint_costs_no_round_trip_of_its_own_and_keeps_its_meaning(db_url: str) -> None:
+    """On PostgreSQL a savepoint's SAVEPOINT and RELEASE are owed and go with the next statement (psycopg's
+    pipeline): a message stored in its own savepoint waited for the server twice more than its statements
+    (0.6-0.8 ms and 0.1-0.2 ms a message on two busy cores). What each savepoint means is unchanged: a
+    savepoint rolled back before anything ran in it, one rolled back after a failure, releases owed at
+    COMMIT, and a transaction rolled back with savepoints owed, after which the connection starts clean."""
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm import Session
+
+    from intake.models import ProcessingAttempt
+
+    engine = make_engine(db_url)
+    metadata.create_all(engine)
+    now = datetime.now(UTC)
+    trips = RoundTrips(engine) if engine.dialect.name == "postgresql" else None
+
+    def attempt(sha: str) -> ProcessingAttempt:
+        return ProcessingAttempt(sha256=sha, attempts=1, last_error="", updated_at=now)
+
+    try:
+        with Session(engine) as s, s.begin():
+            s.add(attempt("a"))
+            s.flush()
+            started = trips.count if trips else 0
+            for sha in ("b", "c", "d"):  # a message each, in its own savepoint: one statement each
+                with s.begin_nested():
+                    s.add(attempt(sha))
+            if trips:
+                assert trips.count - started == 3  # was 9: SAVEPOINT, INSERT, RELEASE each
+            with s.begin_nested() as nothing:  # nothing ran in it: nothing sent, nothing to undo
+                nothing.rollback()
+            with pytest.raises(IntegrityError), s.begin_nested():
+                s.add(attempt("e"))
+                s.flush()
+                s.add(attempt("a"))  # a duplicate key: PostgreSQL aborts the transaction until ROLLBACK TO
+                s.flush()
+            with s.begin_nested():
+                with s.begin_nested():
+                    s.add(attempt("f"))
+            # COMMIT with the last RELEASEs still owed
+        with Session(engine) as s:
+            assert s.scalars(select(ProcessingAttempt.sha256).order_by(ProcessingAttempt.sha256)).all() == [
+                "a", "b", "c", "d", "f"]
+            s.begin_nested()
+            s.add(attempt("g"))
+            s.flush()
+            s.begin_nested()  # owed when the transaction rolls back: the next one must not inherit it
+            s.rollback()
+        with Session(engine) as s, s.begin():
+            s.add(attempt("h"))
+        with Session(engine) as s:
+            assert "g" not in s.scalars(select(ProcessingAttempt.sha256)).all()
+            assert "h" in s.scalars(select(ProcessingAttempt.sha256)).all()
+    finally:
+        if trips:
+            trips.close()
         engine.dispose()
