@@ -47,17 +47,31 @@ def plain_savepoints(dialect: Dialect) -> None:
     dialect.do_rollback_to_savepoint = do_rollback_to_savepoint  # type: ignore[method-assign]
 
 
+def send_owed_writes(connection: Connection) -> None:
+    """Send now what a PostgreSQL connection owes, if it owes any write (a savepoint's own statements can wait)."""
+    driver_connection = connection.connection.driver_connection
+    try:
+        owed = _Owed.owed.get(driver_connection) if _Owed.owed else None
+    except TypeError:  # not a PostgreSQL connection
+        return
+    if owed and any(what == "write" for what, _, _ in owed):
+        _Owed.flush(driver_connection)
+
+
 class _Owed:
-    """The savepoint statements owed to each PostgreSQL connection, sent with its next statement.
+    """What each PostgreSQL connection owes the server, sent in one pipeline with its next statement: its
+    savepoints' SAVEPOINT and RELEASE, and writes whose results nobody reads (`DriverStatement.owe`).
 
     A stored message's savepoint was two round trips of its own (SAVEPOINT before it, RELEASE after), each a
     wait for the server, measured at 0.6-0.8 ms and 0.1-0.2 ms a message in a backlog on two busy cores. Owed,
     they go in psycopg's pipeline mode together with the next statement (one round trip for all), and
     a savepoint released or rolled back before any statement ran in it is never sent at all. What the server
-    sees is the same sequence of statements; only how many waits it costs. A COMMIT or ROLLBACK drops what is
-    owed (the transaction's end releases every savepoint), so nothing owed outlives its transaction."""
+    sees is the same sequence of statements; only how many waits it costs. Owed writes are sent at the latest
+    when their savepoint is released or the transaction commits, so a write's error still belongs to its
+    savepoint; a ROLLBACK (TO) drops what it undoes, so nothing owed outlives its transaction."""
 
-    owed: WeakKeyDictionary[Any, list[str]] = WeakKeyDictionary()  # by the driver's connection
+    # By the driver's connection: (what, SQL, its parameters), what being "savepoint", "release" or "write".
+    owed: WeakKeyDictionary[Any, list[tuple[str, str, Any]]] = WeakKeyDictionary()
 
     @classmethod
     def install(cls, dialect: Dialect, quote: Callable[[str], str]) -> None:
@@ -65,22 +79,29 @@ class _Owed:
         plain_no_params = dialect.do_execute_no_params
         plain_commit, plain_rollback = dialect.do_commit, dialect.do_rollback
 
+        def owed_by(connection: Connection) -> list[tuple[str, str, Any]]:
+            return cls.owed.setdefault(connection.connection.driver_connection, [])
+
         def do_savepoint(connection: Connection, name: str) -> None:
-            cls.owed.setdefault(connection.connection.driver_connection, []).append(f"SAVEPOINT {quote(name)}")
+            owed_by(connection).append(("savepoint", f"SAVEPOINT {quote(name)}", None))
 
         def do_release_savepoint(connection: Connection, name: str) -> None:
-            owed = cls.owed.setdefault(connection.connection.driver_connection, [])
-            if owed and owed[-1] == f"SAVEPOINT {quote(name)}":
+            owed = owed_by(connection)
+            if owed and owed[-1][1] == f"SAVEPOINT {quote(name)}":
                 owed.pop()  # nothing ran in it
-            else:
-                owed.append(f"RELEASE SAVEPOINT {quote(name)}")
+                return
+            owed.append(("release", f"RELEASE SAVEPOINT {quote(name)}", None))
+            if any(what == "write" for what, _, _ in owed):  # its writes answer for themselves before it ends
+                cls.flush(connection.connection.driver_connection)
 
         def do_rollback_to_savepoint(connection: Connection, name: str) -> None:
-            owed = cls.owed.setdefault(connection.connection.driver_connection, [])
-            if owed and owed[-1] == f"SAVEPOINT {quote(name)}":
-                owed.pop()  # nothing ran in it: nothing to undo
-            else:
-                _on_cursor(connection, f"ROLLBACK TO SAVEPOINT {quote(name)}").close()
+            owed = owed_by(connection)
+            opened = next((i for i, item in enumerate(owed) if item[1] == f"SAVEPOINT {quote(name)}"), None)
+            if opened is not None:
+                del owed[opened:]  # nothing after it was sent: nothing to undo
+                return
+            owed.clear()  # all of it came after the savepoint, which was sent: undone unsent
+            _on_cursor(connection, f"ROLLBACK TO SAVEPOINT {quote(name)}").close()
 
         def do_execute(cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
             cls.run(cursor, lambda: plain_execute(cursor, statement, parameters, context))
@@ -92,7 +113,10 @@ class _Owed:
             cls.run(cursor, lambda: plain_no_params(cursor, statement, context))
 
         def do_commit(dbapi_connection: Any) -> None:
-            cls.owed.pop(dbapi_connection.driver_connection, None)
+            owed = cls.owed.pop(dbapi_connection.driver_connection, None)
+            if owed and any(what == "write" for what, _, _ in owed):  # savepoints need nothing at COMMIT
+                cls.owed[dbapi_connection.driver_connection] = owed
+                cls.flush(dbapi_connection.driver_connection)
             plain_commit(dbapi_connection)
 
         def do_rollback(dbapi_connection: Any) -> None:
@@ -109,6 +133,25 @@ class _Owed:
         dialect.do_rollback = do_rollback  # type: ignore[method-assign]
 
     @classmethod
+    def owe_write(cls, driver_connection: Any, sql: str, params: Any) -> None:
+        cls.owed.setdefault(driver_connection, []).append(("write", sql, params))
+
+    @classmethod
+    def flush(cls, driver_connection: Any) -> None:
+        """Send what is owed now, in one pipeline (a driver error raised as SQLAlchemy raises it)."""
+        owed = cls.owed.pop(driver_connection, None)
+        if not owed:
+            return
+        import psycopg  # only a PostgreSQL connection owes anything
+
+        try:
+            with driver_connection.pipeline():
+                for _, sql, params in owed:
+                    driver_connection.execute(sql, params)
+        except psycopg.Error as exc:  # as SQLAlchemy raises a statement's error (IntegrityError, DataError...)
+            raise DBAPIError.instance("; ".join(sql for _, sql, _ in owed), None, exc, psycopg.Error) from exc
+
+    @classmethod
     def run(cls, cursor: Any, execute: Callable[[], Any]) -> None:
         """`execute` (a statement on `cursor`), after what is owed to its connection, all in one pipeline."""
         try:
@@ -119,8 +162,8 @@ class _Owed:
             execute()
             return
         with cursor.connection.pipeline():
-            for sql in owed:
-                cursor.connection.execute(sql)
+            for _, sql, params in owed:
+                cursor.connection.execute(sql, params)
             execute()
 
 
@@ -153,11 +196,17 @@ class DriverStatement:
     def execute(self, connection: Connection, params: Mapping[str, Any]) -> Any:
         """Run it on the connection's driver cursor; the driver cursor is returned, its rows not yet read."""
         compiled = self._for(connection.dialect)
-        values = []
-        for name, proc, given in compiled.binds:
-            value = params[name] if given is _REQUIRED else params.get(name, given)
-            values.append(value if proc is None or value is None else proc(value))
-        return _on_cursor(connection, compiled.sql, values if compiled.positional else dict(zip(compiled.names, values)))
+        return _on_cursor(connection, compiled.sql, compiled.values(params))
+
+    def owe(self, connection: Connection, params: Mapping[str, Any]) -> None:
+        """Run a write whose result nobody reads. On PostgreSQL it is owed to the connection and goes in one
+        pipeline with the next statement (at the latest when its savepoint is released, or at COMMIT), so it
+        costs no round trip of its own; elsewhere it runs now. Its error is raised where it is sent."""
+        if connection.dialect.name != "postgresql":
+            self.run(connection, params)
+            return
+        compiled = self._for(connection.dialect)
+        _Owed.owe_write(connection.connection.driver_connection, compiled.sql, compiled.values(params))
 
     def scalar(self, connection: Connection, params: Mapping[str, Any]) -> Any:
         """The first column of the first row (processed), or None."""
@@ -205,6 +254,14 @@ class _DriverSQL:
     # (name, bind processor, the value the statement gives it: a LIMIT's, or _REQUIRED from the caller)
     binds: tuple[tuple[str, Callable[[Any], Any] | None, Any], ...]
     results: tuple[Callable[[Any], Any] | None, ...]
+
+    def values(self, params: Mapping[str, Any]) -> list[Any] | dict[str, Any]:
+        """The parameters as the driver takes them, each through its type's bind processor."""
+        values = []
+        for name, proc, given in self.binds:
+            value = params[name] if given is _REQUIRED else params.get(name, given)
+            values.append(value if proc is None or value is None else proc(value))
+        return values if self.positional else dict(zip(self.names, values))
 
     @classmethod
     def build(cls, statement: Any, dialect: Dialect, keys: tuple[str, ...] | None) -> _DriverSQL:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, update
 
 from db.engine import make_engine, metadata
 from db.driver import DriverStatement, with_defaults
-from intake.models import Submission
+from intake.models import ProcessingAttempt, Submission
 from tests.servers import RoundTrips
 
 BKK = timezone(timedelta(hours=7))
@@ -181,4 +181,47 @@ def test_a_savepoint_costs_no_round_trip_of_its_own_and_keeps_its_meaning(db_url
     finally:
         if trips:
             trips.close()
+        engine.dispose()
+
+
+_SET_ATTEMPTS = DriverStatement(update(ProcessingAttempt).where(ProcessingAttempt.sha256 == bindparam("sha"))
+                                .values(attempts=bindparam("n")))
+_SET_ERROR = DriverStatement(update(ProcessingAttempt).where(ProcessingAttempt.sha256 == bindparam("sha"))
+                             .values(last_error=bindparam("error")))
+
+
+def test_an_owed_write_is_written_once_in_its_savepoint_and_undone_with_it(db_url: str) -> None:
+    """`DriverStatement.owe`: a write nobody reads the result of goes with the next statement on PostgreSQL
+    (runs at once elsewhere). It is written before anything reads after it, at its savepoint's release and at
+    COMMIT; rolled back with its savepoint; and its error belongs to its savepoint."""
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.orm import Session
+
+    engine = make_engine(db_url)
+    metadata.create_all(engine)
+    now = datetime.now(UTC)
+    try:
+        with Session(engine) as s, s.begin():
+            s.add_all([ProcessingAttempt(sha256=sha, attempts=1, last_error="", updated_at=now) for sha in "abcd"])
+            s.flush()
+            c = s.connection()
+            _SET_ATTEMPTS.owe(c, {"sha": "a", "n": 2})
+            assert c.execute(select(ProcessingAttempt.attempts).where(ProcessingAttempt.sha256 == "a")).scalar() == 2
+            # (The session opens each savepoint when it is asked for its connection inside it.)
+            with s.begin_nested():
+                _SET_ATTEMPTS.owe(s.connection(), {"sha": "b", "n": 3})  # written at the release
+            with s.begin_nested() as undone:
+                _SET_ATTEMPTS.owe(s.connection(), {"sha": "c", "n": 4})
+                undone.rollback()  # never sent
+            with pytest.raises(DBAPIError), s.begin_nested():  # its error is its savepoint's
+                _SET_ERROR.owe(s.connection(), {"sha": "c", "error": "written, then undone"})
+                _SET_ATTEMPTS.owe(s.connection(), {"sha": "c", "n": 2 ** 40})  # out of PostgreSQL's integer range
+                if engine.dialect.name == "sqlite":  # SQLite stores it: fail its way
+                    s.connection().exec_driver_sql("SELECT * FROM no_such_table")
+            _SET_ATTEMPTS.owe(s.connection(), {"sha": "d", "n": 5})  # written at COMMIT
+        with Session(engine) as s:
+            got = {sha: n for sha, n in s.execute(select(ProcessingAttempt.sha256, ProcessingAttempt.attempts))}
+            assert got == {"a": 2, "b": 3, "c": 1, "d": 5}
+            assert s.scalar(select(ProcessingAttempt.last_error).where(ProcessingAttempt.sha256 == "c")) == ""
+    finally:
         engine.dispose()

@@ -56,6 +56,43 @@ def test_the_hourly_limit_on_all_mail_holds_within_and_across_transactions(db_ur
         assert enqueue(s, _env("d", "w@anamai.example.go.th"), now + timedelta(hours=1, seconds=1), limits) is not None
 
 
+def test_the_limit_per_recipient_is_counted_once_per_transaction_and_kept_by_its_inserts(db_url, make_app,  # type: ignore[no-untyped-def]
+                                                                                          monkeypatch) -> None:
+    """One unit's corrections in a backlog: the unit's receipts of the hour were counted for every message (a
+    round trip each on PostgreSQL). A transaction counts a recipient once and adds what it queues; the 21st
+    receipt of the hour still waits an hour, in the same transaction and in the next."""
+    import mailer.outbox
+    from mailer.outbox import RateLimits
+
+    counted: list[str] = []
+    real = mailer.outbox.recent_count
+
+    def recent_count(session, address, kind, since, up_to=1_000_000):  # type: ignore[no-untyped-def]
+        counted.append(address)
+        return real(session, address, kind, since, up_to)
+
+    monkeypatch.setattr(mailer.outbox, "recent_count", recent_count)
+    app = make_app(db_url)
+    limits = RateLimits(receipt=20)
+    now = datetime.now(UTC)
+    to = "hpc01@anamai.example.go.th"
+
+    def receipt(key: str) -> Envelope:
+        return Envelope(key=key, kind="receipt", recipients=[to], subject="x", message_id=f"<{key}@x>", raw=b"x",
+                        waits=True)
+
+    with app.sessions.begin() as s:
+        for i in range(25):
+            enqueue(s, receipt(f"r{i}"), now, limits)
+    assert counted == [to]
+    with app.sessions.begin() as s:
+        enqueue(s, receipt("next"), now, limits)
+    assert counted == [to, to]
+    with app.sessions() as s:
+        due = [row.next_attempt_at for row in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+    assert [d > now + timedelta(minutes=59) for d in due] == [False] * 20 + [True] * 6
+
+
 def test_delivers_once_and_a_failing_recipient_blocks_nobody(db_url, make_app, smtp) -> None:  # type: ignore[no-untyped-def]
     app = make_app(db_url)
     smtp.handler.reject_rcpt["gone@anamai.example.go.th"] = "550 5.1.1 no such user"
