@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, event, insert, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, SessionTransaction
 
-from db.driver import DriverStatement, copy_rows, executemany, with_defaults
+from db.driver import DriverStatement, copy_rows, executemany, reserve_id, with_defaults
 from config.units import Unit
 from intake import tables
 from intake.context import Fetched, IngestResult
@@ -45,6 +45,20 @@ def inbound_row(fetched: Fetched, mail: ParsedMail | None, outcome: Outcome, rea
 
 _INBOUND_COLUMNS = tuple(c.key for c in tables.inbound_messages.columns if c.key not in ("id", "purged_at"))
 _INSERT_INBOUND = DriverStatement(insert(tables.inbound_messages).returning(tables.inbound_messages.c.id), _INBOUND_COLUMNS)
+_OWE_INBOUND = DriverStatement(insert(tables.inbound_messages), ("id", *_INBOUND_COLUMNS))
+
+
+def _insert(session: Session, returning: DriverStatement, owed: DriverStatement, table: Any,
+            values: dict[str, Any]) -> int:
+    """Insert a row and give its id. On PostgreSQL the id is taken from the table's sequence ahead (`reserve_id`)
+    and the insert is owed (`DriverStatement.owe`): it goes with the next statement, no round trip of its own;
+    elsewhere it runs now and returns its id."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return int(returning.scalar(connection, values))
+    row_id = reserve_id(connection, session.info, table.name)
+    owed.owe(connection, {**values, "id": row_id})
+    return row_id
 
 
 def store_message(session: Session, inbound: InboundMessage, existing: InboundMessage | None,
@@ -59,7 +73,7 @@ def store_message(session: Session, inbound: InboundMessage, existing: InboundMe
     else:  # a new message: one Core insert (the ORM's unit of work cost more than the row; nothing edits it later)
         values = with_defaults(tables.inbound_messages, {name: getattr(inbound, name) for name in _INBOUND_COLUMNS})
         values["scans_pending"] = bool(inbound.scans_pending)
-        result.inbound_id = _INSERT_INBOUND.scalar(session.connection(), values)
+        result.inbound_id = _insert(session, _INSERT_INBOUND, _OWE_INBOUND, tables.inbound_messages, values)
     result.outcome, result.reason = Outcome(inbound.outcome), inbound.reason
 
 
@@ -94,6 +108,7 @@ def build_submission(unit: Unit, period: Period, rule: str, fetched: Fetched, do
 
 _SUBMISSION_COLUMNS = tuple(c.key for c in tables.submissions.columns if c.key != "id")
 _INSERT_SUBMISSION = DriverStatement(insert(tables.submissions).returning(tables.submissions.c.id), _SUBMISSION_COLUMNS)
+_OWE_SUBMISSION = DriverStatement(insert(tables.submissions), ("id", *_SUBMISSION_COLUMNS))
 _CASE_COLUMNS = ("submission_id", *CaseRow._fields)
 
 
@@ -112,7 +127,7 @@ def store_submission(session: Session, sub: Submission, doc: Documents) -> None:
     state); its Complaint_01 rows are owed to the transaction (`write_owed_cases`). Core, not the ORM, for the
     submission: SQLAlchemy's handling of each row's parameters cost more than the database's writing it."""
     values = with_defaults(tables.submissions, {name: getattr(sub, name) for name in _SUBMISSION_COLUMNS})
-    sub.id = _INSERT_SUBMISSION.scalar(session.connection(), values)
+    sub.id = _insert(session, _INSERT_SUBMISSION, _OWE_SUBMISSION, tables.submissions, values)
     c01 = next((f for f in doc.forms if f.form == "complaint_01"), None)
     if c01 and sub.has_c01 and c01.rows:
         transaction = session.get_nested_transaction() or session.get_transaction()
@@ -174,6 +189,15 @@ def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction
     return False
 
 
+def _next_id(session: Session) -> int | None:
+    """A quarantined message's id in its place among the ids reserved for the batch's messages (PostgreSQL), so
+    that ids follow the mailbox's order; None: the database gives it."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return None
+    return reserve_id(connection, session.info, tables.inbound_messages.name)
+
+
 def quarantine(session: Session, fetched: Fetched, error: str) -> IngestResult:
     """Keep a message that broke the pipeline, with its error, so the loop can move on. Only its header block is
     read (its body may be what broke it, and is not parsed in the storing process again). Should even that row
@@ -185,12 +209,16 @@ def quarantine(session: Session, fetched: Fetched, error: str) -> IngestResult:
     try:
         with session.begin_nested():
             inbound = inbound_row(fetched, mail, Outcome.QUARANTINED, error[:4000])
+            if (row_id := _next_id(session)) is not None:
+                inbound.id = row_id
             session.add(inbound)
     except Exception as exc:  # its headers cannot be stored: keep it bare rather than lose it
         mail = None
         with session.begin_nested():
             inbound = inbound_row(fetched, None, Outcome.QUARANTINED,
                                   f"{error[:2000]} (its headers could not be stored: {type(exc).__name__})")
+            if (row_id := _next_id(session)) is not None:
+                inbound.id = row_id
             session.add(inbound)
     return IngestResult(inbound_id=inbound.id, outcome=Outcome.QUARANTINED, reason=error, arrived_at=fetched.arrived_at,
                         original_message_id=mail.message_id if mail else "",
