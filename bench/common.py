@@ -37,8 +37,10 @@ class CpuUse:
     cores: int = 1
 
     def per(self, n: int) -> tuple[float, float]:
-        """Milliseconds per item: this process's, and the rest of its tree's (workers, Dovecot)."""
-        return self.own / n * 1000, (self.tree - self.own) / n * 1000
+        """Milliseconds per item: this process's, and the rest of its tree's (workers, Dovecot). The tree is read
+        in clock ticks (10 ms) and this process to the microsecond: when the rest spent next to nothing, the
+        difference may come out a tick below zero, which is shown as zero."""
+        return self.own / n * 1000, max(self.tree - self.own, 0.0) / n * 1000
 
 
 def _tree_busy() -> float:

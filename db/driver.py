@@ -166,9 +166,8 @@ class _Owed:
         import psycopg  # only a PostgreSQL connection owes anything
 
         try:
-            with driver_connection.pipeline():
-                for _, sql, params in owed:
-                    driver_connection.execute(sql, params)
+            with driver_connection.pipeline(), driver_connection.cursor() as cursor:
+                cls._send(cursor, owed)
         except psycopg.Error as exc:  # as SQLAlchemy raises a statement's error (IntegrityError, DataError...)
             raise DBAPIError.instance("; ".join(sql for _, sql, _ in owed), None, exc, psycopg.Error) from exc
 
@@ -183,9 +182,15 @@ class _Owed:
             execute()
             return
         with cursor.connection.pipeline():
-            for _, sql, params in owed:
-                cursor.connection.execute(sql, params)
+            cls._send(cursor, owed)
             execute()
+
+    @staticmethod
+    def _send(cursor: Any, owed: list[tuple[str, str, Any]]) -> None:
+        """The owed statements on one cursor of the pipeline. A savepoint's statement is never prepared: each
+        names its own savepoint, so psycopg would count every one toward a preparation that never comes."""
+        for what, sql, params in owed:
+            cursor.execute(sql, params, prepare=False if what != "write" else None)
 
 
 class DriverStatement:
