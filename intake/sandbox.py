@@ -21,8 +21,10 @@ import resource
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
+from weakref import WeakKeyDictionary
 
 from pebble import ProcessExpired, ProcessPool
 
@@ -70,6 +72,29 @@ def _call(fn: Callable[..., T], cpu_seconds: int, args: tuple[Any, ...]) -> byte
     return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
 
 
+# The pool each task was given to, so that waiting for its result notices the pool stopping (below).
+_POOL_OF: WeakKeyDictionary[Future[Any], ProcessPool] = WeakKeyDictionary()
+_POLL_SECONDS = 1.0
+
+
+def _outcome(future: Future[Any]) -> Any:
+    """The future's result, waited for while its pool lives. A pool whose workers cannot start (or whose
+    manager threads died) breaks: pebble fails the tasks it knew of, but one it was handing to a worker when
+    that worker died is never finished, and waiting for it hung intake for good (seen when a worker's start
+    failed). Such a task fails here within a second of its pool stopping; the next task starts a new pool."""
+    pool = _POOL_OF.get(future)
+    while True:
+        if pool is not None and not future.done() and not pool.active:
+            raise SandboxFailure("crashed", "the parser pool stopped (its workers could not run)")
+        try:
+            return future.result(timeout=None if pool is None else _POLL_SECONDS)
+        except FutureTimeout:
+            if future.done():  # the task's own wall-clock limit (the same exception class)
+                raise
+        except BrokenProcessPool:  # the tasks pebble knew of when its pool broke
+            raise SandboxFailure("crashed", "the parser pool stopped (its workers could not run)") from None
+
+
 class Sandbox:
     """A lazily started pool of parser workers; `submit` many, then `result` each."""
 
@@ -97,15 +122,17 @@ class Sandbox:
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         """Start `fn(*args)` in a worker. Its value travels pickled: read it with `result`, not the future's own."""
-        future = self._started().schedule(_call, args=(fn, self.limits.cpu_seconds, args),
-                                          timeout=self.limits.wall_seconds)
+        pool = self._started()
+        future = pool.schedule(_call, args=(fn, self.limits.cpu_seconds, args), timeout=self.limits.wall_seconds)
+        _POOL_OF[future] = pool
         return cast("Future[T]", future)
 
     @staticmethod
     def result(future: Future[T]) -> T:
-        """The task's value; SandboxFailure when its worker died or overran (other exceptions pass through)."""
+        """The task's value; SandboxFailure when its worker died or overran, or its pool stopped (other exceptions
+        pass through)."""
         try:
-            return cast(T, pickle.loads(cast(bytes, future.result())))
+            return cast(T, pickle.loads(cast(bytes, _outcome(future))))
         except FutureTimeout:
             raise SandboxFailure("timeout", "the file took too long to read") from None
         except ProcessExpired as exc:

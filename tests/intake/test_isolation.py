@@ -307,3 +307,35 @@ def test_hostile_text_through_the_pipeline_costs_milliseconds(db_url: str, make_
 
 def _status_of(app, unit: str) -> str:  # type: ignore[no-untyped-def]
     return next(u["status"] for u in status_report(app, NOV, bkk(2026, 11, 30))["units"] if u["unit"] == unit)
+
+
+_UNSTARTABLE = '''
+# No `if __name__ == "__main__"`: the forkserver runs this again in every parser worker, which then fails to start.
+from intake.message import parse_message
+from intake.sandbox import Sandbox
+
+sandbox = Sandbox()
+raw = b"Subject: x\\r\\n\\r\\n" + b"body line\\r\\n" * 20000  # ~220 KB a task: more than a pipe holds
+futures = [sandbox.submit(parse_message, raw) for _ in range(30)]
+outcomes = []
+for future in futures:
+    try:
+        sandbox.result(future)
+        outcomes.append("parsed")
+    except Exception as exc:
+        outcomes.append(type(exc).__name__)
+print(sorted(set(outcomes)))
+sandbox.close()
+'''
+
+
+def test_a_pool_whose_workers_cannot_start_fails_its_tasks_instead_of_hanging(tmp_path: Path) -> None:
+    """Workers that die as they start break pebble's pool. It failed the tasks it knew of with its own
+    BrokenProcessPool (not a SandboxFailure), and a task it was handing to a worker when that worker died was
+    never finished: waiting for it hung intake for good (seen with a script the forkserver re-ran in each
+    worker). Every task now fails as a SandboxFailure within a second of its pool stopping."""
+    script = tmp_path / "unstartable.py"
+    script.write_text(_UNSTARTABLE, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=90,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=tmp_path)
+    assert done.stdout.strip() == "['SandboxFailure']", (done.stdout, done.stderr[-2000:])
