@@ -96,9 +96,12 @@ class _Owed:
 
     @classmethod
     def install(cls, dialect: Dialect, quote: Callable[[str], str]) -> None:
-        plain_execute, plain_many = dialect.do_execute, dialect.do_executemany
-        plain_no_params = dialect.do_execute_no_params
-        plain_commit, plain_rollback = dialect.do_commit, dialect.do_rollback
+        cls._savepoints(dialect, quote)
+        cls._executions(dialect)
+
+    @classmethod
+    def _savepoints(cls, dialect: Dialect, quote: Callable[[str], str]) -> None:
+        """SAVEPOINT and RELEASE owed; ROLLBACK TO undoes what is owed unsent, and is sent itself when needed."""
 
         def owed_by(connection: Connection) -> list[tuple[str, str, Any]]:
             return cls.owed.setdefault(connection.connection.driver_connection, [])
@@ -124,6 +127,17 @@ class _Owed:
             owed.clear()  # all of it came after the savepoint, which was sent: undone unsent
             _on_cursor(connection, f"ROLLBACK TO SAVEPOINT {quote(name)}").close()
 
+        dialect.do_savepoint = do_savepoint  # type: ignore[method-assign]
+        dialect.do_release_savepoint = do_release_savepoint  # type: ignore[method-assign]
+        dialect.do_rollback_to_savepoint = do_rollback_to_savepoint  # type: ignore[method-assign]
+
+    @classmethod
+    def _executions(cls, dialect: Dialect) -> None:
+        """Every statement SQLAlchemy runs pays what is owed first; COMMIT sends owed writes, ROLLBACK drops all."""
+        plain_execute, plain_many = dialect.do_execute, dialect.do_executemany
+        plain_no_params = dialect.do_execute_no_params
+        plain_commit, plain_rollback = dialect.do_commit, dialect.do_rollback
+
         def do_execute(cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
             cls.run(cursor, lambda: plain_execute(cursor, statement, parameters, context))
 
@@ -133,20 +147,20 @@ class _Owed:
         def do_execute_no_params(cursor: Any, statement: str, context: Any = None) -> None:
             cls.run(cursor, lambda: plain_no_params(cursor, statement, context))
 
+        def driver(dbapi_connection: Any) -> Any:  # the pool's proxy (mostly), or the driver's connection itself
+            return getattr(dbapi_connection, "driver_connection", dbapi_connection)
+
         def do_commit(dbapi_connection: Any) -> None:
-            owed = cls.owed.pop(dbapi_connection.driver_connection, None)
+            owed = cls.owed.pop(driver(dbapi_connection), None)
             if owed and any(what == "write" for what, _, _ in owed):  # savepoints need nothing at COMMIT
-                cls.owed[dbapi_connection.driver_connection] = owed
-                cls.flush(dbapi_connection.driver_connection)
+                cls.owed[driver(dbapi_connection)] = owed
+                cls.flush(driver(dbapi_connection))
             plain_commit(dbapi_connection)
 
         def do_rollback(dbapi_connection: Any) -> None:
-            cls.owed.pop(dbapi_connection.driver_connection, None)
+            cls.owed.pop(driver(dbapi_connection), None)
             plain_rollback(dbapi_connection)
 
-        dialect.do_savepoint = do_savepoint  # type: ignore[method-assign]
-        dialect.do_release_savepoint = do_release_savepoint  # type: ignore[method-assign]
-        dialect.do_rollback_to_savepoint = do_rollback_to_savepoint  # type: ignore[method-assign]
         dialect.do_execute = do_execute  # type: ignore[method-assign]
         dialect.do_executemany = do_executemany  # type: ignore[method-assign]
         dialect.do_execute_no_params = do_execute_no_params  # type: ignore[method-assign]
