@@ -71,11 +71,7 @@ def reserve_id(connection: Connection, info: dict[str, Any], table: str) -> int:
 def send_owed_writes(connection: Connection) -> None:
     """Send now what a PostgreSQL connection owes, if it owes any write (a savepoint's own statements can wait)."""
     driver_connection = connection.connection.driver_connection
-    try:
-        owed = _Owed.owed.get(driver_connection) if _Owed.owed else None
-    except TypeError:  # not a PostgreSQL connection
-        return
-    if owed and any(what == "write" for what, _, _ in owed):
+    if _Owed.owes_write(driver_connection):
         _Owed.flush(driver_connection)
 
 
@@ -115,7 +111,7 @@ class _Owed:
                 owed.pop()  # nothing ran in it
                 return
             owed.append(("release", f"RELEASE SAVEPOINT {quote(name)}", None))
-            if any(what == "write" for what, _, _ in owed):  # its writes answer for themselves before it ends
+            if cls.owes_write(connection.connection.driver_connection):  # its writes answer for themselves first
                 cls.flush(connection.connection.driver_connection)
 
         def do_rollback_to_savepoint(connection: Connection, name: str) -> None:
@@ -151,10 +147,9 @@ class _Owed:
             return getattr(dbapi_connection, "driver_connection", dbapi_connection)
 
         def do_commit(dbapi_connection: Any) -> None:
-            owed = cls.owed.pop(driver(dbapi_connection), None)
-            if owed and any(what == "write" for what, _, _ in owed):  # savepoints need nothing at COMMIT
-                cls.owed[driver(dbapi_connection)] = owed
+            if cls.owes_write(driver(dbapi_connection)):
                 cls.flush(driver(dbapi_connection))
+            cls.owed.pop(driver(dbapi_connection), None)  # savepoints need nothing at COMMIT
             plain_commit(dbapi_connection)
 
         def do_rollback(dbapi_connection: Any) -> None:
@@ -166,6 +161,15 @@ class _Owed:
         dialect.do_execute_no_params = do_execute_no_params  # type: ignore[method-assign]
         dialect.do_commit = do_commit  # type: ignore[method-assign]
         dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+
+    @classmethod
+    def owes_write(cls, driver_connection: Any) -> bool:
+        """Whether a write is owed to this connection (a SQLite connection, no weak key, owes nothing)."""
+        try:
+            owed = cls.owed.get(driver_connection) if cls.owed else None
+        except TypeError:
+            return False
+        return any(what == "write" for what, _, _ in owed or ())
 
     @classmethod
     def owe_write(cls, driver_connection: Any, sql: str, params: Any) -> None:
