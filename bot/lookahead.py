@@ -75,11 +75,13 @@ class LookAhead:
         raw = fetched.raw
         if self.parse_in_sandbox and len(raw) <= self.ctx.max_message_bytes:
             try:
-                whole = reads_at_once(parse_message(raw, body=False), fetched, self.ctx)
+                head = parse_message(raw, body=False)
+                whole = reads_at_once(head, fetched, self.ctx)
             except Exception:  # noqa: BLE001 - screening meets it again in `prepare`, where it quarantines
                 whole = False
             if whole:
-                return Parsing(self.ctx.sandbox.submit(read_message, raw), whole=True)
+                sender = (head.from_addr, head.from_name, head.sender_problem)
+                return Parsing(self.ctx.sandbox.submit(read_message, raw, sender), whole=True)
             return Parsing(self.ctx.sandbox.submit(parse_message, raw))
         try:
             return Parsing(None, here=parse_for(fetched, self.ctx))

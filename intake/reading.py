@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from intake.containers import MAX_FILES
 from intake.documents import Documents, ScanTexts, read_attachment, record_failure
 from intake.errors import DocumentError
-from intake.message import Attachment, ParsedMail, parse_message
+from intake.message import Attachment, ParsedMail, Sender, parse_message
 from intake.sandbox import Sandbox, SandboxFailure
 
 
@@ -55,13 +55,13 @@ def finish_reading(reading: Reading) -> Documents:
     return doc
 
 
-def read_message(raw: bytes) -> tuple[ParsedMail, Documents]:
+def read_message(raw: bytes, sender: Sender | None = None) -> tuple[ParsedMail, Documents]:
     """A unit's message in one sandbox task: its MIME parse and every file read, so its bytes cross to the
     worker once and come back as a reading (the attachments' bytes stay there: the mail returned names
     them only). Only for a message whose sender screening has let through from its header block (intake/
-    pipeline.py `reads_at_once`). Should the task die, the caller parses and reads again one file per task,
-    so that the file at fault is the only one lost."""
-    mail = parse_message(raw)
+    pipeline.py `reads_at_once`); `sender` is that header block's identity, not parsed again. Should the task
+    die, the caller parses and reads again one file per task, so that the file at fault is the only one lost."""
+    mail = parse_message(raw, sender=sender)
     doc = Documents()
     for att in mail.attachments[:MAX_FILES]:
         doc.merge(read_attachment(att, None))

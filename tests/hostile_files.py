@@ -83,9 +83,9 @@ def parse_or_die(raw: bytes, *, body: bool = True) -> object:
     return parse_message(raw, body=body)
 
 
-def read_or_die(raw: bytes) -> object:
+def read_or_die(raw: bytes, sender: tuple[str, str, str | None] | None = None) -> object:
     """Stands in for `read_message` (a message's parse and reading in one sandbox task), dying the same way."""
     from intake.reading import read_message
 
     parse_or_die(raw)
-    return read_message(raw)
+    return read_message(raw, sender)

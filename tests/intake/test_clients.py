@@ -230,3 +230,17 @@ def test_a_long_message_id_replied_to_by_pythons_generator_is_read(policy_name: 
     msg.set_content("ไม่มีข้อร้องเรียน")
     parsed = parse_message(msg.as_bytes())
     assert parsed.in_reply_to == ours and parsed.references == ["<a@b>", ours]
+
+
+def _every_stored_message() -> list[Path]:
+    return sorted(clients_neomutt.FOLDER.glob("*.eml")) + sorted((Path(__file__).parents[1] / "data").glob("*.eml"))
+
+
+@pytest.mark.parametrize("path", _every_stored_message(), ids=lambda p: p.name)
+def test_the_workers_parse_given_the_header_blocks_sender_is_the_same(path: Path) -> None:
+    """A unit's message is read in a parser worker with the sender the storing process found in its header block
+    (bot/lookahead.py), so the strict From parse is not done twice: on mail written by NeoMutt and on every golden
+    message, the parse given that identity is the parse the worker would have made alone."""
+    raw = path.read_bytes()
+    head = parse_message(raw, body=False)
+    assert parse_message(raw, sender=(head.from_addr, head.from_name, head.sender_problem)) == parse_message(raw)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import pickle
 from datetime import date
 
 import pytest
@@ -11,7 +12,7 @@ from openpyxl import Workbook
 
 from mailer.blank_forms import Case, complaint_01, complaint_02
 from intake.dates import BadDate, parse_date
-from intake.forms import read_forms, read_table
+from intake.forms import CaseRow, read_forms, read_table
 from intake.labels import C01_LABELS
 from mailer.problem_text import problem_text
 from scoring.periods import Period
@@ -71,6 +72,21 @@ def test_row_problems_name_the_file_sheet_and_row() -> None:
     codes = sorted(p.code for p in form.problems)
     assert codes == ["bad_date", "row_missing_category", "row_missing_date", "unknown_category"]
     assert any("ไฟล์ bad.xlsx แผ่นงาน ข้อมูล แถวที่ 2" in problem_text(p.code, p.params) for p in form.problems)
+
+
+def test_a_reading_crosses_the_sandbox_whole() -> None:
+    """A reading travels pickled from the parser workers, its rows as plain tuples (intake/forms.py): it comes back
+    equal, rows as CaseRow with their fields named, its problems and periods kept."""
+    rows: list[list[object]] = [["รายงานประจำเดือนพฤศจิกายน 2569"],
+                                ["ลำดับ", "วันที่รับเรื่อง", "ช่องทาง", "ประเภท", "เรื่อง", "ผลการดำเนินการ"],
+                                [1, "31/02/2569", "โทรศัพท์", "", "x", "เสร็จสิ้น"], [2, "3/11/2569", "เว็บ", "ร้องเรียน", "y", ""],
+                                ["รวม", "", "", "", "", ""], [3, "4/11/2569", "เว็บ", "ร้องเรียน", "after the total", ""]]
+    [form] = read_forms("bad.xlsx", _xlsx(rows, "ข้อมูล"))
+    back = pickle.loads(pickle.dumps(form, pickle.HIGHEST_PROTOCOL))
+    assert back == form and back.periods == [NOV] and len(back.rows) == 2  # the total row ends the table
+    assert all(type(r) is CaseRow for r in back.rows)
+    assert (back.rows[1].received, back.rows[1].category, back.rows[0].result) == (date(2026, 11, 3), "complaint", "done")
+    assert sorted(p.code for p in back.problems) == ["bad_date", "row_missing_category"]  # a bad date is not a missing one
 
 
 def test_csv_in_cp874_is_read() -> None:
