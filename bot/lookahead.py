@@ -50,13 +50,26 @@ class LookAhead:
     IN_SANDBOX_FROM = 8
     BYTES = 64 * 1024 * 1024
 
-    def __init__(self, ctx: IntakeContext, batch: list[Fetched]) -> None:
+    def __init__(self, ctx: IntakeContext, batch: list[Fetched] | None = None) -> None:
         self.ctx = ctx
-        self.waiting = deque(batch)
+        self.waiting: deque[Fetched] = deque()
         self.parsing: deque[tuple[Fetched, Parsing]] = deque()
         self.ready: deque[tuple[Fetched, Prepared | Exception]] = deque()
         self.ready_bytes = 0  # raw bytes held by messages handed to the parsers and not yet stored
-        self.parse_in_sandbox = len(batch) >= self.IN_SANDBOX_FROM
+        self.parse_in_sandbox = False
+        for fetched in batch or []:
+            self.add(fetched)
+
+    def add(self, fetched: Fetched) -> None:
+        """The batch's next message, while the rest is still being fetched: once the batch is a backlog's (at
+        least IN_SANDBOX_FROM messages), its messages go to the parsers as they come, so the workers parse
+        while the mailbox is read (a backlog's fetch, a seventh of its time, left them idle when the batch
+        was handed over only once whole). Nothing waits here for a parse; `next` does."""
+        self.waiting.append(fetched)
+        if not self.parse_in_sandbox and len(self.waiting) + len(self.parsing) >= self.IN_SANDBOX_FROM:
+            self.parse_in_sandbox = True
+        if self.parse_in_sandbox:
+            self._start()
 
     @property
     def pending(self) -> bool:
@@ -105,13 +118,17 @@ class LookAhead:
             return prepare(fetched, self.ctx, mail=parsed[0], documents=parsed[1])
         return prepare(fetched, self.ctx, mail=parsed)
 
-    def _fill(self) -> None:
+    def _start(self) -> None:
+        """Stage 1: hand waiting messages to the parsers, within the look-ahead's bounds."""
         while self.waiting and (not self.parsing and not self.ready or (
                 len(self.parsing) + len(self.ready) < self.MESSAGES
                 and self.ready_bytes + len(self.waiting[0].raw) <= self.BYTES)):
             fetched = self.waiting.popleft()
             self.parsing.append((fetched, self._parse(fetched)))
             self.ready_bytes += len(fetched.raw)
+
+    def _fill(self) -> None:
+        self._start()
         while self.parsing and len(self.ready) < self.SCREENED:
             if self.ready and not self.parsing[0][1].done:
                 break  # wait only for the message stored next: the others are screened when their parse is in

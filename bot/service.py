@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import App
 from bot.answer import queue_receipt
+from bot.lookahead import LookAhead
 from bot.storing import NotStored, note_failure, process_batch
 from intake.lease import acquire
 from intake.mailbox import MailSource
@@ -127,6 +128,7 @@ def poll_once(app: App, source: MailSource, stop: Callable[[], bool] = lambda: F
         report.lease_holder, report.lease_expires = lease.holder, lease.expires_at
         return report
     batch: list[Fetched] = []
+    ahead = LookAhead(app.intake)  # the batch's messages go to the parsers as they are fetched
     held = 0  # the batch's raw bytes
     opened = time.monotonic()
     for fetched in source.fetch_new(known_uids(app)):
@@ -136,23 +138,24 @@ def poll_once(app: App, source: MailSource, stop: Callable[[], bool] = lambda: F
         if not batch:
             opened = time.monotonic()
         batch.append(fetched)
+        ahead.add(fetched)
         held += len(fetched.raw)
         if (len(batch) >= app.settings.batch_messages or held >= BATCH_BYTES or stop()
                 or (time.monotonic() - opened) * 1000 >= app.settings.batch_ms):
-            _settle(app, source, batch, report, progress)
-            batch, held = [], 0
+            _settle(app, source, batch, report, progress, ahead)
+            batch, held, ahead = [], 0, LookAhead(app.intake)
             if stop():
                 break
     if batch:  # the mailbox has nothing more now: settle what came, however few
-        _settle(app, source, batch, report, progress)
+        _settle(app, source, batch, report, progress, ahead)
     return report
 
 
 def _settle(app: App, source: MailSource, batch: list[Fetched], report: PollReport,
-            progress: Callable[[int], None] | None) -> None:
+            progress: Callable[[int], None] | None, ahead: LookAhead) -> None:
     """Store a batch, then mark each message done on the server (never before the commit)."""
     try:
-        results = process_batch(app, batch)
+        results = process_batch(app, batch, ahead)
     except Exception as exc:  # the database is unavailable: leave the messages for the next poll
         report.failed += len(batch)
         log.error("could not store %d message(s) (%s); they will be retried", len(batch), type(exc).__name__)

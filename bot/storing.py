@@ -89,7 +89,7 @@ def process_one(app: App, fetched: Fetched) -> IngestResult | None:
         return None
 
 
-def process_batch(app: App, batch: list[Fetched]) -> list[StoreResult]:
+def process_batch(app: App, batch: list[Fetched], ahead: LookAhead | None = None) -> list[StoreResult]:
     """Store a batch of messages with few commits (group commit), each in its own savepoint, so one bad
     message never rolls back another and the batch costs a commit per INTAKE_BATCH_MS, not per message.
 
@@ -102,6 +102,8 @@ def process_batch(app: App, batch: list[Fetched]) -> list[StoreResult]:
        messages' markers with one statement.
        The caller marks messages done on the server only after this returns, every transaction committed;
        a failure of a transaction itself leaves the batch for later.
+    `ahead`: the batch's look-ahead, started while it was fetched (`LookAhead.add`); what it parsed ahead is
+    not used when the messages go alone (1.), and its workers' results are dropped.
     """
     shas = [f.sha256 for f in batch]
     app.liveness.hold()  # the batch's markers name this worker
@@ -111,7 +113,7 @@ def process_batch(app: App, batch: list[Fetched]) -> list[StoreResult]:
     if suspects or len(batch) == 1 or not _mark_batch(app, batch):
         return [_alone(app, fetched) for fetched in batch]
     results: list[StoreResult] = []
-    ahead = LookAhead(app.intake, batch)
+    ahead = ahead if ahead is not None else LookAhead(app.intake, batch)
     while ahead.pending:  # a transaction lasts at most BATCH_MS (plus one message): other writers wait no longer
         opened = time.monotonic()
         with app.sessions.begin() as s:

@@ -232,9 +232,9 @@ def test_a_backlog_of_large_messages_settles_in_batches_bounded_in_bytes(sqlite_
     sizes: list[int] = []
     real = bot.service.process_batch
 
-    def counting(app, batch):  # type: ignore[no-untyped-def]
+    def counting(app, batch, ahead=None):  # type: ignore[no-untyped-def]
         sizes.append(len(batch))
-        return real(app, batch)
+        return real(app, batch, ahead)
 
     monkeypatch.setattr(bot.service, "process_batch", counting)
     source = app.source()
@@ -342,3 +342,43 @@ def test_a_message_of_a_batch_waits_for_postgresql_a_few_times(make_app, postgre
     finally:
         app.close()
         servers.drop_pg_database(name)
+
+
+def _maildir(tmp_path, mails: list[Fetched]):  # type: ignore[no-untyped-def]
+    folder = tmp_path / "mail"
+    for sub in ("new", "cur", "tmp"):
+        (folder / sub).mkdir(parents=True)
+    for i, fetched in enumerate(mails):
+        (folder / "new" / f"{1_700_000_000 + i}.m{i}.host").write_bytes(fetched.raw)
+    return folder
+
+
+@pytest.mark.parametrize("n", [3, 30])
+def test_a_backlogs_messages_go_to_the_parsers_while_it_is_fetched(n: int, sqlite_only_url, make_app, tmp_path,  # type: ignore[no-untyped-def]
+                                                                    monkeypatch) -> None:
+    """The intake loop hands a batch's messages to the parser workers as it fetches them (bot/service.py,
+    `LookAhead.add`): when the batch is handed over to be stored, the workers hold a look-ahead's worth of it
+    already. A trickle (fewer than IN_SANDBOX_FROM messages) is still MIME-parsed in this process."""
+    import bot.service
+
+    mails = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(n)]
+    app = make_app(sqlite_only_url, MAIL_SOURCE=f"maildir:{_maildir(tmp_path, mails)}", INTAKE_BATCH_MS="10000")
+    in_flight: list[tuple[int, int]] = []  # (messages handed to the parsers, the batch's size) when it is settled
+    real = bot.service.process_batch
+
+    def settling(app_, batch, ahead=None):  # type: ignore[no-untyped-def]
+        assert ahead is not None and len(ahead.waiting) + len(ahead.parsing) == len(batch)  # nothing stored yet
+        in_flight.append((len(ahead.parsing), len(batch)))
+        return real(app_, batch, ahead)
+
+    monkeypatch.setattr(bot.service, "process_batch", settling)
+    source = app.source()
+    report = bot.service.poll_once(app, source)
+    source.close()
+    assert report.processed == n
+    if n < LookAhead.IN_SANDBOX_FROM:
+        assert in_flight == [(0, n)]  # parsed here when stored (only their files go to the workers)
+    else:
+        assert in_flight == [(LookAhead.MESSAGES, n)]
+    with app.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Submission)) == n
