@@ -141,3 +141,21 @@ def test_times_in_letters_have_no_seconds() -> None:
     bkk = ZoneInfo("Asia/Bangkok")
     assert thai_datetime(datetime(2026, 11, 25, 23, 59, 59, tzinfo=bkk)) == "25 พฤศจิกายน 2569 เวลา 23.59 น."
     assert thai_datetime(datetime(2026, 11, 9, 10, 5, 42, tzinfo=bkk)) == "9 พฤศจิกายน 2569 เวลา 10.05 น."
+
+
+_WORDS = st.sampled_from(["พฤศจิกายน", "พ.ย.", "พย", "มี.ค.", "ก.ย.", "ธันวาคม", "November", "NOV", "Sept", "sep.",
+                          "2569", "69", "2026", "พ.ศ.", "ค.ศ.", ",", "ประจำเดือน", "xNov", "9", "๒๕๖๙", "เดือน", "  "])
+
+
+@given(st.lists(_WORDS, max_size=12).map(" ".join) | st.text(max_size=60))
+def test_month_words_are_found_where_they_begin_as_before(text: str) -> None:
+    """The month-name pattern only tries positions where a month's word can begin (scoring/periods.py): what it
+    finds is what the pattern without that shortcut finds, in any case and beside any text."""
+    import re
+
+    from scoring import periods
+
+    plain = re.compile(periods._NAMED.pattern.split(")", 1)[1], re.IGNORECASE)  # without the leading (?=[...])
+    assert periods._NAMED.pattern.startswith("(?=[")
+    found = [(m.span(), m.groups()) for m in periods._NAMED.finditer(text)]
+    assert found == [(m.span(), m.groups()) for m in plain.finditer(text)]
