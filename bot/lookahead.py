@@ -69,7 +69,10 @@ class LookAhead:
         if not self.parse_in_sandbox and len(self.waiting) + len(self.parsing) >= self.IN_SANDBOX_FROM:
             self.parse_in_sandbox = True
         if self.parse_in_sandbox:
-            self._start()
+            try:
+                self._start()
+            except Exception:  # noqa: BLE001 - the parsers cannot start now: tried again when the batch is
+                pass  # stored, where such a failure leaves the whole batch for the next poll (bot/service.py)
 
     @property
     def pending(self) -> bool:
@@ -123,8 +126,10 @@ class LookAhead:
         while self.waiting and (not self.parsing and not self.ready or (
                 len(self.parsing) + len(self.ready) < self.MESSAGES
                 and self.ready_bytes + len(self.waiting[0].raw) <= self.BYTES)):
-            fetched = self.waiting.popleft()
-            self.parsing.append((fetched, self._parse(fetched)))
+            fetched = self.waiting[0]
+            parsing = self._parse(fetched)  # may raise (the pool cannot start): the message stays waiting
+            self.waiting.popleft()
+            self.parsing.append((fetched, parsing))
             self.ready_bytes += len(fetched.raw)
 
     def _fill(self) -> None:

@@ -382,3 +382,29 @@ def test_a_backlogs_messages_go_to_the_parsers_while_it_is_fetched(n: int, sqlit
         assert in_flight == [(LookAhead.MESSAGES, n)]
     with app.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Submission)) == n
+
+
+def test_parsers_that_cannot_start_while_a_batch_is_fetched_leave_it_for_the_next_poll(sqlite_only_url, make_app,  # type: ignore[no-untyped-def]
+                                                                                        tmp_path, monkeypatch) -> None:
+    """Handing a message to the parsers during the fetch fails when their pool cannot start: the poll goes on, the
+    batch is left unmarked for the next poll (as when the same failure meets it while it is stored), and the next
+    poll, the parsers back, stores every message once."""
+    import bot.service
+
+    mails = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(LookAhead.IN_SANDBOX_FROM + 4)]
+    app = make_app(sqlite_only_url, MAIL_SOURCE=f"maildir:{_maildir(tmp_path, mails)}", INTAKE_BATCH_MS="10000")
+    real_submit = app.parsers.submit
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the parser pool cannot start")
+
+    monkeypatch.setattr(app.parsers, "submit", broken)
+    source = app.source()
+    first = bot.service.poll_once(app, source)
+    assert (first.processed, first.failed) == (0, len(mails))
+    monkeypatch.setattr(app.parsers, "submit", real_submit)
+    second = bot.service.poll_once(app, source)
+    source.close()
+    assert (second.processed, second.failed) == (len(mails), 0)
+    with app.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(InboundMessage)) == len(mails)
