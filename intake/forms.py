@@ -153,8 +153,8 @@ def _read_c01(filename: str, sheet: str, rows: list[list[Any]], hdr: int, cols: 
     """Rows below the header until a total row or a long run of blank rows (notes below the table).
     Written for speed (a backlog reads hundreds of thousands of rows, in the parser workers that share the
     cores with the storing process): cells are taken by one itemgetter, strings stripped in line, a row's
-    tuple built without the named tuple's Python-level constructor, no generator or helper call per row
-    unless a cell is wrong."""
+    tuple built without the named tuple's Python-level constructor, no generator per row, and a date or a
+    problem helper only for a cell that is wrong."""
     reading = FormReading("complaint_01", filename, sheet, _header_text(rows, hdr))
     width = max(cols.values()) + 1
     # A column the form lacks reads as an empty cell just past the table (rows are then cut to the table
@@ -165,7 +165,7 @@ def _read_c01(filename: str, sheet: str, rows: list[list[Any]], hdr: int, cols: 
     same: dict[str, str] = {}
     out = reading.rows
     new_row = tuple.__new__
-    date_of, category_of_cell, result_of_cell, total = _date, _category, _result, _total
+    date_of, category_of_cell, result_of_cell = _date, _category, _result
     blank_run = 0
     for offset, raw_row in enumerate(rows[hdr + 1:], start=hdr + 2):
         if not any(raw_row):
@@ -180,10 +180,7 @@ def _read_c01(filename: str, sheet: str, rows: list[list[Any]], hdr: int, cols: 
         else:
             row = raw_row if len(raw_row) >= width else [*raw_row, *pad[len(raw_row):width]]
         seq, received, channel, category, subject, complainant, action, result, completed, note = fields(row)
-        # A total row says so in one of its first cells ("รวม", "Total"), or in its sequence cell.
-        first, second, third = row[0], row[1], row[2]
-        if (first.__class__ is str and first and total(first) or second.__class__ is str and second and total(second)
-                or third.__class__ is str and third and total(third) or seq.__class__ is str and seq and total(seq)):
+        if _total_row(row, seq):
             break
         if (received in _BLANK and category in _BLANK and subject in _BLANK and channel in _BLANK
                 and action in _BLANK):
@@ -207,13 +204,27 @@ def _read_c01(filename: str, sheet: str, rows: list[list[Any]], hdr: int, cols: 
             complainant.strip() if complainant.__class__ is str else _text(complainant),
             same.setdefault(action, action), result_of_cell(result), done, same.setdefault(note, note),
         )))
-        if kind is None:
-            raw = _text(category)
-            code = "row_missing_category" if not raw else "unknown_category"
-            reading.problems.append(Problem(code, WARNING, {**where(filename, sheet, offset), "value": raw}))
-        if got is None and not bad:
-            reading.problems.append(Problem("row_missing_date", WARNING, where(filename, sheet, offset)))
+        if kind is None or got is None and not bad:
+            _row_problems(reading, offset, category, kind, got is None and not bad)
     return _storable_rows(reading)
+
+
+def _total_row(row: list[Any], seq: Any) -> bool:
+    """A total row says so in one of its first cells ("รวม", "Total"), or in its sequence cell."""
+    first, second, third = row[0], row[1], row[2]
+    return bool(first.__class__ is str and first and _total(first) or second.__class__ is str and second
+                and _total(second) or third.__class__ is str and third and _total(third)
+                or seq.__class__ is str and seq and _total(seq))
+
+
+def _row_problems(reading: FormReading, offset: int, category: Any, kind: str | None, no_date: bool) -> None:
+    """A case row without a known category, or without a date (one that could not be read is a bad_date)."""
+    if kind is None:
+        raw = _text(category)
+        code = "row_missing_category" if not raw else "unknown_category"
+        reading.problems.append(Problem(code, WARNING, {**where(reading.filename, reading.sheet, offset), "value": raw}))
+    if no_date:
+        reading.problems.append(Problem("row_missing_date", WARNING, where(reading.filename, reading.sheet, offset)))
 
 
 def _readable(reading: FormReading, offset: int, cell: Any, parsed: date | BadDate | None) -> date | None:
