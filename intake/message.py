@@ -150,7 +150,9 @@ def _display_name(text: str, parsed: str) -> str:
     name = decode_header_value(before).strip()
     if len(name) >= 2 and name[0] == name[-1] == '"':
         name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-    return name.strip() or parsed
+    # Words as a person reads them: a run of spaces between them is one (an unquoted phrase's words are
+    # separated by folding white space, which means one space; Python's generator leaves a name's spaces as typed).
+    return " ".join(name.split()) or parsed
 
 
 def _filename(part: Message) -> str:
