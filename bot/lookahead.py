@@ -69,10 +69,12 @@ class LookAhead:
         if not self.parse_in_sandbox and len(self.waiting) + len(self.parsing) >= self.IN_SANDBOX_FROM:
             self.parse_in_sandbox = True
         if self.parse_in_sandbox:
+            # Parsers that cannot start now are tried again when the batch is stored, where that failure leaves
+            # the whole batch for the next poll (bot/service.py `_settle`), as it always did.
             try:
                 self._start()
-            except Exception:  # noqa: BLE001 - the parsers cannot start now: tried again when the batch is
-                pass  # stored, where such a failure leaves the whole batch for the next poll (bot/service.py)
+            except Exception:  # noqa: BLE001 - see above
+                pass
 
     @property
     def pending(self) -> bool:

@@ -187,9 +187,9 @@ def _read_c01(filename: str, sheet: str, rows: list[list[Any]], hdr: int, cols: 
             continue  # only a sequence number, or a note: not a case
         got, done = date_of(received), date_of(completed)
         bad = False
-        if got.__class__ is BadDate or isinstance(got, BadDate):
+        if isinstance(got, BadDate):
             got, bad = _readable(reading, offset, received, got), True
-        if done.__class__ is BadDate or isinstance(done, BadDate):
+        if isinstance(done, BadDate):
             done, bad = _readable(reading, offset, completed, done), True
         # A column's repeated values (channels, the usual action, notes) as one object each: the reading
         # travels pickled from the sandbox, and pickle writes (and the storing process rebuilds) an object once.
