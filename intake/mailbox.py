@@ -259,7 +259,9 @@ class ImapSource:
         sweep, so every one of those places counts:
         1. a report the sweep's own commands received (imaplib keeps untagged EXISTS) wakes at once;
         2. IDLE; reports before its continuation count;
-        3. wait on the socket, unless the reader already holds what followed the continuation;
+        3. wait on the socket, unless the reader already holds what followed the continuation: anything the
+           server says ends the wait, but only a report of new mail among it is news (a flag change the
+           server reports late, or any other untagged line, must not send an idle worker sweeping);
         4. DONE; every report up to the tagged reply counts.
         """
         client = self._client()
@@ -279,7 +281,7 @@ class ImapSource:
                     raise SourceError(self.name, f"IDLE refused: {line[:200]!r}")
                 news |= _is_news(self.name, line)
             if not news:  # 3.
-                news = _readable(client, timeout, stop)
+                _readable(client, timeout, stop)
             client.send(b"DONE\r\n")  # 4.
             while not (line := client._get_line()).startswith(tag + b" "):
                 news |= _is_news(self.name, line)

@@ -144,3 +144,26 @@ def test_the_workers_own_marks_do_not_wake_it(dovecot, imap_user, connect, done_
     assert _sweep(source) == ["1", "2"]
     assert source.wait(1.0) is False
     assert _sweep(source) == []
+
+
+def test_a_person_reading_the_mailbox_does_not_wake_it(dovecot, imap_user, connect) -> None:  # type: ignore[no-untyped-def]
+    """A person may read the mailbox the bot watches: the server tells the idle worker of each flag they change
+    (`* 1 FETCH (FLAGS ...)`), and that is not new mail. The wait ends (the server spoke) but says so, and the
+    worker does not sweep for it."""
+    source = connect(imap_user)
+    _append(dovecot, imap_user, 1)
+    assert _sweep(source) == ["1"]
+
+    def a_person_reads_it() -> None:
+        client = dovecot.client(imap_user)
+        client.select("INBOX")
+        client.store("1", "+FLAGS", "\\Seen")
+        client.logout()
+
+    later = threading.Timer(0.3, a_person_reads_it)
+    later.start()
+    assert source.wait(3.0) is False
+    later.join()
+    _append(dovecot, imap_user, 2)  # new mail still wakes it
+    assert _woken_within(source, 5)
+    assert _sweep(source) == ["2"]
