@@ -214,6 +214,15 @@ def test_a_message_whose_storing_fails_midway_leaves_nothing_half_written(db_url
     assert receipts == 5
 
 
+def _maildir(tmp_path, mails: list[Fetched]):  # type: ignore[no-untyped-def]
+    folder = tmp_path / "mail"
+    for sub in ("new", "cur", "tmp"):
+        (folder / sub).mkdir(parents=True)
+    for i, fetched in enumerate(mails):
+        (folder / "new" / f"{1_700_000_000 + i}.m{i}.host").write_bytes(fetched.raw)
+    return folder
+
+
 def test_a_backlog_of_large_messages_settles_in_batches_bounded_in_bytes(sqlite_only_url, make_app, tmp_path,  # type: ignore[no-untyped-def]
                                                                           monkeypatch) -> None:
     """A batch is held in memory until it is stored and marked: besides INTAKE_BATCH_MESSAGES it closes at
@@ -221,12 +230,7 @@ def test_a_backlog_of_large_messages_settles_in_batches_bounded_in_bytes(sqlite_
     import bot.service
 
     mails = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(7)]
-    folder = tmp_path / "mail"
-    for sub in ("new", "cur", "tmp"):
-        (folder / sub).mkdir(parents=True)
-    for i, fetched in enumerate(mails):
-        (folder / "new" / f"{1_700_000_000 + i}.m{i}.host").write_bytes(fetched.raw)
-    app = make_app(sqlite_only_url, MAIL_SOURCE=f"maildir:{folder}", INTAKE_BATCH_MS="10000")
+    app = make_app(sqlite_only_url, MAIL_SOURCE=f"maildir:{_maildir(tmp_path, mails)}", INTAKE_BATCH_MS="10000")
     largest = max(len(f.raw) for f in mails)
     monkeypatch.setattr(bot.service, "BATCH_BYTES", 3 * largest)
     sizes: list[int] = []
@@ -342,15 +346,6 @@ def test_a_message_of_a_batch_waits_for_postgresql_a_few_times(make_app, postgre
     finally:
         app.close()
         servers.drop_pg_database(name)
-
-
-def _maildir(tmp_path, mails: list[Fetched]):  # type: ignore[no-untyped-def]
-    folder = tmp_path / "mail"
-    for sub in ("new", "cur", "tmp"):
-        (folder / sub).mkdir(parents=True)
-    for i, fetched in enumerate(mails):
-        (folder / "new" / f"{1_700_000_000 + i}.m{i}.host").write_bytes(fetched.raw)
-    return folder
 
 
 @pytest.mark.parametrize("n", [3, 30])
