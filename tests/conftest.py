@@ -213,13 +213,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
-def record_tasks(app: App, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The names of the functions handed to the app's parser sandbox from now on, in order."""
-    tasks: list[str] = []
+class Tasks(list[str]):
+    """What the parser sandbox was handed: one name per message or file read (a group's task, `read_messages`,
+    counts as its reader's name once per message it carries), and how many tasks that took (`started`)."""
+
+    started = 0
+
+
+def record_tasks(app: App, monkeypatch: pytest.MonkeyPatch) -> Tasks:
+    """The functions handed to the app's parser sandbox from now on, in order (see `Tasks`)."""
+    tasks = Tasks()
     real_submit = app.parsers.submit
 
     def submit(fn, *args):  # type: ignore[no-untyped-def]
-        tasks.append(fn.__name__)
+        tasks.started += 1
+        if fn.__name__ == "read_messages":
+            tasks.extend([args[0].__name__] * len(args[1]))
+        else:
+            tasks.append(fn.__name__)
         return real_submit(fn, *args)
 
     monkeypatch.setattr(app.parsers, "submit", submit)

@@ -83,6 +83,15 @@ def parse_or_die(raw: bytes, *, body: bool = True) -> object:
     return parse_message(raw, body=body)
 
 
+def read_or_raise(raw: bytes, sender: tuple[str, str, str | None] | None = None) -> object:
+    """Stands in for `read_message`, raising (as a reader's bug would) on a message holding PARSER_KILLER."""
+    from intake.reading import read_message
+
+    if PARSER_KILLER in raw:
+        raise ValueError("reader bug on this message")
+    return read_message(raw, sender)
+
+
 def read_or_die(raw: bytes, sender: tuple[str, str, str | None] | None = None) -> object:
     """Stands in for `read_message` (a message's parse and reading in one sandbox task), dying the same way."""
     from intake.reading import read_message

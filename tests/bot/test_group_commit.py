@@ -55,7 +55,10 @@ def test_a_batch_is_stored_in_order_and_a_failure_costs_only_its_message(db_url,
         return real_prepare(fetched, ctx, **kw)
 
     def submit(fn, what, *args):  # type: ignore[no-untyped-def]
-        read_by_parsers.append(f"{fn.__name__}{' (stranger)' if what == batch[4].raw else ''}")
+        if fn.__name__ == "read_messages":  # a group's task: its reader, once per message it carries
+            read_by_parsers.extend([what.__name__] * len(args[0]))
+        else:
+            read_by_parsers.append(f"{fn.__name__}{' (stranger)' if what == batch[4].raw else ''}")
         return real_submit(fn, what, *args)
 
     monkeypatch.setattr(bot.lookahead, "prepare", prepare)
@@ -65,8 +68,8 @@ def test_a_batch_is_stored_in_order_and_a_failure_costs_only_its_message(db_url,
     outcomes = [r.outcome if r else None for r in results]
     assert outcomes == ["report"] * 4 + ["set_aside"] + ["report"] * 2 + ["quarantined"] + ["report"] * 4 + [None]
     assert "parser bug on message 8" in results[7].reason  # type: ignore[union-attr]
-    # Every unit message (the one stored twice too) is parsed and read in one task, its bytes sent once; the
-    # stranger's is parsed alone, its files never read.
+    # Every unit message (the one stored twice too) is parsed and read with its files, its bytes sent once
+    # (a few unit messages to a task); the stranger's is parsed alone, its files never read.
     assert sorted(read_by_parsers) == ["parse_message (stranger)"] + ["read_message"] * 12
     with app.sessions() as s:
         stored = list(s.scalars(select(InboundMessage.uid).order_by(InboundMessage.id)))
@@ -145,13 +148,34 @@ def test_a_message_that_kills_its_mime_parser_costs_only_itself(db_url, make_app
     monkeypatch.setattr(bot.lookahead, "read_message", hostile_files.read_or_die)
     tasks = record_tasks(app, monkeypatch)
     results = process_batch(app, batch)
-    # Each message in one task; the one that died is parsed once more alone, and dies again.
-    assert sorted(tasks) == ["parse_or_die"] + ["read_or_die"] * len(batch)
+    # Four messages to a task; the members of the task that died are parsed once more alone (the killer dies
+    # again), and the others' files read one per task.
+    assert tasks.started == 3 + 4 + 3 * 2
+    assert sorted(tasks) == ["parse_or_die"] * 4 + ["read_attachment"] * 3 * 2 + ["read_or_die"] * len(batch)
     assert [r.outcome if r else None for r in results] == ["report", "report", "quarantined"] + ["report"] * 7
     assert "SandboxFailure" in results[2].reason  # type: ignore[union-attr]
     with app.sessions() as s:
         kept = s.scalar(select(InboundMessage).where(InboundMessage.uid == "3"))
         assert kept is not None and kept.raw == batch[2].raw and kept.from_addr == f"hpc03@{DOMAIN}"
+
+
+def test_a_reading_that_raises_in_a_groups_task_costs_only_its_message(db_url, make_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A backlog's unit messages are read a few to a task: one whose reading raises is answered with its error
+    in its place (quarantined, kept), its group-mates' readings come back from the same task, nothing is read
+    twice."""
+    from tests import hostile_files
+
+    app = make_app(db_url)
+    batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(LookAhead.IN_SANDBOX_FROM + 2)]
+    bad = _mail(f"hpc01@{DOMAIN}", 5)
+    batch[5] = Fetched(raw=bad.raw.replace(b"\nSubject:", b"\n" + hostile_files.PARSER_KILLER + b"\nSubject:", 1),
+                       arrived_at=bad.arrived_at, source="test", uidvalidity=1, uid="6")
+    monkeypatch.setattr(bot.lookahead, "read_message", hostile_files.read_or_raise)
+    tasks = record_tasks(app, monkeypatch)
+    results = process_batch(app, batch)
+    assert [r.outcome if r else None for r in results] == ["report"] * 5 + ["quarantined"] + ["report"] * 4
+    assert "reader bug on this message" in results[5].reason  # type: ignore[union-attr]
+    assert tasks == ["read_or_raise"] * len(batch) and tasks.started == 3  # 4 + 4 + 2, none again
 
 
 def test_a_few_messages_are_parsed_here_without_starting_the_parsers(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
@@ -176,6 +200,8 @@ def test_a_message_over_the_size_limit_is_answered_too_large_not_parsed_by_a_wor
     def submit(fn, what, *args):  # type: ignore[no-untyped-def]
         if isinstance(what, bytes):
             parsed_by_workers.append(len(what))
+        elif fn.__name__ == "read_messages":  # a group's task: every message it carries
+            parsed_by_workers.extend(len(raw) for raw, _ in args[0])
         return real_submit(fn, what, *args)
 
     monkeypatch.setattr(app.parsers, "submit", submit)

@@ -112,9 +112,9 @@ def test_hostile_files_cost_only_themselves_and_the_report_behind_them_counts(
 
 def test_in_a_backlog_a_file_that_kills_its_reader_costs_only_that_file(db_url: str, make_app,  # type: ignore[no-untyped-def]
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """In a backlog's batch a unit's message is parsed and read in one task; when that task dies the message
-    is parsed and read again one file per task, so its other form still counts and the file at fault is
-    named in its receipt; the messages around it are untouched."""
+    """In a backlog's batch a unit's message is parsed and read in one task with a few others; when that task
+    dies each of them is parsed and read again one file per task, so the message's other form still counts, the
+    file at fault is named in its receipt, and the messages around it are read as if nothing had happened."""
     from bot.lookahead import LookAhead
     from bot.storing import process_batch
 
@@ -128,8 +128,10 @@ def test_in_a_backlog_a_file_that_kills_its_reader_costs_only_that_file(db_url: 
                        arrived_at=ARRIVED.replace(minute=3), source="test", uidvalidity=1, uid="4")
     tasks = record_tasks(app, monkeypatch)
     results = process_batch(app, batch)
-    # One task per message; the one that died is parsed again alone, then read one file per task.
-    assert sorted(tasks) == ["parse_message"] + ["read_attachment"] * 2 + ["read_message"] * len(batch)
+    # Four messages to a task; the members of the task that died are each parsed again alone, then read one file
+    # per task.
+    assert tasks.started == 3 + 4 + 4 * 2
+    assert sorted(tasks) == ["parse_message"] * 4 + ["read_attachment"] * 4 * 2 + ["read_message"] * len(batch)
     hit = results[3]
     assert hit is not None and [(f.filename, f.kind, f.detail) for f in hit.files] == [
         ("Complaint_01.xlsx", "unreadable", "parser_limit"), ("Complaint_02.xlsx", "complaint_02", "c02_total")]
