@@ -360,6 +360,34 @@ def _on_cursor(connection: Connection, sql: str, params: Any = None, *, many: bo
     return cursor
 
 
+def read_together(connection: Connection,
+                  reads: list[tuple[DriverStatement, Mapping[str, Any]]]) -> list[list[tuple[Any, ...]]]:
+    """The rows of several reads whose answers are needed now, each row processed as `DriverStatement.all`
+    does. On PostgreSQL they go in one pipeline after what the connection owes: one wait for the server for
+    all of them, where each alone waited once (a stored message's fold look-up and its unit's review look-up,
+    ~0.4-0.8 ms a wait on two busy cores). Elsewhere they run one after another."""
+    if connection.dialect.name != "postgresql":
+        return [statement.all(connection, params) for statement, params in reads]
+    driver_connection = connection.connection.driver_connection
+    compiled = [(statement._for(connection.dialect), params) for statement, params in reads]
+    error = connection.dialect.loaded_dbapi.Error
+    cursors = [driver_connection.cursor() for _ in compiled]  # type: ignore[union-attr]
+    try:
+        owed = _Owed.owed.pop(driver_connection, None)
+        with driver_connection.pipeline():  # type: ignore[union-attr]
+            if owed:
+                _Owed._send(cursors[0], owed)
+            for cursor, (sql, params) in zip(cursors, compiled):
+                cursor.execute(sql.sql, sql.values(params))
+        return [[tuple(value if proc is None else proc(value) for value, proc in zip(row, sql.results))
+                 for row in cursor.fetchall()] for cursor, (sql, _) in zip(cursors, compiled)]
+    except error as exc:
+        raise DBAPIError.instance("; ".join(sql.sql for sql, _ in compiled), None, exc, error) from exc
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
 def copy_rows(connection: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
     """Many rows into `table` by PostgreSQL's COPY (psycopg's `cursor.copy`): one statement, the rows streamed in
     its text format. An executemany sends each row as its own INSERT (about 70 µs a row on the server and in the

@@ -128,16 +128,19 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: 
                                   overrides, prepared.reading)
     store_message(session, inbound, existing, result)
     newest: Submission | None = None
+    waiting = None  # the unit's messages waiting for a person, when fold_in read them
     if sub is not None and result.unit is not None and result.period is not None:
         sub.inbound_id = result.inbound_id
         store_submission(session, sub, doc)
         result.rows = sub.c01_rows
-        if (result.unit.code, str(result.period)) not in replaced and fold_in(session, sub):
-            newest = sub  # O(1): the thousandth correction costs what the first did
+        if (result.unit.code, str(result.period)) not in replaced:
+            folded = fold_in(session, sub)  # O(1): the thousandth correction costs what the first did
+            newest, waiting = (sub if folded.newest else None), folded.waiting
     if result.unit is not None and result.period is not None:
         for unit_code, period_text in replaced | ({(result.unit.code, str(result.period))} if replaced else set()):
             refresh_fold_states(session, unit_code, period_text)
-        result.report = current_report(session, result.unit.code, str(result.period), fetched.arrived_at, newest)
+        result.report = current_report(session, result.unit.code, str(result.period), fetched.arrived_at, newest,
+                                       waiting)
     return result
 
 

@@ -10,12 +10,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Union
 
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.engine import Connection
 
-from db.driver import DriverStatement
+from db.driver import DriverStatement, read_together
 from intake.problems import ERROR, WARNING, Problem
 from intake.tables import Outcome, exemptions, inbound_messages, submissions
 from scoring.status import CATEGORIES, Folder, Part, PeriodState, fold
@@ -147,26 +147,36 @@ _LATEST_OTHER = DriverStatement(
     .order_by(_S.arrived_at.desc(), _S.id.desc()).limit(1))
 
 
-def fold_in(session: Session, sub: Submission) -> bool:
+class Folded(NamedTuple):
+    """What folding a submission in found: whether it is the period's newest part (its fold state is then the
+    period's), and its unit's messages of the period waiting for a person (`review_units`' rows, asked in the
+    same wait for the server: the receipt's report needs them next)."""
+
+    newest: bool
+    waiting: list[tuple[Any, ...]]
+
+
+def fold_in(session: Session, sub: Submission) -> Folded:
     """Fold a newly stored submission into its unit's state for the period: from the latest cached state
-    when it is the newest part (the usual case: O(1)), else by rebuilding the chain. True when it is the
-    newest (its fold state is then the period's)."""
+    when it is the newest part (the usual case: O(1)), else by rebuilding the chain."""
     session.flush()  # a chain rebuilt earlier in this transaction must be visible to the Core query below
     connection = session.connection()
-    latest = _LATEST_OTHER.first(connection, {"unit_code": sub.unit_code, "period": sub.period, "sub_id": sub.id})
+    latest_rows, waiting = read_together(connection, [
+        (_LATEST_OTHER, {"unit_code": sub.unit_code, "period": sub.period, "sub_id": sub.id}),
+        (_WAITING_FOR_UNIT, {"period": sub.period, "unit_code": sub.unit_code})])
     state = None
-    if latest is not None:
-        latest_id, latest_arrived, state = latest
+    if latest_rows:
+        latest_id, latest_arrived, state = latest_rows[0]
         if state is None or (latest_arrived, latest_id) > _order(sub):
             refresh_fold_states(session, sub.unit_code, sub.period)
-            return False
+            return Folded(False, waiting)
     folder = Folder.load(state) if state else Folder()
     folder.add(_part(sub))
     sub.fold_state = folder.dump()
     # Written here: intake inserts a submission outside the session (see intake.pipeline.store_submission).
     # Owed: on PostgreSQL it goes with the next statement (the receipt's look-up), no round trip of its own.
     _SET_FOLD_STATE.owe(connection, {"sub_id": sub.id, "fold_state": sub.fold_state})
-    return True
+    return Folded(True, waiting)
 
 
 _SET_FOLD_STATE = DriverStatement(update(submissions).where(_S.id == bindparam("sub_id")).values(
@@ -174,10 +184,11 @@ _SET_FOLD_STATE = DriverStatement(update(submissions).where(_S.id == bindparam("
 
 
 def current_report(session: Session, unit_code: str, period: str, as_of: datetime,
-                   newest: Submission | None = None) -> UnitReport:
+                   newest: Submission | None = None, waiting: list[tuple[Any, ...]] | None = None) -> UnitReport:
     """The unit's report as of its newest part (what a receipt shows), from the cached fold state: the
     latest Complaint_01 and Complaint_02 are loaded by id instead of every submission of the period.
-    `newest`: the submission just folded in as the newest, when the caller knows it (saves the lookup)."""
+    `newest`: the submission just folded in as the newest, when the caller knows it (saves the lookup);
+    `waiting`: the unit's messages waiting for a person as `fold_in` read them (saves another)."""
     from intake.models import Submission  # the intake path's objects (the reading side needs no ORM)
 
     latest = newest or session.scalars(
@@ -190,7 +201,8 @@ def current_report(session: Session, unit_code: str, period: str, as_of: datetim
     refs = dict.fromkeys(r for r in (folder.state.c01_ref, folder.state.c02_ref) if r)
     subs = [sub for ref in refs if (sub := (newest if newest is not None and newest.id == ref
                                             else session.get(Submission, ref))) is not None]
-    review = unit_code in review_units(session, period, as_of, unit_code)
+    review = unit_code in (review_units(session, period, as_of, unit_code) if waiting is None
+                           else _waiting_units(waiting, as_of))
     report = _report(unit_code, folder.result(), {s.id: s for s in subs}, review)
     report.last_arrival = latest.arrived_at
     if report.state.completed_at is None:
@@ -257,6 +269,10 @@ def review_units(session: Reader, period: str, as_of: datetime, unit_code: str |
     else:
         connection = session if isinstance(session, Connection) else session.connection()
         rows = _WAITING_FOR_UNIT.all(connection, {"period": period, "unit_code": unit_code})
+    return _waiting_units(rows, as_of)
+
+
+def _waiting_units(rows: Iterable[Any], as_of: datetime) -> set[str]:
     units: set[str] = set()
     for code, candidates, arrived in rows:
         if arrived > as_of:

@@ -4,9 +4,10 @@ execution does (aware datetimes as UTC, JSON, a LIMIT's value, column defaults),
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Column, Integer, MetaData, Table, bindparam, insert, select, update
 
 from db.engine import make_engine, metadata
 from db.driver import DriverStatement, with_defaults
@@ -190,6 +191,13 @@ _SET_ERROR = DriverStatement(update(ProcessingAttempt).where(ProcessingAttempt.s
                              .values(last_error=bindparam("error")))
 
 
+def _attempts(s: Any, shas: str, now: datetime) -> Any:
+    """A processing marker for each of `shas`, flushed; the session's connection."""
+    s.add_all([ProcessingAttempt(sha256=sha, attempts=1, last_error="", updated_at=now) for sha in shas])
+    s.flush()
+    return s.connection()
+
+
 def test_an_owed_write_is_written_once_in_its_savepoint_and_undone_with_it(db_url: str) -> None:
     """`DriverStatement.owe`: a write nobody reads the result of goes with the next statement on PostgreSQL
     (runs at once elsewhere). It is written before anything reads after it, at its savepoint's release and at
@@ -202,9 +210,7 @@ def test_an_owed_write_is_written_once_in_its_savepoint_and_undone_with_it(db_ur
     now = datetime.now(UTC)
     try:
         with Session(engine) as s, s.begin():
-            s.add_all([ProcessingAttempt(sha256=sha, attempts=1, last_error="", updated_at=now) for sha in "abcd"])
-            s.flush()
-            c = s.connection()
+            c = _attempts(s, "abcd", now)
             _SET_ATTEMPTS.owe(c, {"sha": "a", "n": 2})
             assert c.execute(select(ProcessingAttempt.attempts).where(ProcessingAttempt.sha256 == "a")).scalar() == 2
             # (The session opens each savepoint when it is asked for its connection inside it.)
@@ -224,4 +230,36 @@ def test_an_owed_write_is_written_once_in_its_savepoint_and_undone_with_it(db_ur
             assert got == {"a": 2, "b": 3, "c": 1, "d": 5}
             assert s.scalar(select(ProcessingAttempt.last_error).where(ProcessingAttempt.sha256 == "c")) == ""
     finally:
+        engine.dispose()
+
+
+def test_reads_together_see_what_is_owed_and_cost_one_wait(db_url: str) -> None:
+    """`read_together`: several reads answered at once, rows processed as `DriverStatement.all` processes them,
+    each seeing the writes owed before it; on PostgreSQL in one pipeline with what is owed, one wait in all."""
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.orm import Session
+
+    from db.driver import read_together
+
+    engine = make_engine(db_url)
+    metadata.create_all(engine)
+    now = datetime(2026, 11, 3, 9, 30, tzinfo=BKK)
+    attempts = DriverStatement(select(ProcessingAttempt.attempts, ProcessingAttempt.updated_at)
+                               .where(ProcessingAttempt.sha256 == bindparam("sha")))
+    trips = RoundTrips(engine) if engine.dialect.name == "postgresql" else None
+    try:
+        with Session(engine) as s, s.begin():
+            c = _attempts(s, "ab", now)
+            _SET_ATTEMPTS.owe(c, {"sha": "a", "n": 7})
+            before = trips.count if trips else 0
+            got = read_together(c, [(attempts, {"sha": "a"}), (attempts, {"sha": "b"}), (attempts, {"sha": "z"})])
+            assert got == [[(7, now.astimezone(UTC))], [(1, now.astimezone(UTC))], []]
+            if trips:  # the owed write and three reads: one wait
+                assert trips.count - before == 1
+            missing = Table("no_such_table", MetaData(), Column("x", Integer))
+            with pytest.raises(DBAPIError), s.begin_nested():  # a read's error, raised as SQLAlchemy raises it
+                read_together(s.connection(), [(attempts, {"sha": "a"}), (DriverStatement(select(missing.c.x)), {})])
+    finally:
+        if trips:
+            trips.close()
         engine.dispose()
