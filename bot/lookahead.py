@@ -56,7 +56,7 @@ class LookAhead:
     backlog of large messages must not be parsed into memory all at once.
 
     A unit's messages of up to GROUP_BYTES go GROUP to a task (`read_messages`): a task's hand-over costs
-    ~0.18 ms of CPU between the two processes whatever it carries, a tenth of a message's reading. Should a
+    ~0.18 ms of CPU between the two processes whatever it carries, ~7 % of a message's reading. Should a
     group's task die or overrun, each of its messages is parsed alone and read one file per task, as a
     message whose own task died is, so a file at fault still costs only itself (and its message's
     group-mates one more parse)."""
