@@ -131,6 +131,27 @@ _INSERT = {name: DriverStatement(insert(OutboxMessage).on_conflict_do_nothing(in
            for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))}
 
 
+# When each (recipient, kind, held or dropped) was last logged at WARNING (monotonic seconds): a backlog of one
+# unit's corrections held 1,980 receipts back and logged a warning for each; now the first of an hour says so.
+_HELD_LOGGED: dict[tuple[str, str, bool], float] = {}
+_HELD_LOG_SECONDS = 3600.0
+
+
+def _log_held(env: Envelope, message: str, reason: str) -> None:
+    """A message held back (or dropped) by a rate limit: a warning for the first to its recipient and kind in an
+    hour, saying that the hour's others are logged at debug level; each of those others at debug level."""
+    key = (env.recipients[0] if env.recipients else "", env.kind, env.waits)
+    now = time.monotonic()
+    if now - _HELD_LOGGED.get(key, -_HELD_LOG_SECONDS) < _HELD_LOG_SECONDS:
+        log.debug(message, env.kind, env.key, reason)
+        return
+    if len(_HELD_LOGGED) > 10_000:  # many recipients: forget the oldest hour's (memory stays bounded)
+        _HELD_LOGGED.clear()
+    _HELD_LOGGED[key] = now
+    log.warning(message + "; the others this hour to the same recipient are logged at debug level",
+                env.kind, env.key, reason)
+
+
 def enqueue(session: Session, env: Envelope, now: datetime, limits: RateLimits = RateLimits()) -> int | None:
     """Add the message unless a rate limit is reached (then it waits an hour, or is dropped and the limit logged:
     see `Envelope.waits`, `Envelope.spare`) or its idempotency key is already there, also when another worker inserts it at the same moment (one
@@ -141,10 +162,10 @@ def enqueue(session: Session, env: Envelope, now: datetime, limits: RateLimits =
         reason = f"notices to senders who are not units: {int(limits.total * SPARE_SHARE)} per hour"
     if reason is not None:
         if not env.waits:
-            log.warning("%s %s not queued: rate limit (%s)", env.kind, env.key, reason)
+            _log_held(env, "%s %s not queued: rate limit (%s)", reason)
             return None
         due = now + timedelta(hours=1)  # the hour it would break has passed by then
-        log.warning("%s %s queued to wait an hour: rate limit (%s)", env.kind, env.key, reason)
+        _log_held(env, "%s %s queued to wait an hour: rate limit (%s)", reason)
     values = dict(
         idempotency_key=env.key, kind=env.kind, unit_code=env.unit_code, period=env.period,
         recipients=env.recipients, primary_to=(env.recipients[0] if env.recipients else ""), subject=env.subject,

@@ -112,14 +112,25 @@ def test_a_broken_message_is_quarantined_answered_and_the_loop_goes_on(db_url, m
     assert "ตรวจสอบ" in subjects[0]  # the sender is told a person will look at it
 
 
-def test_receipts_per_sender_are_rate_limited(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+def test_receipts_per_sender_are_rate_limited(db_url, make_app, caplog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Over the limit a unit's receipt waits an hour, none lost; the log warns once for the recipient's hour (a
+    backlog of one unit's corrections warned for every receipt held back), the others at debug level."""
+    import logging
+
+    import mailer.outbox
+
+    monkeypatch.setattr(mailer.outbox, "_HELD_LOGGED", {})  # what earlier tests in this process warned about
     app = make_app(db_url, RECEIPTS_PER_SENDER_PER_HOUR="3")
-    for i in range(5):
-        _send(app, bkk(2026, 11, 3, 10, i), f"จะส่งรายงานพรุ่งนี้ {i}")
-    with app.sessions() as s:  # over the limit a unit's receipt waits an hour; it is not lost
+    with caplog.at_level(logging.DEBUG, logger="complaint_bot.outbox"):
+        for i in range(6):
+            _send(app, bkk(2026, 11, 3, 10, i), f"จะส่งรายงานพรุ่งนี้ {i}")
+    with app.sessions() as s:
         due = sorted(s.scalars(select(OutboxMessage.next_attempt_at)))
-        assert s.scalar(select(func.count()).select_from(InboundMessage)) == 5
-    assert len(due) == 5 and due[3] - due[2] >= timedelta(minutes=59) and due[2] - due[0] < timedelta(minutes=1)
+        assert s.scalar(select(func.count()).select_from(InboundMessage)) == 6
+    assert len(due) == 6 and due[3] - due[2] >= timedelta(minutes=59) and due[2] - due[0] < timedelta(minutes=1)
+    held = [(r.levelno, r.getMessage()) for r in caplog.records if "rate limit" in r.getMessage()]
+    assert [level for level, _ in held] == [logging.WARNING, logging.DEBUG, logging.DEBUG]
+    assert "logged at debug level" in held[0][1]
 
 
 def test_blank_complaint_02_is_no_report(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
