@@ -109,7 +109,7 @@ class App:
     @property
     def mail(self) -> MailContext:
         from mailer.context import MailContext
-        from mailer.outbox import RateLimits
+        from mailer.limits import RateLimits
 
         s = self.settings
         return MailContext(from_addr=s.secretariat_email, from_name="สำนักงานเลขานุการกรม (ระบบรับรายงานอัตโนมัติ)",

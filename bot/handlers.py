@@ -20,7 +20,7 @@ from bot.unit_requests import answer_unit_request
 from intake.context import Fetched, IngestResult
 from intake.models import InboundMessage, Outcome
 from mailer.contacts import bounced_message_was_ours, clear_unreachable, record_bounce
-from mailer.outbox import over_limit
+from mailer.limits import over_limit
 
 log = logging.getLogger("complaint_bot.intake")
 

@@ -24,7 +24,7 @@ from intake.models import Action, InboundMessage, Outcome
 from intake.context import Fetched, IngestResult
 from intake.reply_words import StaffCommand, Verb, parse_commands
 from intake.text import strip_quoted
-from mailer.outbox import over_limit
+from mailer.limits import over_limit
 from mailer.staff_mail import LineOutcome, ReviewItem, StaffAnswer, enqueue_review_alert, enqueue_staff_answer
 from scoring.periods import Period, fiscal_year_of, thai_date
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from mailer.outbox import RateLimits
+from mailer.limits import RateLimits
 
 
 @dataclass(frozen=True)

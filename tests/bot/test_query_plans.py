@@ -19,7 +19,8 @@ from bot.storing import process_batch
 from intake.context import Fetched
 from intake.state import _LATEST_OTHER, _WAITING_FOR_UNIT, review_units
 from intake.tables import Outcome, inbound_messages
-from mailer.outbox import _RECENT, Envelope, RateLimits, enqueue, recent_count
+from mailer.limits import _RECENT, RateLimits, recent_count
+from mailer.outbox import Envelope, enqueue
 from tests.conftest import DOMAIN, SECRETARIAT, bkk
 
 

@@ -117,9 +117,9 @@ def test_receipts_per_sender_are_rate_limited(db_url, make_app, caplog, monkeypa
     backlog of one unit's corrections warned for every receipt held back), the others at debug level."""
     import logging
 
-    import mailer.outbox
+    import mailer.limits
 
-    monkeypatch.setattr(mailer.outbox, "_HELD_LOGGED", {})  # what earlier tests in this process warned about
+    monkeypatch.setattr(mailer.limits, "_HELD_LOGGED", {})  # what earlier tests in this process warned about
     app = make_app(db_url, RECEIPTS_PER_SENDER_PER_HOUR="3")
     with caplog.at_level(logging.DEBUG, logger="complaint_bot.outbox"):
         for i in range(6):

@@ -40,7 +40,7 @@ def test_enqueue_is_idempotent(db_url, make_app) -> None:  # type: ignore[no-unt
 
 def test_the_hourly_limit_on_all_mail_holds_within_and_across_transactions(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
     """The total is counted once per transaction and then kept by the transaction's own inserts."""
-    from mailer.outbox import RateLimits
+    from mailer.limits import RateLimits
 
     app = make_app(db_url)
     limits = RateLimits(total=5)
@@ -61,17 +61,17 @@ def test_the_limit_per_recipient_is_counted_once_per_transaction_and_kept_by_its
     """One unit's corrections in a backlog: the unit's receipts of the hour were counted for every message (a
     round trip each on PostgreSQL). A transaction counts a recipient once and adds what it queues; the 21st
     receipt of the hour still waits an hour, in the same transaction and in the next."""
-    import mailer.outbox
-    from mailer.outbox import RateLimits
+    import mailer.limits
+    from mailer.limits import RateLimits
 
     counted: list[str] = []
-    real = mailer.outbox.recent_count
+    real = mailer.limits.recent_count
 
     def recent_count(session, address, kind, since, up_to=1_000_000):  # type: ignore[no-untyped-def]
         counted.append(address)
         return real(session, address, kind, since, up_to)
 
-    monkeypatch.setattr(mailer.outbox, "recent_count", recent_count)
+    monkeypatch.setattr(mailer.limits, "recent_count", recent_count)
     app = make_app(db_url)
     limits = RateLimits(receipt=20)
     now = datetime.now(UTC)
