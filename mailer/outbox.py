@@ -42,7 +42,7 @@ class Envelope:
     payload: dict[str, Any] | None = None  # with raw=b"": composed by `send_due`'s `compose` when sent
     # Over a rate limit: `waits` is queued anyway and sent once the hour has room (a unit's receipt, a reminder:
     # never lost); `spare` may use only what the units leave (a stranger's notice: at most SPARE_SHARE of the
-    # hour's total, dropped beyond). Neither: dropped (answers to requests, the backstop against floods).
+    # hour's total, mailer/limits.py, dropped beyond). Neither: dropped (answers to requests, against floods).
     waits: bool = False
     spare: bool = False
 
@@ -79,7 +79,7 @@ def enqueue(session: Session, env: Envelope, now: datetime, limits: RateLimits =
         log_held(recipient, env.kind, env.key, "queued to wait an hour", reason)
     values = dict(
         idempotency_key=env.key, kind=env.kind, unit_code=env.unit_code, period=env.period,
-        recipients=env.recipients, primary_to=(env.recipients[0] if env.recipients else ""), subject=env.subject,
+        recipients=env.recipients, primary_to=recipient, subject=env.subject,
         message_id=env.message_id, raw=env.raw, payload=env.payload, status="pending", attempts=0, created_at=now,
         next_attempt_at=due, last_error="",
     )
