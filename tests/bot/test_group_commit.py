@@ -83,8 +83,15 @@ def test_a_batch_is_stored_in_order_and_a_failure_costs_only_its_message(db_url,
 def test_the_look_ahead_is_bounded_in_messages_and_bytes(sqlite_only_url, make_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     app = make_app(sqlite_only_url)
     batch = [_mail(f"hpc01@{DOMAIN}", i) for i in range(LookAhead.MESSAGES + 6)]
-    ahead = LookAhead(app.intake, batch)
+    ahead = LookAhead(app.intake, batch)  # a batch fetched whole: up to FETCHING go to the parsers at once
     held: list[int] = []
+    while ahead.pending:
+        ahead.next()
+        held.append(len(ahead.ready) + len(ahead.parsing))
+    assert max(held) == min(len(batch), LookAhead.FETCHING) - 1
+    monkeypatch.setattr(LookAhead, "FETCHING", 8)
+    ahead = LookAhead(app.intake, batch)  # while it is stored, MESSAGES ahead
+    held = []
     while ahead.pending:
         ahead.next()
         held.append(len(ahead.ready) + len(ahead.parsing))
@@ -96,6 +103,10 @@ def test_the_look_ahead_is_bounded_in_messages_and_bytes(sqlite_only_url, make_a
         ahead.next()
         held.append(ahead.ready_bytes)
     assert 0 < max(held) <= 3 * len(batch[0].raw) + max(len(f.raw) for f in batch)
+    monkeypatch.setattr(LookAhead, "BYTES", 64 * 1024 * 1024)
+    monkeypatch.setattr(LookAhead, "FETCHING_BYTES", 5 * len(batch[0].raw))
+    ahead = LookAhead(app.intake, batch)  # while fetched: bounded in bytes the tighter way
+    assert 0 < ahead.ready_bytes <= 5 * len(batch[0].raw) + max(len(f.raw) for f in batch) < ahead.BYTES
 
 
 @pytest.mark.parametrize("batch_ms", ["1", "10000"])
@@ -389,8 +400,8 @@ def test_a_backlogs_messages_go_to_the_parsers_while_it_is_fetched(n: int, sqlit
     real = bot.service.process_batch
 
     def settling(app_, batch, ahead=None):  # type: ignore[no-untyped-def]
-        assert ahead is not None and len(ahead.waiting) + len(ahead.parsing) == len(batch)  # nothing stored yet
-        in_flight.append((len(ahead.parsing), len(batch)))
+        assert ahead is not None and len(ahead.waiting) + len(ahead.grouping) + len(ahead.parsing) == len(batch)
+        in_flight.append((len(ahead.parsing), len(batch)))  # nothing stored yet
         return real(app_, batch, ahead)
 
     monkeypatch.setattr(bot.service, "process_batch", settling)
@@ -400,8 +411,8 @@ def test_a_backlogs_messages_go_to_the_parsers_while_it_is_fetched(n: int, sqlit
     assert report.processed == n
     if n < LookAhead.IN_SANDBOX_FROM:
         assert in_flight == [(0, n)]  # parsed here when stored (only their files go to the workers)
-    else:
-        assert in_flight == [(LookAhead.MESSAGES, n)]
+    else:  # every message fetched is with the workers (up to FETCHING), but for a group of four still forming
+        assert in_flight == [(min(n, LookAhead.FETCHING) // LookAhead.GROUP * LookAhead.GROUP, n)]
     with app.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Submission)) == n
 
