@@ -165,12 +165,15 @@ class LookAhead:
         except SandboxFailure:
             if not parsing.whole:
                 raise
-            # Its parse or one of its files killed or overran the task: parse alone, then one task per file,
-            # so that only the part at fault is lost (a MIME parse that dies again quarantines the message).
-            return prepare(fetched, self.ctx, mail=self.ctx.sandbox.run(parse_message, fetched.raw))
+            return self._read_alone(fetched)
         if isinstance(parsed, tuple):
             return prepare(fetched, self.ctx, mail=parsed[0], documents=parsed[1])
         return prepare(fetched, self.ctx, mail=parsed)
+
+    def _read_alone(self, fetched: Fetched) -> Prepared:
+        """A message whose task (its own or its group's) died or overran: parsed alone, then read one task per
+        file, so that only the part at fault is lost (a MIME parse that dies again quarantines the message)."""
+        return prepare(fetched, self.ctx, mail=self.ctx.sandbox.run(parse_message, fetched.raw))
 
     def _member(self, fetched: Fetched, group: _Group, index: int) -> Prepared:
         """A message read in a group's task: its reading, or the error it raised there. When the task itself
@@ -181,7 +184,7 @@ class LookAhead:
             except Exception as exc:  # noqa: BLE001 - every member is read again alone, below
                 group.outcome = exc
         if isinstance(group.outcome, Exception):
-            return prepare(fetched, self.ctx, mail=self.ctx.sandbox.run(parse_message, fetched.raw))
+            return self._read_alone(fetched)
         read = group.outcome[index]
         if isinstance(read, Exception):
             raise read

@@ -5,8 +5,7 @@ caller's transaction; the steps that decide what to write are in intake/pipeline
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, event, insert, select
@@ -113,13 +112,12 @@ _CASE_COLUMNS = ("submission_id", *CaseRow._fields)
 
 
 @functools.lru_cache(maxsize=8)
-def _case_insert(dialect: Dialect) -> tuple[str, Callable[[date | None], Any] | None]:
-    """The driver's own INSERT for case rows, and how it wants a date (None: as it is)."""
+def _case_insert(dialect: Dialect) -> str:
+    """The driver's own INSERT for case rows (SQLite's; PostgreSQL takes them by COPY)."""
     quote = dialect.identifier_preparer.quote
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {quote(tables.case_rows.name)} ({', '.join(quote(c) for c in _CASE_COLUMNS)}) "
-           f"VALUES ({', '.join([mark] * len(_CASE_COLUMNS))})")
-    return sql, tables.case_rows.c.received.type.dialect_impl(dialect).bind_processor(dialect)
+    return (f"INSERT INTO {quote(tables.case_rows.name)} ({', '.join(quote(c) for c in _CASE_COLUMNS)}) "
+            f"VALUES ({', '.join([mark] * len(_CASE_COLUMNS))})")
 
 
 def store_submission(session: Session, sub: Submission, doc: Documents) -> None:
@@ -152,20 +150,12 @@ def write_owed_cases(session: Session) -> None:
         copy_rows(connection, tables.case_rows.name, _CASE_COLUMNS,
                   [(sub_id, *r) for _, sub_id, rows in owed for r in rows])
         return
-    sql, as_date = _case_insert(connection.dialect)
-    if connection.dialect.name == "sqlite":
-        # SQLAlchemy stores a date on SQLite as "YYYY-MM-DD" (its DATE's storage format): date.isoformat() writes
-        # the same text in C, without a Python call per date, and without sqlite3's default date adapter
-        # (deprecated since Python 3.12).
-        values: list[tuple[Any, ...]] = [
-            (sub_id, *r[:2], r[2] and r[2].isoformat(), *r[3:9], r[9] and r[9].isoformat(), r[10])
-            for _, sub_id, rows in owed for r in rows]
-    elif as_date is None:
-        values = [(sub_id, *r) for _, sub_id, rows in owed for r in rows]
-    else:
-        values = [(sub_id, *r[:2], as_date(r.received), *r[3:9], as_date(r.completed), r.note)
-                  for _, sub_id, rows in owed for r in rows]
-    executemany(connection, sql, values)
+    # The settings take SQLite or PostgreSQL only. SQLAlchemy stores a date on SQLite as "YYYY-MM-DD" (its DATE's
+    # storage format): date.isoformat() writes the same text in C, without a Python call per date, and without
+    # sqlite3's default date adapter (deprecated since Python 3.12).
+    values = [(sub_id, *r[:2], r[2] and r[2].isoformat(), *r[3:9], r[9] and r[9].isoformat(), r[10])
+              for _, sub_id, rows in owed for r in rows]
+    executemany(connection, _case_insert(connection.dialect), values)
 
 
 @event.listens_for(Session, "before_commit")
