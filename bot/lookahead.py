@@ -109,6 +109,12 @@ class LookAhead:
     def pending(self) -> bool:
         return bool(self.ready or self.parsing or self.grouping or self.waiting)
 
+    @property
+    def handed_over(self) -> bool:
+        """Every message left is with the workers or read, fewer than they read ahead: they will run out of work
+        unless more messages come (the next batch's, `bot.fetching.Batches.top_up`)."""
+        return not self.waiting and len(self.parsing) + len(self.grouping) + len(self.ready) < self.MESSAGES
+
     def next(self) -> tuple[Fetched, Prepared | Exception]:
         self._fill()
         fetched, prepared = self.ready.popleft()

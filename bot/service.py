@@ -3,6 +3,7 @@ what a poll fetched is bot.storing's."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -15,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import App
 from bot.answer import queue_receipt
+from bot.fetching import Batches
 from bot.lookahead import LookAhead
 from bot.storing import NotStored, note_failure, process_batch
 from intake.lease import acquire
@@ -30,11 +32,6 @@ from mailer.context import MailContext
 from mailer.receipts import compose_queued
 
 log = logging.getLogger("complaint_bot.intake")
-
-# A batch's raw bytes are held until it is stored and marked: a backlog of large messages settles in smaller
-# batches (a message may be MAX_MESSAGE_MB; INTAKE_BATCH_MESSAGES of them would not fit in memory).
-BATCH_BYTES = 64 * 1024 * 1024
-
 
 @dataclass
 class PollReport:
@@ -127,35 +124,29 @@ def poll_once(app: App, source: MailSource, stop: Callable[[], bool] = lambda: F
         report.skipped = True
         report.lease_holder, report.lease_expires = lease.holder, lease.expires_at
         return report
-    batch: list[Fetched] = []
-    ahead = LookAhead(app.intake)  # the batch's messages go to the parsers as they are fetched
-    held = 0  # the batch's raw bytes
-    opened = time.monotonic()
-    for fetched in source.fetch_new(known_uids(app)):
+    def fetched() -> None:
         report.seen += 1
         if report.seen % 100 == 0:  # a long backlog: keep the lease while working through it
             acquire(app.sessions, source.name, app.worker_id, datetime.now(UTC), app.lease_ttl, app.liveness.is_dead)
+
+    batches = Batches(iter(source.fetch_new(known_uids(app))), app.intake, app.settings.batch_messages,
+                      app.settings.batch_ms, fetched, stop)
+    while True:
+        batch, ahead = batches.fill()
         if not batch:
-            opened = time.monotonic()
-        batch.append(fetched)
-        ahead.add(fetched)
-        held += len(fetched.raw)
-        if (len(batch) >= app.settings.batch_messages or held >= BATCH_BYTES or stop()
-                or (time.monotonic() - opened) * 1000 >= app.settings.batch_ms):
-            _settle(app, source, batch, report, progress, ahead)
-            batch, held, ahead = [], 0, LookAhead(app.intake)
-            if stop():
-                break
-    if batch:  # the mailbox has nothing more now: settle what came, however few
-        _settle(app, source, batch, report, progress, ahead)
+            break
+        _settle(app, source, batch, report, progress, ahead, functools.partial(batches.top_up, ahead))
+        if stop():  # what was fetched ahead is left on the server, unmarked, for the next poll
+            break
     return report
 
 
 def _settle(app: App, source: MailSource, batch: list[Fetched], report: PollReport,
-            progress: Callable[[int], None] | None, ahead: LookAhead) -> None:
-    """Store a batch, then mark each message done on the server (never before the commit)."""
+            progress: Callable[[int], None] | None, ahead: LookAhead, between: Callable[[], None]) -> None:
+    """Store a batch, then mark each message done on the server (never before the commit). `between`: called
+    between two of its stored messages (the next batch is fetched ahead there)."""
     try:
-        results = process_batch(app, batch, ahead)
+        results = process_batch(app, batch, ahead, between)
     except Exception as exc:  # the database is unavailable: leave the messages for the next poll
         report.failed += len(batch)
         log.error("could not store %d message(s) (%s); they will be retried", len(batch), type(exc).__name__)

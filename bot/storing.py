@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,7 +21,7 @@ from bot.lookahead import LookAhead
 from intake.context import Fetched, IngestResult
 from intake.models import InboundMessage, ProcessingAttempt
 from intake.pipeline import Prepared, ingest
-from intake.store import is_duplicate, quarantine
+from intake.store import OWED_ROWS_WRITTEN_AT, is_duplicate, quarantine, write_owed_cases
 from scoring.periods import Period
 
 log = logging.getLogger("complaint_bot.intake")
@@ -89,7 +90,8 @@ def process_one(app: App, fetched: Fetched) -> IngestResult | None:
         return None
 
 
-def process_batch(app: App, batch: list[Fetched], ahead: LookAhead | None = None) -> list[StoreResult]:
+def process_batch(app: App, batch: list[Fetched], ahead: LookAhead | None = None,
+                  between: Callable[[], None] = lambda: None) -> list[StoreResult]:
     """Store a batch of messages with few commits (group commit), each in its own savepoint, so one bad
     message never rolls back another and the batch costs a commit per INTAKE_BATCH_MS, not per message.
 
@@ -103,7 +105,8 @@ def process_batch(app: App, batch: list[Fetched], ahead: LookAhead | None = None
        The caller marks messages done on the server only after this returns, every transaction committed;
        a failure of a transaction itself leaves the batch for later.
     `ahead`: the batch's look-ahead, started while it was fetched (`LookAhead.add`); what it parsed ahead is
-    not used when the messages go alone (1.), and its workers' results are dropped.
+    not used when the messages go alone (1.), and its workers' results are dropped. `between`: called between two
+    stored messages of 3. (the poll fetches its next batch ahead there: bot/fetching.py).
     """
     shas = [f.sha256 for f in batch]
     app.liveness.hold()  # the batch's markers name this worker
@@ -130,6 +133,8 @@ def process_batch(app: App, batch: list[Fetched], ahead: LookAhead | None = None
                     stored.add(fetched.sha256)
                 except IntegrityError:  # another worker stored it meanwhile: it is theirs
                     results.append(None)
+                write_owed_cases(s, at_least=OWED_ROWS_WRITTEN_AT)  # as the batch goes, not all at its commit
+                between()
             s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256.in_(handled)))
     return results
 

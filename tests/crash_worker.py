@@ -29,7 +29,7 @@ def die() -> None:
 def patch(step: str) -> None:
     """Make the step's function kill this process."""
     if step == "after_fetch":  # the message is in memory, nothing is stored yet
-        bot.service.process_batch = lambda app, batch, ahead=None: die()  # type: ignore[assignment,misc,return-value]
+        bot.service.process_batch = lambda app, batch, ahead=None, between=None: die()  # type: ignore[assignment,misc,return-value]
     elif step == "after_commit":  # stored and receipt queued, the server not yet told
         ImapSource.mark_all = lambda self, batch: die()  # type: ignore[method-assign,assignment,misc]
     elif step == "after_mark":  # the batch marked on the server, the next message not started

@@ -264,18 +264,19 @@ def test_a_backlog_of_large_messages_settles_in_batches_bounded_in_bytes(sqlite_
                                                                           monkeypatch) -> None:
     """A batch is held in memory until it is stored and marked: besides INTAKE_BATCH_MESSAGES it closes at
     BATCH_BYTES of raw messages, and every message is still stored."""
+    import bot.fetching
     import bot.service
 
     mails = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(7)]
     app = make_app(sqlite_only_url, MAIL_SOURCE=f"maildir:{_maildir(tmp_path, mails)}", INTAKE_BATCH_MS="10000")
     largest = max(len(f.raw) for f in mails)
-    monkeypatch.setattr(bot.service, "BATCH_BYTES", 3 * largest)
+    monkeypatch.setattr(bot.fetching, "BATCH_BYTES", 3 * largest)
     sizes: list[int] = []
     real = bot.service.process_batch
 
-    def counting(app, batch, ahead=None):  # type: ignore[no-untyped-def]
+    def counting(app, batch, ahead=None, between=lambda: None):  # type: ignore[no-untyped-def]
         sizes.append(len(batch))
-        return real(app, batch, ahead)
+        return real(app, batch, ahead, between)
 
     monkeypatch.setattr(bot.service, "process_batch", counting)
     source = app.source()
@@ -311,12 +312,17 @@ def test_a_bounce_in_a_backlog_is_parsed_once_and_never_sent_to_the_readers(sqli
     assert sorted(tasks) == ["parse_message"] + ["read_message"] * (len(batch) - 1)
 
 
-def test_a_batchs_case_rows_are_written_once_and_a_failed_message_leaves_none(db_url, make_app,  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("written_at", [intake.store.OWED_ROWS_WRITTEN_AT, 5])
+def test_a_batchs_case_rows_are_written_once_and_a_failed_message_leaves_none(written_at: int, db_url, make_app,  # type: ignore[no-untyped-def]
                                                                                monkeypatch) -> None:
     """A batch owes its Complaint_01 rows to its transaction and writes them in one statement when it commits
-    (a COPY per message cost two round trips to PostgreSQL). A message that fails after its submission was
-    written is rolled back with its savepoint, and so are the rows it owed; a digest built in the same
+    (a COPY per message cost two round trips to PostgreSQL), or, once OWED_ROWS_WRITTEN_AT are owed, between two
+    of its messages (all at the commit, the workers idled meanwhile). A message that fails after its submission
+    was written is rolled back with its savepoint, and so are the rows it owed; a digest built in the same
     transaction reads every row owed before it."""
+    import bot.storing
+
+    monkeypatch.setattr(bot.storing, "OWED_ROWS_WRITTEN_AT", written_at)
     app = make_app(db_url, INTAKE_BATCH_MS="10000")  # one transaction for the batch, however slow the machine
     batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(9)]
     real_fold_in, real_copy, real_many = intake.state.fold_in, intake.store.copy_rows, intake.store.executemany
@@ -342,7 +348,10 @@ def test_a_batchs_case_rows_are_written_once_and_a_failed_message_leaves_none(db
 
     assert [r.outcome if r else None for r in results] == ["report"] * 5 + ["quarantined"] + ["report"] * 3
     expected = sum(r.rows for r in results if r and r.outcome == "report")
-    assert writes == [expected]  # one statement for the batch, without the failed message's rows
+    if written_at > expected:
+        assert writes == [expected]  # one statement for the batch, without the failed message's rows
+    else:  # as the batch went: each write once that many were owed, the last at the commit
+        assert sum(writes) == expected and len(writes) > 1 and min(writes[:-1]) >= written_at, writes
     with app.sessions() as s:
         assert s.scalar(select(func.count()).select_from(CaseRecord)) == expected
         # Every stored row belongs to a stored submission, and the quarantined message has none.
@@ -386,6 +395,87 @@ def test_a_message_of_a_batch_waits_for_postgresql_a_few_times(make_app, postgre
         servers.drop_pg_database(name)
 
 
+def test_the_next_batch_goes_to_the_parsers_while_a_batch_is_stored(sqlite_only_url, make_app, tmp_path,  # type: ignore[no-untyped-def]
+                                                                    monkeypatch) -> None:
+    """While a batch is stored, the next batch's first messages are fetched and handed to the parser workers once
+    the stored batch's own are all with them (bot/fetching.py): at a batch's end the workers read on instead of
+    idling through its commit, its marks on the server and the next fetch. Every message is still stored once,
+    in the mailbox's order, each batch marked on the server only after it is committed."""
+    import bot.service
+
+    mails = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(30)]
+    app = make_app(sqlite_only_url, MAIL_SOURCE=f"maildir:{_maildir(tmp_path, mails)}", INTAKE_BATCH_MESSAGES="10",
+                   INTAKE_BATCH_MS="10000")
+    uid_of = {f.raw: i for i, f in enumerate(mails)}
+    events: list[tuple[str, list[int]]] = []
+    real_submit, real_process = app.parsers.submit, bot.service.process_batch
+
+    def submit(fn, what, *args):  # type: ignore[no-untyped-def]
+        raws = [raw for raw, _ in args[0]] if fn.__name__ == "read_messages" else [what]
+        events.append(("parsing", [uid_of[raw] for raw in raws if raw in uid_of]))
+        return real_submit(fn, what, *args)
+
+    def settling(app_, batch, ahead=None, between=lambda: None):  # type: ignore[no-untyped-def]
+        events.append(("storing", [uid_of[f.raw] for f in batch]))
+        results = real_process(app_, batch, ahead, between)
+        events.append(("stored", [uid_of[f.raw] for f in batch]))
+        return results
+
+    monkeypatch.setattr(app.parsers, "submit", submit)
+    monkeypatch.setattr(bot.service, "process_batch", settling)
+    source = app.source()
+    marked: list[int] = []
+    real_mark = source.mark_all
+    monkeypatch.setattr(source, "mark_all", lambda batch: (marked.extend(uid_of[f.raw] for f in batch),
+                                                            real_mark(batch)))
+    report = bot.service.poll_once(app, source)
+    source.close()
+
+    assert report.processed == 30 and marked == list(range(30))
+    batches = [uids for kind, uids in events if kind == "storing"]
+    assert batches == [list(range(0, 10)), list(range(10, 20)), list(range(20, 30))]
+    for k in (1, 2):  # the next batch's first messages were with the parsers before the batch before it was stored
+        stored_before = events.index(("stored", batches[k - 1]))
+        early = {uid for kind, uids in events[:stored_before] if kind == "parsing" for uid in uids}
+        assert early & set(batches[k]), (k, events)
+    parsed = [uid for kind, uids in events if kind == "parsing" for uid in uids]
+    assert sorted(parsed) == list(range(30))  # each read once
+    with app.sessions() as s:
+        stored = list(s.scalars(select(InboundMessage.sha256).order_by(InboundMessage.id)))
+    assert stored == [f.sha256 for f in mails]  # in the mailbox's order
+
+
+def test_a_fetch_failing_while_a_batch_is_stored_fails_after_that_batch_is_settled(sqlite_only_url, make_app,  # type: ignore[no-untyped-def]
+                                                                                    tmp_path) -> None:
+    """The mailbox breaking off while the next batch is fetched ahead does not cost the batch being stored: it is
+    stored and marked, then the poll fails as a failing fetch always made it fail; what was fetched of the next
+    batch stays unmarked for the next poll."""
+    import bot.service
+    from intake.errors import SourceError
+
+    mails = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(25)]
+    app = make_app(sqlite_only_url, MAIL_SOURCE=f"maildir:{_maildir(tmp_path, mails)}", INTAKE_BATCH_MESSAGES="10",
+                   INTAKE_BATCH_MS="10000")
+    source = app.source()
+    real_fetch = source.fetch_new
+
+    def breaking(known):  # type: ignore[no-untyped-def]
+        for i, fetched in enumerate(real_fetch(known)):
+            if i == 13:  # while the first batch is stored, the second fetched ahead
+                raise SourceError(source.name, "connection reset")
+            yield fetched
+
+    source.fetch_new = breaking  # type: ignore[method-assign]
+    with pytest.raises(SourceError, match="connection reset"):
+        bot.service.poll_once(app, source)
+    with app.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(InboundMessage)) == 10
+    source.fetch_new = real_fetch  # type: ignore[method-assign]
+    report = bot.service.poll_once(app, source)  # the rest, the messages fetched ahead among them
+    source.close()
+    assert (report.seen, report.processed) == (15, 15)
+
+
 @pytest.mark.parametrize("n", [3, 30])
 def test_a_backlogs_messages_go_to_the_parsers_while_it_is_fetched(n: int, sqlite_only_url, make_app, tmp_path,  # type: ignore[no-untyped-def]
                                                                     monkeypatch) -> None:
@@ -399,10 +489,10 @@ def test_a_backlogs_messages_go_to_the_parsers_while_it_is_fetched(n: int, sqlit
     in_flight: list[tuple[int, int]] = []  # (messages handed to the parsers, the batch's size) when it is settled
     real = bot.service.process_batch
 
-    def settling(app_, batch, ahead=None):  # type: ignore[no-untyped-def]
+    def settling(app_, batch, ahead=None, between=lambda: None):  # type: ignore[no-untyped-def]
         assert ahead is not None and len(ahead.waiting) + len(ahead.grouping) + len(ahead.parsing) == len(batch)
         in_flight.append((len(ahead.parsing), len(batch)))  # nothing stored yet
-        return real(app_, batch, ahead)
+        return real(app_, batch, ahead, between)
 
     monkeypatch.setattr(bot.service, "process_batch", settling)
     source = app.source()

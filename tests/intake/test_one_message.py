@@ -381,9 +381,9 @@ def test_a_postgresql_crash_under_a_running_worker_loses_nothing(make_app, smtp,
                        INTAKE_BATCH_MESSAGES="4", SWEEP_SECONDS="3600", IDLE_SECONDS="1", SEND_INTERVAL_SECONDS="1")
         real = bot.service.process_batch
 
-        def slowly(app_, batch, ahead=None):  # type: ignore[no-untyped-def]
+        def slowly(app_, batch, ahead=None, between=lambda: None):  # type: ignore[no-untyped-def]
             time.sleep(0.05 * len(batch))  # a backlog long enough to crash in the middle of
-            return real(app_, batch, ahead)
+            return real(app_, batch, ahead, between)
 
         monkeypatch.setattr(bot.service, "process_batch", slowly)
 
