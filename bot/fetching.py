@@ -18,13 +18,14 @@ class Batches:
     message was fetched; each batch's messages go to the parser workers as they are fetched (`LookAhead.add`).
 
     While a batch is stored, the next batch's first messages are fetched as soon as the stored batch's own are
-    all with the workers (`top_up`, called between two stored messages), up to AHEAD of them. Otherwise the
-    workers sat idle at each batch's end, through its last messages, its commit, the server's marks and the
-    next batch's first fetch: a sixth of a backlog's time with one of the two cores busy. A fetch that fails
+    all with the workers (`top_up`, called between two stored messages), up to AHEAD of them (and AHEAD_BYTES).
+    Otherwise the workers sat idle at each batch's end, through its last messages, its commit, the server's marks
+    and the next batch's first fetch: a sixth of a backlog's time with one of the two cores busy. A fetch that fails
     there is raised only once the stored batch is settled (`failure`), as it was raised between batches before.
     """
 
     AHEAD = 2 * LookAhead.MESSAGES
+    AHEAD_BYTES = 16 * 1024 * 1024  # and of their bytes: the stored batch holds up to BATCH_BYTES already
     TOP_UP = LookAhead.GROUP  # messages fetched at a time while a batch is stored: a parser task's worth
 
     def __init__(self, messages: Iterator[Fetched], ctx: IntakeContext, limit: int, batch_ms: int,
@@ -75,12 +76,11 @@ class Batches:
     def top_up(self, storing: LookAhead) -> None:
         """Between two messages of the stored batch: when its messages are all with the parser workers (and fewer
         than they read ahead), fetch the next batch's first few, so that the workers have them next."""
-        if (self.ended or self.failure is not None or not storing.handed_over or len(self.batch) >= self.AHEAD
-                or self.full):
+        if self.ended or self.failure is not None or not storing.handed_over:
             return
         try:
             for _ in range(self.TOP_UP):
-                if not self.pull() or self.full:
+                if len(self.batch) >= self.AHEAD or self.held >= self.AHEAD_BYTES or self.full or not self.pull():
                     return
         except Exception as exc:  # noqa: BLE001 - the stored batch is settled first; `fill` raises it
             self.failure = exc

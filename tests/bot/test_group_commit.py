@@ -445,6 +445,35 @@ def test_the_next_batch_goes_to_the_parsers_while_a_batch_is_stored(sqlite_only_
     assert stored == [f.sha256 for f in mails]  # in the mailbox's order
 
 
+def test_what_is_fetched_ahead_is_bounded_in_messages_and_bytes(sqlite_only_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    """While a batch is stored, the next one is fetched ahead only up to AHEAD messages and AHEAD_BYTES (the stored
+    batch holds up to BATCH_BYTES already), TOP_UP at a time, and only once the stored batch's messages are all
+    with the workers."""
+    from types import SimpleNamespace
+
+    from bot.fetching import BATCH_BYTES, Batches
+
+    app = make_app(sqlite_only_url)
+
+    def backlog(size: int):  # type: ignore[no-untyped-def]
+        for i in range(1000):
+            yield Fetched(raw=b"x" * size, arrived_at=bkk(2026, 11, 20), source="test", uidvalidity=1, uid=str(i))
+
+    storing, busy = SimpleNamespace(handed_over=True), SimpleNamespace(handed_over=False)
+    for size, most in ((1000, Batches.AHEAD), (Batches.AHEAD_BYTES // 3 + 1, 3)):
+        batches = Batches(backlog(size), app.intake, limit=200, batch_ms=60_000, on_fetched=lambda: None,
+                          stop=lambda: False)
+        batches.top_up(busy)  # type: ignore[arg-type]
+        assert batches.batch == []
+        sizes = []
+        for _ in range(30):
+            batches.top_up(storing)  # type: ignore[arg-type]
+            sizes.append(len(batches.batch))
+        assert sizes[0] == min(Batches.TOP_UP, most) and sizes[-1] == most, sizes
+        batch, _ = batches.fill()  # the rest of the batch, fetched whole: 200 messages, or BATCH_BYTES of them
+        assert len(batch) == min(200, -(-BATCH_BYTES // size))
+
+
 def test_a_fetch_failing_while_a_batch_is_stored_fails_after_that_batch_is_settled(sqlite_only_url, make_app,  # type: ignore[no-untyped-def]
                                                                                     tmp_path) -> None:
     """The mailbox breaking off while the next batch is fetched ahead does not cost the batch being stored: it is
