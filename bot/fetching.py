@@ -22,16 +22,22 @@ class Batches:
     Otherwise the workers sat idle at each batch's end, through its last messages, its commit, the server's marks
     and the next batch's first fetch: a sixth of a backlog's time with one of the two cores busy. A fetch that fails
     there is raised only once the stored batch is settled (`failure`), as it was raised between batches before.
+
+    `renew` (the mailbox's lease) is called once every RENEW_EVERY messages fetched, only while a batch is being
+    filled, never while one is stored: there the stored batch's transaction holds SQLite's write lock, and the
+    lease's own write waited out the busy timeout and failed the poll.
     """
 
     AHEAD = 2 * LookAhead.MESSAGES
     AHEAD_BYTES = 16 * 1024 * 1024  # and of their bytes: the stored batch holds up to BATCH_BYTES already
     TOP_UP = LookAhead.GROUP  # messages fetched at a time while a batch is stored: a parser task's worth
+    RENEW_EVERY = 100
 
     def __init__(self, messages: Iterator[Fetched], ctx: IntakeContext, limit: int, batch_ms: int,
-                 on_fetched: Callable[[], None], stop: Callable[[], bool]) -> None:
+                 on_fetched: Callable[[], None], renew: Callable[[], None], stop: Callable[[], bool]) -> None:
         self.messages, self.ctx, self.limit, self.batch_ms = messages, ctx, limit, batch_ms
-        self.on_fetched, self.stop = on_fetched, stop
+        self.on_fetched, self.renew, self.stop = on_fetched, renew, stop
+        self.fetched = self.renewed_at = 0  # messages fetched in all, and when the lease was last renewed
         self.ended = False  # the mailbox has nothing more for this poll
         self.failure: Exception | None = None  # a fetch that failed while a batch was stored
         self._start()
@@ -59,6 +65,7 @@ class Batches:
         self.batch.append(fetched)
         self.held += len(fetched.raw)
         self.ahead.add(fetched)
+        self.fetched += 1
         self.on_fetched()
         return True
 
@@ -67,8 +74,12 @@ class Batches:
         an empty batch when the mailbox has nothing more. A fetch's failure is raised (that of `top_up` too)."""
         if self.failure is not None:
             raise self.failure
-        while not self.ended and not self.full and self.pull():
-            pass
+        while True:
+            if self.fetched - self.renewed_at >= self.RENEW_EVERY:  # a long backlog: keep the lease meanwhile
+                self.renew()
+                self.renewed_at = self.fetched
+            if self.ended or self.full or not self.pull():
+                break
         batch, ahead = self.batch, self.ahead
         self._start()
         return batch, ahead

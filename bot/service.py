@@ -125,11 +125,12 @@ def poll_once(app: App, source: MailSource, stop: Callable[[], bool] = lambda: F
         return report
     def fetched() -> None:
         report.seen += 1
-        if report.seen % 100 == 0:  # a long backlog: keep the lease while working through it
-            acquire(app.sessions, source.name, app.worker_id, datetime.now(UTC), app.lease_ttl, app.liveness.is_dead)
+
+    def renew() -> None:  # a long backlog: keep the lease while working through it
+        acquire(app.sessions, source.name, app.worker_id, datetime.now(UTC), app.lease_ttl, app.liveness.is_dead)
 
     batches = Batches(iter(source.fetch_new(known_uids(app))), app.intake, app.settings.batch_messages,
-                      app.settings.batch_ms, fetched, stop)
+                      app.settings.batch_ms, fetched, renew, stop)
     while True:
         batch, ahead = batches.fill()
         if not batch:

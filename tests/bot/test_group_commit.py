@@ -462,7 +462,7 @@ def test_what_is_fetched_ahead_is_bounded_in_messages_and_bytes(sqlite_only_url,
     storing, busy = SimpleNamespace(handed_over=True), SimpleNamespace(handed_over=False)
     for size, most in ((1000, Batches.AHEAD), (Batches.AHEAD_BYTES // 3 + 1, 3)):
         batches = Batches(backlog(size), app.intake, limit=200, batch_ms=60_000, on_fetched=lambda: None,
-                          stop=lambda: False)
+                          renew=lambda: None, stop=lambda: False)
         batches.top_up(busy)  # type: ignore[arg-type]
         assert batches.batch == []
         sizes = []
@@ -472,6 +472,45 @@ def test_what_is_fetched_ahead_is_bounded_in_messages_and_bytes(sqlite_only_url,
         assert sizes[0] == min(Batches.TOP_UP, most) and sizes[-1] == most, sizes
         batch, _ = batches.fill()  # the rest of the batch, fetched whole: 200 messages, or BATCH_BYTES of them
         assert len(batch) == min(200, -(-BATCH_BYTES // size))
+
+
+def test_the_lease_is_renewed_between_batches_never_while_one_is_stored(sqlite_only_url, make_app, tmp_path,  # type: ignore[no-untyped-def]
+                                                                         monkeypatch) -> None:
+    """A long backlog renews the mailbox's lease every hundred messages fetched. Renewed while a batch was stored
+    (its next batch being fetched ahead), the lease's write waited for the batch's transaction, which holds
+    SQLite's write lock, through the 30 s busy timeout, and failed the poll (found by `bench intake` at 5,000).
+    Now it is renewed only between batches, still about every hundred messages."""
+    import bot.service
+
+    mails = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(130)]
+    app = make_app(sqlite_only_url, MAIL_SOURCE=f"maildir:{_maildir(tmp_path, mails)}", INTAKE_BATCH_MESSAGES="10",
+                   INTAKE_BATCH_MS="10000")
+    storing: list[bool] = []
+    renewed_while_storing: list[int] = []
+    renewals: list[int] = []
+    real_process, real_acquire = bot.service.process_batch, bot.service.acquire
+    report = bot.service.PollReport()
+
+    def settling(app_, batch, ahead=None, between=lambda: None):  # type: ignore[no-untyped-def]
+        storing.append(True)
+        try:
+            return real_process(app_, batch, ahead, between)
+        finally:
+            storing.pop()
+
+    def acquire(*args, **kw):  # type: ignore[no-untyped-def]
+        renewals.append(1)
+        if storing:
+            renewed_while_storing.append(1)
+        return real_acquire(*args, **kw)
+
+    monkeypatch.setattr(bot.service, "process_batch", settling)
+    monkeypatch.setattr(bot.service, "acquire", acquire)
+    source = app.source()
+    report = bot.service.poll_once(app, source)
+    source.close()
+    assert report.processed == 130
+    assert renewed_while_storing == [] and len(renewals) == 1 + 1  # taken once, renewed once past a hundred
 
 
 def test_a_fetch_failing_while_a_batch_is_stored_fails_after_that_batch_is_settled(sqlite_only_url, make_app,  # type: ignore[no-untyped-def]
