@@ -489,7 +489,6 @@ def test_the_lease_is_renewed_between_batches_never_while_one_is_stored(sqlite_o
     renewed_while_storing: list[int] = []
     renewals: list[int] = []
     real_process, real_acquire = bot.service.process_batch, bot.service.acquire
-    report = bot.service.PollReport()
 
     def settling(app_, batch, ahead=None, between=lambda: None):  # type: ignore[no-untyped-def]
         storing.append(True)
