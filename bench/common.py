@@ -6,7 +6,7 @@ import os
 import resource
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +34,7 @@ class CpuUse:
     wall: float = 0.0
     own: float = 0.0
     tree: float = 0.0
+    server: float = 0.0  # a local PostgreSQL server's processes (not the bench's tree, but on the same cores)
     cores: int = 1
 
     def per(self, n: int) -> tuple[float, float]:
@@ -43,21 +44,26 @@ class CpuUse:
         return self.own / n * 1000, max(self.tree - self.own, 0.0) / n * 1000
 
 
-def _tree_busy() -> float:
-    """CPU seconds of this process and every descendant alive now, with what reaped children spent (Linux /proc:
-    utime, stime, cutime, cstime in clock ticks)."""
+def _busy() -> tuple[float, float]:
+    """CPU seconds of this process and every descendant alive now, with what reaped children spent, and of the
+    processes named `postgres` (a local PostgreSQL server's) (Linux /proc: utime, stime, cutime, cstime in clock
+    ticks)."""
     parents: dict[int, int] = {}
     times: dict[int, int] = {}
+    server = 0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
+                name, _, rest = fh.read().partition(" (")[2].rpartition(")")
+                fields = rest.split()
         except OSError:  # it ended meanwhile
             continue
         parents[int(entry)] = int(fields[1])
         times[int(entry)] = sum(int(v) for v in fields[11:15])
+        if name == "postgres":
+            server += times[int(entry)]
     mine = {os.getpid()}
     grew = True
     while grew:
@@ -66,17 +72,19 @@ def _tree_busy() -> float:
             if parent in mine and pid not in mine:
                 mine.add(pid)
                 grew = True
-    return sum(times.get(pid, 0) for pid in mine) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return sum(times.get(pid, 0) for pid in mine) / tick, server / tick
 
 
 @contextmanager
 def cpu_use() -> Iterator[CpuUse]:
     out = CpuUse(cores=os.cpu_count() or 1)
-    own, tree, start = time.process_time(), _tree_busy(), time.perf_counter()
+    own, (tree, server), start = time.process_time(), _busy(), time.perf_counter()
     yield out
     out.wall = time.perf_counter() - start
     out.own = time.process_time() - own
-    out.tree = _tree_busy() - tree
+    tree_after, server_after = _busy()
+    out.tree, out.server = tree_after - tree, server_after - server
 
 
 def peak_rss_mb() -> float:
@@ -115,7 +123,7 @@ def workdir(name: str) -> Path:
     return path
 
 
-def table(title: str, rows: list[tuple[str, ...]]) -> None:
+def table(title: str, rows: Sequence[tuple[str, ...]]) -> None:
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
     print(f"\n{title}")
     for j, row in enumerate(rows):
