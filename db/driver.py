@@ -264,10 +264,7 @@ class DriverStatement:
             row = cursor.fetchone()
         finally:
             cursor.close()
-        if row is None:
-            return None
-        procs = self._for(connection.dialect).results
-        return tuple(value if proc is None else proc(value) for value, proc in zip(row, procs))
+        return None if row is None else self._for(connection.dialect).row(row)
 
     def all(self, connection: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         cursor = self.execute(connection, params)
@@ -275,8 +272,7 @@ class DriverStatement:
             rows = cursor.fetchall()
         finally:
             cursor.close()
-        procs = self._for(connection.dialect).results
-        return [tuple(value if proc is None else proc(value) for value, proc in zip(row, procs)) for row in rows]
+        return list(map(self._for(connection.dialect).row, rows))
 
     def run(self, connection: Connection, params: Mapping[str, Any]) -> int:
         """Run a statement that returns no rows; how many rows it touched."""
@@ -306,6 +302,10 @@ class _DriverSQL:
             value = params[name] if given is _REQUIRED else params.get(name, given)
             values.append(value if proc is None or value is None else proc(value))
         return values if self.positional else dict(zip(self.names, values))
+
+    def row(self, row: Any) -> tuple[Any, ...]:
+        """A selected row, each column through its type's result processor."""
+        return tuple(value if proc is None else proc(value) for value, proc in zip(row, self.results))
 
     @classmethod
     def build(cls, statement: Any, dialect: Dialect, keys: tuple[str, ...] | None) -> _DriverSQL:
@@ -379,8 +379,7 @@ def read_together(connection: Connection,
                 _Owed._send(cursors[0], owed)
             for cursor, (sql, params) in zip(cursors, compiled):
                 cursor.execute(sql.sql, sql.values(params))
-        return [[tuple(value if proc is None else proc(value) for value, proc in zip(row, sql.results))
-                 for row in cursor.fetchall()] for cursor, (sql, _) in zip(cursors, compiled)]
+        return [list(map(sql.row, cursor.fetchall())) for cursor, (sql, _) in zip(cursors, compiled)]
     except error as exc:
         raise DBAPIError.instance("; ".join(sql.sql for sql, _ in compiled), None, exc, error) from exc
     finally:
