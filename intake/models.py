@@ -78,7 +78,11 @@ class Submission(Base):
     problems: Mapped[list[dict[str, Any]]]
     fold_state: Mapped[dict[str, Any] | None]
 
-    rows: Mapped[list[CaseRecord]] = relationship(back_populates="submission", cascade="all, delete-orphan")
+    # No foreign key in the database (see tables.case_rows): the join is declared here, and deleting a submission
+    # deletes its rows through this cascade.
+    rows: Mapped[list[CaseRecord]] = relationship(
+        back_populates="submission", cascade="all, delete-orphan",
+        primaryjoin="Submission.id == foreign(CaseRecord.submission_id)")
 
 
 class CaseRecord(Base):
@@ -100,7 +104,8 @@ class CaseRecord(Base):
     completed: Mapped[date | None]
     note: Mapped[str]
 
-    submission: Mapped[Submission] = relationship(back_populates="rows")
+    submission: Mapped[Submission] = relationship(back_populates="rows",
+                                                  primaryjoin="Submission.id == foreign(CaseRecord.submission_id)")
 
 
 class Exemption(Base):

@@ -102,11 +102,14 @@ submissions = Table(
     Index("ix_submissions_unit_period_order", "unit_code", "period", "arrived_at", "id"),
 )
 
-# One Complaint_01 row. `complainant` is personal data: never logged, masked in digests.
+# One Complaint_01 row. `complainant` is personal data: never logged, masked in digests. Its submission's id
+# without a foreign key (migration 0017: PostgreSQL checked it with a query per row): the rows are written with
+# their submission, in its transaction (intake.store.write_owed_cases), and deleted with it by the ORM's cascade
+# (models.Submission.rows).
 case_rows = Table(
     "case_rows", metadata,
     Column("id", Integer, primary_key=True),
-    Column("submission_id", Integer, ForeignKey("submissions.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("submission_id", Integer, nullable=False, index=True),
     Column("row", Integer, nullable=False),
     Column("seq", String(32), nullable=False, default=""),
     Column("received", Date),

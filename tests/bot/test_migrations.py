@@ -135,3 +135,42 @@ def test_original_bytes_are_compressed_with_lz4_on_postgresql(db_url) -> None:  
                 "SELECT pg_column_compression(raw) FROM inbound_messages ORDER BY sha256"))]
             assert methods == [None, "lz4"], methods  # pglz gave up and stored it as it came
     engine.dispose()
+
+
+def test_case_rows_keep_their_rows_without_the_foreign_key_and_go_with_their_submission(db_url) -> None:  # type: ignore[no-untyped-def]
+    """0017: the case rows' foreign key is dropped (PostgreSQL checked it with a query per row); rows stored
+    before stay, a submission deleted through the ORM still takes its rows along, and a downgrade puts the key
+    back."""
+    from alembic import command
+    from sqlalchemy import inspect, select, text
+    from sqlalchemy.orm import Session
+
+    from bot.schema import alembic_config
+    from intake.models import CaseRecord, Submission
+
+    engine = make_engine(db_url)
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "0016")
+    with engine.begin() as conn:
+        for sub_id in (1, 2):
+            conn.execute(text("INSERT INTO submissions (id, unit_code, period, arrived_at, channel, period_rule, has_c01, "
+                              "c01_rows, has_c02, c02_total, nil_statement, c01_counts, c02_counts, files, problems) "
+                              "VALUES (:id, 'HPC01', '2026-11', '2026-11-20 03:00:00', 'email', '', :t, 2, :f, 0, :f, "
+                              "'{}', '{}', '[]', '[]')"), {"id": sub_id, "t": True, "f": False})
+            for row in (1, 2):
+                conn.execute(text("INSERT INTO case_rows (submission_id, row, seq, channel, subject, complainant, action, "
+                                  "note) VALUES (:s, :r, '', '', 'เรื่อง', 'นาย ก', '', '')"), {"s": sub_id, "r": row})
+    assert inspect(engine).get_foreign_keys("case_rows")
+    command.upgrade(cfg, "head")
+    assert inspect(engine).get_foreign_keys("case_rows") == []
+    with Session(engine) as s, s.begin():
+        assert [(r.submission_id, r.row) for r in s.scalars(select(CaseRecord).order_by(CaseRecord.id))] == [
+            (1, 1), (1, 2), (2, 1), (2, 2)]
+        first = s.get(Submission, 1)
+        assert first is not None and [r.row for r in first.rows] == [1, 2]
+        s.delete(first)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT submission_id, row FROM case_rows ORDER BY id")).all() == [(2, 1), (2, 2)]
+    command.downgrade(cfg, "0016")
+    assert [fk["referred_table"] for fk in inspect(engine).get_foreign_keys("case_rows")] == ["submissions"]
+    engine.dispose()
