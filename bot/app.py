@@ -128,7 +128,7 @@ class App:
 
         s = self.settings
         return Sandbox(Limits(memory_mb=s.parser_memory_mb, cpu_seconds=max(2, s.parser_seconds * 2 // 3),
-                              wall_seconds=float(s.parser_seconds), workers=s.parser_workers))
+                              wall_seconds=float(s.parser_seconds), workers=s.parser_workers, nice=s.parser_nice))
 
     @functools.cached_property
     def ocr(self) -> Sandbox:
@@ -137,7 +137,7 @@ class App:
 
         s = self.settings
         return Sandbox(Limits(memory_mb=max(s.parser_memory_mb, 2048), cpu_seconds=s.ocr_seconds,
-                              wall_seconds=float(s.ocr_seconds), workers=1))
+                              wall_seconds=float(s.ocr_seconds), workers=1, nice=s.parser_nice))
 
     def close(self) -> None:
         """Stop the parser workers and the database pool."""

@@ -181,11 +181,13 @@ SECTIONS: tuple[Section, ...] = (
         S("MAX_MESSAGE_MB", None, whole(1, 1024), 30),
     )),
     Section("Attachments are read in worker processes with hard limits, so a hostile or broken file costs only "
-            "itself: address space per worker (MB), wall-clock seconds per file, number of workers, and the OCR "
-            "budget in seconds for one message's scanned memos.", (
+            "itself: address space per worker (MB), wall-clock seconds per file, number of workers, how much "
+            "lower their CPU priority is than the bot's own (nice, 0-19: the storing loop and a database on the "
+            "same host come first), and the OCR budget in seconds for one message's scanned memos.", (
         S("PARSER_MEMORY_MB", "parser_memory_mb", whole(256, 65536), 1024),
         S("PARSER_SECONDS", "parser_seconds", whole(3, 3600), 30),
         S("PARSER_WORKERS", "parser_workers", whole(1, 64), 2),
+        S("PARSER_NICE", "parser_nice", whole(0, 19), 10),
         S("OCR_SECONDS", "ocr_seconds", whole(10, 3600), 180),
     )),
     Section("HMAC key that signs the bot's Message-IDs and backups: at least 32 characters (`complaint-bot init` "

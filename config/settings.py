@@ -101,6 +101,7 @@ class Settings:
     parser_memory_mb: int  # address space of each attachment-parser worker
     parser_seconds: int  # wall-clock limit per attachment (CPU limit: two thirds of it)
     parser_workers: int
+    parser_nice: int  # added to the parser and OCR workers' niceness
     ocr_seconds: int  # OCR budget per message (its scanned memos together)
     oauth: OAuthSettings | None = None  # set when MAIL_AUTH=xoauth2
     env_file: Path | None = None  # the .env these settings were read from, if any

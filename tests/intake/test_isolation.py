@@ -226,6 +226,18 @@ def test_wall_clock_and_cpu_limits_end_only_the_task(make_app, db_url: str) -> N
     assert app.parsers.run(sum, range(10)) == 45
 
 
+def test_readers_run_below_the_bots_own_cpu_priority(make_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The parser and OCR workers run at PARSER_NICE (default 10) below the bot's own priority, so the storing
+    loop and the database come first and the workers, reading ahead, take the time left (docs/performance.md)."""
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    app = make_app(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    assert app.parsers.run(os.getpriority, os.PRIO_PROCESS, 0) == min(own + 10, 19)
+    assert app.ocr.run(os.getpriority, os.PRIO_PROCESS, 0) == min(own + 10, 19)
+    assert os.getpriority(os.PRIO_PROCESS, 0) == own  # the bot's own is untouched
+    other = make_app(f"sqlite:///{tmp_path / 'other.sqlite3'}", PARSER_NICE="0")
+    assert other.parsers.run(os.getpriority, os.PRIO_PROCESS, 0) == own
+
+
 def _env(tmp_path: Path, db: str) -> dict[str, str]:
     (tmp_path / "units.csv").write_text(UNITS, encoding="utf-8")
     return {"DATABASE_URL": db, "UNITS_FILE": str(tmp_path / "units.csv"), "DATA_DIR": str(tmp_path / "data"),
