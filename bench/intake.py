@@ -5,6 +5,7 @@ from __future__ import annotations
 import imaplib
 import io
 import random
+import statistics
 import time
 from dataclasses import dataclass
 from typing import cast
@@ -153,6 +154,20 @@ def one_run(server: servers.Dovecot, shape: str, n: int, units: int, database: s
     return Run(f"{shape} ({database})", n, raw_rate, floor, report.processed / cpu.wall, samples, floor_cpu, cpu)
 
 
+def against(runs: list[Run]) -> None:
+    """PostgreSQL against SQLite, pair by pair (the same shape, run back to back): their rates, and their ratios to
+    each run's own floor (which takes out the machine's pace between the two), with the median of each."""
+    print("\n  PostgreSQL / SQLite, each pair run back to back (rates; ratios to each run's own floor):")
+    for shape in ("many units", "one unit's corrections"):
+        pairs = [(sq, pg) for sq, pg in zip(runs, runs[1:])
+                 if sq.shape == f"{shape} (sqlite)" and pg.shape == f"{shape} (postgresql)"]
+        if pairs:
+            rates = [pg.pipeline / sq.pipeline for sq, pg in pairs]
+            floors = [pg.ratio / sq.ratio for sq, pg in pairs]
+            print(f"  {shape}: {', '.join(f'{r:.2f}' for r in rates)} (median {statistics.median(rates):.2f}); "
+                  f"{', '.join(f'{r:.2f}' for r in floors)} (median {statistics.median(floors):.2f})")
+
+
 def main(n: int = 0, repeat: int = 1, databases: tuple[str, ...] = ("sqlite",)) -> None:
     """Both shapes of backlog, `repeat` times each (each run a fresh mailbox and database), on each of
     `databases`: the ratio to the floor of every run, so the spread between runs shows beside the numbers."""
@@ -160,10 +175,10 @@ def main(n: int = 0, repeat: int = 1, databases: tuple[str, ...] = ("sqlite",)) 
     server = dovecot()
     runs: list[Run] = []
     try:
-        for _ in range(repeat):
-            for database in databases:
-                runs.append(one_run(server, "many units", n, 1000, database))
-                runs.append(one_run(server, "one unit's corrections", n, 1, database))
+        for _ in range(repeat):  # the databases of one shape back to back: this machine's pace drifts by the minute
+            for shape, units in (("many units", 1000), ("one unit's corrections", 1)):
+                for database in databases:
+                    runs.append(one_run(server, shape, n, units, database))
     finally:
         server.stop()
     rows = [("backlog", "raw fetch", "floor", "pipeline", "ratio to floor")]
@@ -188,6 +203,8 @@ def main(n: int = 0, repeat: int = 1, databases: tuple[str, ...] = ("sqlite",)) 
     table("CPU per message (ms): the bench's process tree and, on PostgreSQL, its server's processes (they share the "
           "cores; not other jobs): what the pipeline's ratio could reach if every core were busy, and how much of "
           "that it reached", cpu_rows)
+    if len(databases) == 2:
+        against(runs)
     for r in runs:
         if r.rss:
             first, last = r.rss[0], r.rss[-1]
