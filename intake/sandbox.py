@@ -44,9 +44,9 @@ class Limits:
     wall_seconds: float = 30.0
     workers: int = 2
     # Added to the workers' niceness. In a backlog the storing process is the slowest stage, and each of its
-    # statements waits for the database: workers at the same priority held both a core the storing process or
-    # the server had just woken up for, and the pipeline kept its two cores busy 78-82 % of a backlog's time
-    # (93-95 % with the workers at 10-19; PostgreSQL's rate +20-40 %, SQLite's +3-5 %: docs/performance.md).
+    # statements waits for the database: workers at the same priority held the core that the storing process or
+    # the server had just been woken up for, and the pipeline kept its two cores busy 78-82 % of a backlog's time
+    # (89-95 % with the workers at 10-19; PostgreSQL's rate +17-43 %, SQLite's +3-5 %: docs/changelog.md).
     # The workers read ahead, so they lose nothing by waiting; 10 still gives them a tenth of a core against a
     # busy process of normal priority, so a file is not timed out by a host busy with something else.
     nice: int = 0
