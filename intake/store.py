@@ -80,7 +80,7 @@ def forget_earlier_reading(session: Session, existing: InboundMessage | None) ->
     """A message read again replaces its own earlier submissions; the (unit, period) chains to rebuild."""
     replaced: set[tuple[str, str]] = set()
     if existing is not None:
-        write_owed_cases(session)  # its submissions' rows go with them (ON DELETE CASCADE)
+        write_owed_cases(session)  # its submissions' rows go with them (the ORM's cascade: models.Submission.rows)
         for old in session.scalars(select(Submission).where(Submission.inbound_id == existing.id)):
             replaced.add((old.unit_code, old.period))
             session.delete(old)

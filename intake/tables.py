@@ -100,6 +100,10 @@ submissions = Table(
     # A unit-month's newest submission is asked for every message (intake.state.fold_in): ordered in the index,
     # it is one entry, not every correction of the month sorted.
     Index("ix_submissions_unit_period_order", "unit_code", "period", "arrived_at", "id"),
+    # A deleted submission's id is never given again (SQLite reuses the highest one without AUTOINCREMENT;
+    # PostgreSQL's sequence never does): case rows name their submission without a foreign key (below), so a
+    # row left behind by a deletion could otherwise become a later submission's.
+    sqlite_autoincrement=True,
 )
 
 # One Complaint_01 row. `complainant` is personal data: never logged, masked in digests. Its submission's id

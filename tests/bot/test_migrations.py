@@ -139,8 +139,8 @@ def test_original_bytes_are_compressed_with_lz4_on_postgresql(db_url) -> None:  
 
 def test_case_rows_keep_their_rows_without_the_foreign_key_and_go_with_their_submission(db_url) -> None:  # type: ignore[no-untyped-def]
     """0017: the case rows' foreign key is dropped (PostgreSQL checked it with a query per row); rows stored
-    before stay, a submission deleted through the ORM still takes its rows along, and a downgrade puts the key
-    back."""
+    before stay, a submission deleted through the ORM still takes its rows along, the id of a deleted submission
+    is never given again (SQLite's table becomes AUTOINCREMENT), and a downgrade puts the key back."""
     from alembic import command
     from sqlalchemy import inspect, select, text
     from sqlalchemy.orm import Session
@@ -151,26 +151,29 @@ def test_case_rows_keep_their_rows_without_the_foreign_key_and_go_with_their_sub
     engine = make_engine(db_url)
     cfg = alembic_config(engine)
     command.upgrade(cfg, "0016")
+    new_submission = text(
+        "INSERT INTO submissions (unit_code, period, arrived_at, channel, period_rule, has_c01, c01_rows, has_c02, "
+        "c02_total, nil_statement, c01_counts, c02_counts, files, problems) VALUES ('HPC01', '2026-11', "
+        "'2026-11-20 03:00:00', 'email', '', :t, 2, :f, 0, :f, '{}', '{}', '[]', '[]') RETURNING id")
+    ids = []
     with engine.begin() as conn:
-        for sub_id in (1, 2):
-            conn.execute(text("INSERT INTO submissions (id, unit_code, period, arrived_at, channel, period_rule, has_c01, "
-                              "c01_rows, has_c02, c02_total, nil_statement, c01_counts, c02_counts, files, problems) "
-                              "VALUES (:id, 'HPC01', '2026-11', '2026-11-20 03:00:00', 'email', '', :t, 2, :f, 0, :f, "
-                              "'{}', '{}', '[]', '[]')"), {"id": sub_id, "t": True, "f": False})
+        for _ in range(2):
+            ids.append(conn.execute(new_submission, {"t": True, "f": False}).scalar_one())
             for row in (1, 2):
                 conn.execute(text("INSERT INTO case_rows (submission_id, row, seq, channel, subject, complainant, action, "
-                                  "note) VALUES (:s, :r, '', '', 'เรื่อง', 'นาย ก', '', '')"), {"s": sub_id, "r": row})
+                                  "note) VALUES (:s, :r, '', '', 'เรื่อง', 'นาย ก', '', '')"), {"s": ids[-1], "r": row})
     assert inspect(engine).get_foreign_keys("case_rows")
     command.upgrade(cfg, "head")
     assert inspect(engine).get_foreign_keys("case_rows") == []
     with Session(engine) as s, s.begin():
         assert [(r.submission_id, r.row) for r in s.scalars(select(CaseRecord).order_by(CaseRecord.id))] == [
-            (1, 1), (1, 2), (2, 1), (2, 2)]
-        first = s.get(Submission, 1)
-        assert first is not None and [r.row for r in first.rows] == [1, 2]
-        s.delete(first)
-    with engine.connect() as conn:
-        assert conn.execute(text("SELECT submission_id, row FROM case_rows ORDER BY id")).all() == [(2, 1), (2, 2)]
+            (ids[0], 1), (ids[0], 2), (ids[1], 1), (ids[1], 2)]
+        last = s.get(Submission, ids[1])
+        assert last is not None and [r.row for r in last.rows] == [1, 2]
+        s.delete(last)
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT submission_id, row FROM case_rows ORDER BY id")).all() == [(ids[0], 1), (ids[0], 2)]
+        assert conn.execute(new_submission, {"t": True, "f": False}).scalar_one() > ids[1]  # not the deleted one's id
     command.downgrade(cfg, "0016")
     assert [fk["referred_table"] for fk in inspect(engine).get_foreign_keys("case_rows")] == ["submissions"]
     engine.dispose()

@@ -61,6 +61,25 @@ def test_correction_replaces_data_but_keeps_timeliness(db_url, make_app) -> None
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 2
 
 
+def test_a_message_read_again_replaces_its_submission_and_its_case_rows(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    """A person's "reprocess" reads a stored message again: its earlier submission is replaced, and that
+    submission's case rows go with it (the ORM's cascade; the table has had no foreign key since migration 0017),
+    rows written in the same transaction included."""
+    from bot.reread import reread
+
+    app = make_app(db_url)
+    first = _send(app, bkk(2026, 11, 24), "ส่งรายงาน", attachments=forms(NAME, NOV, sample_cases(NOV, 4)))
+    with app.sessions() as s:
+        before = s.scalar(select(Submission.id))
+    again = reread(app, first.inbound_id, "reprocess", "สลก.", "อ่านใหม่")
+    assert again.rows == 4
+    with app.sessions() as s:
+        after = list(s.scalars(select(Submission.id)))
+        assert len(after) == 1 and after[0] != before
+        assert list(s.scalars(select(CaseRecord.submission_id).distinct())) == after
+        assert s.scalar(select(func.count()).select_from(CaseRecord)) == 4
+
+
 def test_after_the_deadline_an_unstated_period_goes_to_the_next_month_once_complete(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
     app = make_app(db_url)
     _send(app, bkk(2026, 11, 20), "ไม่มีข้อร้องเรียนครับ")
