@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Union
 
-from sqlalchemy import bindparam, or_, select, text, update
+from sqlalchemy import Select, bindparam, or_, select, text, update
 from sqlalchemy.engine import Connection
 
 from db.driver import DriverStatement, read_together
 from intake.problems import ERROR, WARNING, Problem
-from intake.tables import WAITING_SQL, Outcome, exemptions, inbound_messages, submissions
+from intake.tables import NO_USABLE_REPORT_SQL, WAITING_SQL, exemptions, inbound_messages, submissions
 from scoring.status import CATEGORIES, Folder, Part, PeriodState, fold
 
 if TYPE_CHECKING:
@@ -235,17 +235,23 @@ ATTEMPT_CODES = ("unreadable_attachment", "encrypted_attachment", "archive_too_l
                  "message_too_large", "too_many_files")
 
 
+def attempts_query(period: str, as_of: datetime, unit_codes: list[str] | None) -> Select[Any]:
+    """The period's messages that held no usable report, by arrival. The outcomes in the partial index's own words
+    (tables.NO_USABLE_REPORT_SQL): a receipt asks this for every message of a unit whose report is incomplete, and
+    through (unit_code, period) it read all of the unit's month to find the few."""
+    query = select(_M.unit_code, _M.arrived_at, _M.problems).where(
+        text(f"({NO_USABLE_REPORT_SQL})"), _M.period == period, _M.arrived_at <= as_of, _M.unit_code.is_not(None))
+    if unit_codes is not None:
+        query = query.where(_M.unit_code.in_(unit_codes))
+    return query.order_by(_M.arrived_at)
+
+
 def failed_attempts(session: Reader, period: str, as_of: datetime,
                     unit_codes: list[str] | None) -> dict[str, list[Problem]]:
     """Messages of the period that held no usable report because a file could not be read: the
     secretariat sees the attempt (when, which file, why) instead of a silent `missing`."""
-    query = select(_M.unit_code, _M.arrived_at, _M.problems).where(
-        _M.period == period, _M.outcome.in_((Outcome.NO_REPORT, Outcome.NEEDS_REVIEW)),
-        _M.arrived_at <= as_of, _M.unit_code.is_not(None))
-    if unit_codes is not None:
-        query = query.where(_M.unit_code.in_(unit_codes))
     out: dict[str, list[Problem]] = defaultdict(list)
-    for unit_code, arrived, problems in session.execute(query.order_by(_M.arrived_at)):
+    for unit_code, arrived, problems in session.execute(attempts_query(period, as_of, unit_codes)):
         for p in problems or []:
             if p.get("code") in ATTEMPT_CODES:
                 stored = Problem.from_dict(p)  # when it arrived is written out in the deployment's TIMEZONE by bot

@@ -29,6 +29,9 @@ class Outcome(StrEnum):
 # look for them say it in these words (intake/state.py): PostgreSQL uses a partial index only where it can prove
 # the query asks within it, which it cannot when the outcomes are parameters of a prepared statement.
 WAITING_SQL = "outcome = 'needs_review' OR outcome = 'quarantined'"
+# A message of a unit that held no usable report (a file could not be read, or a person must look): its receipt
+# lists them while the unit's report is incomplete (intake/state.py failed_attempts), in these words.
+NO_USABLE_REPORT_SQL = "outcome = 'no_report' OR outcome = 'needs_review'"
 
 inbound_messages = Table(
     "inbound_messages", metadata,
@@ -60,6 +63,9 @@ inbound_messages = Table(
     Index("ix_inbound_scans_pending", "scans_pending"),
     # The few messages waiting for a person (see state._WAITING), whatever the statistics say (migration 0015).
     Index("ix_inbound_waiting", "period", postgresql_where=text(WAITING_SQL), sqlite_where=text(WAITING_SQL)),
+    # The few that held no usable report, for the receipts of a unit whose report is incomplete (migration 0018).
+    Index("ix_inbound_no_usable_report", "unit_code", "period", postgresql_where=text(NO_USABLE_REPORT_SQL),
+          sqlite_where=text(NO_USABLE_REPORT_SQL)),
 )
 
 # A message being processed, written (and committed) before its parsers run and deleted with its result: a
