@@ -102,8 +102,10 @@ def process_batch(app: App, batch: list[Fetched], ahead: LookAhead | None = None
     3. and transactions of at most INTAKE_BATCH_MS store each message (and its receipt) in a savepoint;
        which messages are stored already is asked once for the batch, and each transaction clears its
        messages' markers with one statement.
-       The caller marks messages done on the server only after this returns, every transaction committed;
-       a failure of a transaction itself leaves the batch for later.
+       The caller marks messages done on the server only after this returns. A transaction that fails itself
+       (a fault outside any savepoint, the database gone) leaves its messages and the batch's rest for later
+       (`NotStored`, its error noted against each it held); the transactions before it stay committed, and their
+       messages are answered as stored.
     `ahead`: the batch's look-ahead, started while it was fetched (`LookAhead.add`); what it parsed ahead is
     not used when the messages go alone (1.), and its workers' results are dropped. `between`: called between two
     stored messages of 3. (the poll fetches its next batch ahead there: bot/fetching.py).
@@ -118,25 +120,40 @@ def process_batch(app: App, batch: list[Fetched], ahead: LookAhead | None = None
     results: list[StoreResult] = []
     ahead = ahead if ahead is not None else LookAhead(app.intake, batch)
     while ahead.pending:  # a transaction lasts at most BATCH_MS (plus one message): other writers wait no longer
-        opened = time.monotonic()
-        with app.sessions.begin() as s:
-            _write_lock(s)
-            handled: list[str] = []
-            while ahead.pending and (time.monotonic() - opened) * 1000 < max(app.settings.batch_ms, 1):
-                fetched, prepared = ahead.next()
-                handled.append(fetched.sha256)
-                if fetched.sha256 in stored:  # before this batch, or earlier in it
-                    results.append(None)
-                    continue
-                try:
-                    results.append(_store_in_savepoint(app, s, fetched, prepared))
-                    stored.add(fetched.sha256)
-                except IntegrityError:  # another worker stored it meanwhile: it is theirs
-                    results.append(None)
-                write_owed_cases(s, at_least=OWED_ROWS_WRITTEN_AT)  # as the batch goes, not all at its commit
-                between()
-            s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256.in_(handled)))
+        committed = len(results)
+        try:
+            _store_transaction(app, ahead, stored, results, between)
+        except Exception as exc:  # noqa: BLE001 - this transaction is rolled back; the ones before it stand
+            log.error("a transaction of %d message(s) failed (%s); they and the batch's rest will be retried",
+                      len(batch) - committed, type(exc).__name__)
+            for fetched in batch[committed:]:
+                note_failure(app, fetched, exc)
+            return results[:committed] + [NotStored(exc)] * (len(batch) - committed)
     return results
+
+
+def _store_transaction(app: App, ahead: LookAhead, stored: set[str], results: list[StoreResult],
+                       between: Callable[[], None]) -> None:
+    """One transaction of a batch: its next messages for at most BATCH_MS, each in its savepoint, their results
+    appended to `results`, their processing markers cleared when it commits."""
+    opened = time.monotonic()
+    with app.sessions.begin() as s:
+        _write_lock(s)
+        handled: list[str] = []
+        while ahead.pending and (time.monotonic() - opened) * 1000 < max(app.settings.batch_ms, 1):
+            fetched, prepared = ahead.next()
+            handled.append(fetched.sha256)
+            if fetched.sha256 in stored:  # before this batch, or earlier in it
+                results.append(None)
+                continue
+            try:
+                results.append(_store_in_savepoint(app, s, fetched, prepared))
+                stored.add(fetched.sha256)
+            except IntegrityError:  # another worker stored it meanwhile: it is theirs
+                results.append(None)
+            write_owed_cases(s, at_least=OWED_ROWS_WRITTEN_AT)  # as the batch goes, not all at its commit
+            between()
+        s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256.in_(handled)))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.samples import forms, make_mail, sample_cases
 from bot.service import poll_once
@@ -69,14 +69,10 @@ def test_text_no_database_stores_costs_no_one_else(header: bytes, db_url: str, m
         assert s.scalar(select(Submission.nil_statement).where(Submission.unit_code == "HPC03"))
 
 
-def test_a_message_that_cannot_be_stored_costs_only_itself(db_url: str, make_app, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    """A fault outside any savepoint (here: queueing its receipt) fails the batch's transaction: the next poll
-    stores the others alone and leaves this one, unmarked and counted; after its attempts it is kept quarantined,
-    and the poll reports each failure (so `poll` exits non-zero and `run` is not healthy meanwhile)."""
+def _fault_in_receipt(monkeypatch: pytest.MonkeyPatch) -> bytes:
+    """A unit's report whose receipt cannot be queued (a fault outside its savepoint) until it is quarantined."""
     import bot.handlers
 
-    bad = _report(3).replace(b"Subject:", b"X-Fault: yes\r\nSubject:", 1)
     real = bot.handlers.queue_receipt
 
     def faulty(app, session, result, now):  # type: ignore[no-untyped-def]
@@ -86,7 +82,18 @@ def test_a_message_that_cannot_be_stored_costs_only_itself(db_url: str, make_app
         return real(app, session, result, now)
 
     monkeypatch.setattr(bot.handlers, "queue_receipt", faulty)
-    app = make_app(db_url, MAIL_SOURCE=_maildir(tmp_path / "Maildir", [_report(1), _report(2), bad, _report(1)[:-2]]))
+    return _report(3).replace(b"Subject:", b"X-Fault: yes\r\nSubject:", 1)
+
+
+def test_a_message_that_cannot_be_stored_costs_only_itself(db_url: str, make_app, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fault outside any savepoint (here: queueing its receipt) fails the batch's transaction: the next poll
+    stores the others alone and leaves this one, unmarked and counted; after its attempts it is kept quarantined,
+    and the poll reports each failure (so `poll` exits non-zero and `run` is not healthy meanwhile)."""
+    bad = _fault_in_receipt(monkeypatch)
+    # One transaction for the batch, however slow the machine (a transaction ends after INTAKE_BATCH_MS).
+    app = make_app(db_url, INTAKE_BATCH_MS="10000",
+                   MAIL_SOURCE=_maildir(tmp_path / "Maildir", [_report(1), _report(2), bad, _report(1)[:-2]]))
     first = poll_once(app, app.source())
     assert (first.processed, first.failed) == (0, 4)  # the batch's transaction failed: nothing marked
     second = poll_once(app, app.source())
@@ -96,6 +103,29 @@ def test_a_message_that_cannot_be_stored_costs_only_itself(db_url: str, make_app
     assert poll_once(app, app.source()).seen == 0
     status = {u["unit"]: u["status"] for u in status_report(app, NOV, bkk(2026, 11, 27))["units"]}
     assert status["HPC01"] == status["HPC02"] == "on_time"
+
+
+def test_a_failed_transaction_costs_only_its_messages_not_the_transactions_before_it(  # type: ignore[no-untyped-def]
+        db_url: str, make_app, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch stored in several transactions (each ends after INTAKE_BATCH_MS; 0 makes one a message): when one
+    fails, the messages of the transactions before it were committed and are answered as stored (the caller
+    marks them done now); the failed one and the batch's rest are left for later. The whole batch was reported
+    failed and left unmarked (seen under load: the next poll found the committed ones stored and marked them
+    without counting them)."""
+    from bot.storing import NotStored, process_batch
+    from intake.context import Fetched
+
+    bad = _fault_in_receipt(monkeypatch)
+    app = make_app(db_url, INTAKE_BATCH_MS="0")
+    batch = [Fetched(raw=raw, arrived_at=ARRIVED + timedelta(minutes=i), uid=str(i))
+             for i, raw in enumerate([_report(1), _report(2), bad, _report(1)[:-2]])]
+    results = process_batch(app, batch)
+    assert [type(r).__name__ for r in results] == ["IngestResult", "IngestResult", "NotStored", "NotStored"]
+    assert all("a fault outside" in str(r.error) for r in results if isinstance(r, NotStored))
+    with app.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(InboundMessage)) == 2
+    again = process_batch(app, batch[2:])  # the next poll: markers left, so each alone; the fault again
+    assert [type(r).__name__ for r in again] == ["NotStored", "IngestResult"]
 
 
 def test_the_quarantine_keeps_what_cannot_fail(db_url: str, make_app, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
