@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from psycopg import sql
-
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
