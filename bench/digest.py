@@ -11,7 +11,9 @@ from sqlalchemy import insert
 
 from bench.common import make_bench_app, peak_rss_mb, rss_mb, table, workdir
 from bot.digest_data import digest_data
-from intake.models import CaseRecord, Submission
+from intake.forms import CaseRow
+from intake.models import CaseSheet, Submission
+from intake.sheets import sheet_text
 from mailer.digest import digest_context
 from mailer.render import render
 from mailer.workbook import build_workbook
@@ -42,19 +44,14 @@ def seed(app, units: int, cases: int, period: Period) -> None:  # type: ignore[n
         conn.execute(insert(Submission), subs)
         ids = [r[0] for r in conn.exec_driver_sql(
             f"SELECT id FROM submissions WHERE period = '{period}' AND has_c01 ORDER BY id")]
-        rows = []
+        sheets = []
         for sid in ids:
-            for j in range(per_unit):
-                rows.append({"submission_id": sid, "row": j + 6, "seq": str(j + 1),
-                             "received": period.first_day() + timedelta(days=j % 28), "channel": "โทรศัพท์",
-                             "category": "complaint", "subject": f"เรื่องร้องเรียนที่ {j} โทร 081-234-5678",
-                             "complainant": f"นายทดสอบ ระบบ{j}", "action": "ตรวจสอบ", "result": "done",
-                             "completed": None, "note": ""})
-            if len(rows) >= 20_000:
-                conn.execute(insert(CaseRecord), rows)
-                rows = []
-        if rows:
-            conn.execute(insert(CaseRecord), rows)
+            sheet = [CaseRow(j + 6, str(j + 1), period.first_day() + timedelta(days=j % 28), "โทรศัพท์", "complaint",
+                             f"เรื่องร้องเรียนที่ {j} โทร 081-234-5678", f"นายทดสอบ ระบบ{j}", "ตรวจสอบ", "done", None, "")
+                     for j in range(per_unit)]
+            sheets.append({"submission_id": sid, "rows": sheet_text(sheet)})
+        if sheets:
+            conn.execute(insert(CaseSheet), sheets)
 
 
 def main(n: int = 0) -> None:

@@ -28,7 +28,7 @@ from db.engine import make_engine, metadata
 from bot.schema import revision_in
 from config.settings import child_environment
 
-TABLES = ("inbound_messages", "submissions", "case_rows", "outbox", "exemptions", "actions", "contact_status",
+TABLES = ("inbound_messages", "submissions", "case_sheets", "outbox", "exemptions", "actions", "contact_status",
           "digest_snapshots")
 
 

@@ -21,7 +21,7 @@ from bot.lookahead import LookAhead
 from intake.context import Fetched, IngestResult
 from intake.models import InboundMessage, ProcessingAttempt
 from intake.pipeline import Prepared, ingest
-from intake.store import OWED_ROWS_WRITTEN_AT, is_duplicate, quarantine, write_owed_cases
+from intake.store import is_duplicate, quarantine
 from scoring.periods import Period
 
 log = logging.getLogger("complaint_bot.intake")
@@ -151,7 +151,6 @@ def _store_transaction(app: App, ahead: LookAhead, stored: set[str], results: li
                 stored.add(fetched.sha256)
             except IntegrityError:  # another worker stored it meanwhile: it is theirs
                 results.append(None)
-            write_owed_cases(s, at_least=OWED_ROWS_WRITTEN_AT)  # as the batch goes, not all at its commit
             between()
         s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256.in_(handled)))
 

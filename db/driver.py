@@ -335,28 +335,20 @@ def with_defaults(table: Any, values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def executemany(connection: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
-    """Many rows of the driver's own INSERT (in its paramstyle, values as the driver takes them) on its cursor;
-    errors raised as SQLAlchemy raises them."""
-    _on_cursor(connection, sql, rows, many=True).close()
-
-
-def _on_cursor(connection: Connection, sql: str, params: Any = None, *, many: bool = False) -> Any:
+def _on_cursor(connection: Connection, sql: str, params: Any = None) -> Any:
     """`sql` run on a new cursor of the connection's driver, which is returned open (its rows not yet read).
     A driver error is raised as SQLAlchemy raises it (IntegrityError for a duplicate key, OperationalError for
     a lock...), so callers catch the same exceptions whichever way a statement ran."""
     error = connection.dialect.loaded_dbapi.Error
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        if many:
-            _Owed.run(cursor, lambda: cursor.executemany(sql, params))
-        elif params is None:
+        if params is None:
             _Owed.run(cursor, lambda: cursor.execute(sql))
         else:
             _Owed.run(cursor, lambda: cursor.execute(sql, params))
     except error as exc:
         cursor.close()
-        raise DBAPIError.instance(sql, params[:1] if many else params, exc, error) from exc
+        raise DBAPIError.instance(sql, params, exc, error) from exc
     return cursor
 
 
@@ -386,21 +378,3 @@ def read_together(connection: Connection,
         for cursor in cursors:
             cursor.close()
 
-
-def copy_rows(connection: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    """Many rows into `table` by PostgreSQL's COPY (psycopg's `cursor.copy`): one statement, the rows streamed in
-    its text format. An executemany sends each row as its own INSERT (about 70 µs a row on the server and in the
-    driver); COPY costs a fraction of that. Values as psycopg adapts them (dates, None as NULL)."""
-    quote = connection.dialect.identifier_preparer.quote
-    sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-    error = connection.dialect.loaded_dbapi.Error
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        _Owed.run(cursor, lambda: None)  # COPY cannot run in a pipeline: what is owed goes first
-        with cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(row)
-    except error as exc:
-        raise DBAPIError.instance(sql, rows[:1], exc, error) from exc
-    finally:
-        cursor.close()

@@ -11,16 +11,16 @@ from sqlalchemy.orm import Session
 
 from config.units import Unit
 from intake.errors import IntakeError
-from intake.models import Action, CaseRecord, Exemption, InboundMessage, Outcome, ReviewAlert, Submission
+from intake.models import Action, CaseSheet, Exemption, InboundMessage, Outcome, ReviewAlert, Submission
 from intake.problems import Problem
-from intake.store import write_owed_cases
+from intake.sheets import sheet_rows
 from scoring.periods import Period
 
 if TYPE_CHECKING:
     from intake.documents import Documents
 
 REVIEW_OUTCOMES = (Outcome.NEEDS_REVIEW, Outcome.QUARANTINED)
-# A case row as the digest lists it: the unit's code, then these CaseRecord columns in this order.
+# A case row as the digest lists it: the unit's code, then these CaseRow fields in this order.
 CASE_COLUMNS = ("seq", "received", "channel", "category", "subject", "complainant", "action", "result", "completed",
                 "note")
 CaseColumns = tuple[Any, ...]
@@ -134,7 +134,6 @@ def undo(session: Session, reference: int, actor: str, now: datetime) -> Action:
     elif action.kind == "record":
         sub = session.get(Submission, action.details.get("submission"))
         if sub is not None:
-            write_owed_cases(session)
             session.delete(sub)
             session.flush()
             refresh_fold_states(session, sub.unit_code, sub.period)
@@ -153,27 +152,30 @@ def actions_for(session: Session, period: str) -> list[Action]:
 
 def case_rows(session: Session, submission_ids: list[int]) -> Iterator[CaseColumns]:
     """Complaint_01 rows of the given submissions as plain tuples (unit code first, then CASE_COLUMNS), streamed
-    in unit and row order. Columns, not entities: a digest reads 200,000 of them, and an ORM object per row
-    (with its submission's JSON) cost 35 us each, 7 s in all."""
-    write_owed_cases(session)
-    columns = [getattr(CaseRecord, name) for name in CASE_COLUMNS]
-    for start in range(0, len(submission_ids), 500):
-        chunk = submission_ids[start:start + 500]
-        query = (select(Submission.unit_code, *columns).join(CaseRecord, CaseRecord.submission_id == Submission.id)
-                 .where(Submission.id.in_(chunk)).order_by(Submission.unit_code, CaseRecord.row))
-        yield from session.execute(query.execution_options(yield_per=2000))  # Rows are tuples
+    in unit and row order (a unit's cases are those of its latest Complaint_01: one sheet). Columns, not
+    entities: a digest reads 200,000 of them."""
+    for unit_code, text in _sheets(session, submission_ids):
+        for row in sheet_rows(text):
+            yield (unit_code, *row[1:])  # CASE_COLUMNS are the CaseRow fields after `row`
 
 
 def channel_totals(session: Session, submission_ids: list[int]) -> dict[str, int]:
-    write_owed_cases(session)
     totals: dict[str, int] = {}
+    for _, text in _sheets(session, submission_ids):
+        for row in sheet_rows(text):
+            key = (row.channel or "").strip()
+            totals[key] = totals.get(key, 0) + 1
+    return totals
+
+
+def _sheets(session: Session, submission_ids: list[int]) -> Iterator[tuple[str, str]]:
+    """The case sheets of the given submissions, (unit code, document), in unit order."""
     for start in range(0, len(submission_ids), 500):
         chunk = submission_ids[start:start + 500]
-        for channel, n in session.execute(select(CaseRecord.channel, func.count()).where(
-                CaseRecord.submission_id.in_(chunk)).group_by(CaseRecord.channel)):
-            key = (channel or "").strip()
-            totals[key] = totals.get(key, 0) + n
-    return totals
+        query = (select(Submission.unit_code, CaseSheet.rows).join(CaseSheet, CaseSheet.submission_id == Submission.id)
+                 .where(Submission.id.in_(chunk)).order_by(Submission.unit_code, Submission.id))
+        for unit_code, text in session.execute(query.execution_options(yield_per=100)):
+            yield unit_code, text
 
 
 def unit_messages(session: Session, unit_code: str, periods: list[str]) -> list[InboundMessage]:

@@ -13,7 +13,7 @@ from db.orm import Base
 from intake import tables
 from intake.tables import Outcome
 
-__all__ = ["Action", "CaseRecord", "Exemption", "InboundMessage", "MailboxLease", "Outcome",
+__all__ = ["Action", "CaseSheet", "Exemption", "InboundMessage", "MailboxLease", "Outcome",
            "ProcessingAttempt", "ReviewAlert", "Submission"]
 
 
@@ -78,34 +78,21 @@ class Submission(Base):
     problems: Mapped[list[dict[str, Any]]]
     fold_state: Mapped[dict[str, Any] | None]
 
-    # No foreign key in the database (see tables.case_rows): the join is declared here, and deleting a submission
-    # deletes its rows through this cascade.
-    rows: Mapped[list[CaseRecord]] = relationship(
-        back_populates="submission", cascade="all, delete-orphan",
-        primaryjoin="Submission.id == foreign(CaseRecord.submission_id)")
+    # Its case sheet goes with it: the database's ON DELETE CASCADE, not a load by the ORM first.
+    sheet: Mapped[CaseSheet | None] = relationship(back_populates="submission", cascade="all, delete-orphan",
+                                                  passive_deletes=True)
 
 
-class CaseRecord(Base):
-    """One Complaint_01 row. `complainant` is personal data: never logged, masked in digests."""
+class CaseSheet(Base):
+    """A submission's Complaint_01 rows, one document (intake/sheets.py: `sheet_rows` reads it). `complainant` is
+    personal data: never logged, masked in digests."""
 
-    __table__ = tables.case_rows
+    __table__ = tables.case_sheets
 
-    id: Mapped[int]
     submission_id: Mapped[int]
-    row: Mapped[int]
-    seq: Mapped[str]
-    received: Mapped[date | None]
-    channel: Mapped[str]
-    category: Mapped[str | None]
-    subject: Mapped[str]
-    complainant: Mapped[str]
-    action: Mapped[str]
-    result: Mapped[str | None]
-    completed: Mapped[date | None]
-    note: Mapped[str]
+    rows: Mapped[str]
 
-    submission: Mapped[Submission] = relationship(back_populates="rows",
-                                                  primaryjoin="Submission.id == foreign(CaseRecord.submission_id)")
+    submission: Mapped[Submission] = relationship(back_populates="sheet")
 
 
 class Exemption(Base):

@@ -9,7 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.privacy import mask_text
-from intake.models import CaseRecord, InboundMessage, Submission
+from intake.forms import CaseRow
+from intake.models import CaseSheet, InboundMessage, Submission
+from intake.sheets import sheet_rows, sheet_text
 
 
 @dataclass
@@ -30,12 +32,12 @@ def purge(session: Session, before_period: str, now: datetime, dry_run: bool = F
     purged = select(InboundMessage.id).where(InboundMessage.purged_at.is_not(None))
     old_subs = select(Submission.id).where(Submission.period < before_period,
                                            Submission.inbound_id.is_(None) | Submission.inbound_id.not_in(purged))
-    for case in session.scalars(select(CaseRecord).where(CaseRecord.submission_id.in_(old_subs))):
-        report.cases += 1
-        if not dry_run:
-            case.complainant = ""
-            case.subject, case.action = mask_text(case.subject), mask_text(case.action)
-            case.note, case.channel = mask_text(case.note), mask_text(case.channel)
+    for sheet in session.scalars(select(CaseSheet).where(CaseSheet.submission_id.in_(old_subs))):
+        rows = sheet_rows(sheet.rows)
+        report.cases += len(rows)
+        masked = [_masked(case) for case in rows]
+        if not dry_run and masked != rows:  # masking is idempotent: a sheet masked already is not written again
+            sheet.rows = sheet_text(masked)
     messages = list(session.scalars(select(InboundMessage).where(old_msgs)))
     report.messages = len(messages)
     if not dry_run:
@@ -47,3 +49,9 @@ def purge(session: Session, before_period: str, now: datetime, dry_run: bool = F
 def _first_instant(period: str, like: datetime) -> datetime:
     year, month = (int(x) for x in period.split("-"))
     return datetime(year, month, 1, tzinfo=like.tzinfo)
+
+
+def _masked(case: CaseRow) -> CaseRow:
+    """A case without its complainant's name, and numbers masked in its free text (a name can stand there too)."""
+    return case._replace(complainant="", subject=mask_text(case.subject), action=mask_text(case.action),
+                         note=mask_text(case.note), channel=mask_text(case.channel))

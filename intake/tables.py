@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, LargeBinary, Table, text
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, LargeBinary, Table, text
 
 # Every text and JSON column holds what a message said, made storable as it is bound (db/storable.py).
 from db.engine import StorableJSON as JSON, StorableString as String, StorableText as Text, UTCDateTime, metadata
@@ -107,30 +107,18 @@ submissions = Table(
     # it is one entry, not every correction of the month sorted.
     Index("ix_submissions_unit_period_order", "unit_code", "period", "arrived_at", "id"),
     # A deleted submission's id is never given again (SQLite reuses the highest one without AUTOINCREMENT;
-    # PostgreSQL's sequence never does): case rows name their submission without a foreign key (below), so a
-    # row left behind by a deletion could otherwise become a later submission's.
+    # PostgreSQL's sequence never does), so nothing written for a deleted submission can become a later one's.
     sqlite_autoincrement=True,
 )
 
-# One Complaint_01 row. `complainant` is personal data: never logged, masked in digests. Its submission's id
-# without a foreign key (migration 0017: PostgreSQL checked it with a query per row): the rows are written with
-# their submission, in its transaction (intake.store.write_owed_cases), and deleted with it by the ORM's cascade
-# (models.Submission.rows).
-case_rows = Table(
-    "case_rows", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("submission_id", Integer, nullable=False, index=True),
-    Column("row", Integer, nullable=False),
-    Column("seq", String(32), nullable=False, default=""),
-    Column("received", Date),
-    Column("channel", Text, nullable=False, default=""),
-    Column("category", String(16)),
-    Column("subject", Text, nullable=False, default=""),
-    Column("complainant", Text, nullable=False, default=""),
-    Column("action", Text, nullable=False, default=""),
-    Column("result", String(16)),
-    Column("completed", Date),
-    Column("note", Text, nullable=False, default=""),
+# A submission's Complaint_01 rows, one JSON document (intake/sheets.py says its layout and why). `complainant`
+# is personal data: never logged, masked in digests. Written with its submission, in its transaction
+# (intake.store.store_submission); deleted with it by the database (ON DELETE CASCADE: one check a message).
+case_sheets = Table(
+    "case_sheets", metadata,
+    Column("submission_id", Integer, ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True,
+           autoincrement=False),
+    Column("rows", Text, nullable=False),
 )
 
 # A unit excused from a period's report by the secretariat.

@@ -16,7 +16,8 @@ from bot.lookahead import LookAhead
 from bot.samples import forms, make_mail, sample_cases
 from bot.storing import process_batch
 from intake.decisions import case_rows
-from intake.models import CaseRecord, InboundMessage, ProcessingAttempt, Submission
+from intake.models import InboundMessage, ProcessingAttempt, Submission
+from tests.stored import stored_cases
 from intake.pipeline import ingest
 from intake.context import Fetched
 from mailer.models import OutboxMessage
@@ -312,59 +313,40 @@ def test_a_bounce_in_a_backlog_is_parsed_once_and_never_sent_to_the_readers(sqli
     assert sorted(tasks) == ["parse_message"] + ["read_message"] * (len(batch) - 1)
 
 
-@pytest.mark.parametrize("written_at", [intake.store.OWED_ROWS_WRITTEN_AT, 5])
-def test_a_batchs_case_rows_are_written_once_and_a_failed_message_leaves_none(written_at: int, db_url, make_app,  # type: ignore[no-untyped-def]
-                                                                               monkeypatch) -> None:
-    """A batch owes its Complaint_01 rows to its transaction and writes them in one statement when it commits
-    (a COPY per message cost two round trips to PostgreSQL), or, once OWED_ROWS_WRITTEN_AT are owed, between two
-    of its messages (all at the commit, the workers idled meanwhile). A message that fails after its submission
-    was written is rolled back with its savepoint, and so are the rows it owed; a digest built in the same
-    transaction reads every row owed before it."""
-    import bot.storing
-
-    monkeypatch.setattr(bot.storing, "OWED_ROWS_WRITTEN_AT", written_at)
+def test_a_failed_message_leaves_no_case_sheet_and_a_sheet_is_read_in_its_own_transaction(db_url, make_app,  # type: ignore[no-untyped-def]
+                                                                                         monkeypatch) -> None:
+    """A message's Complaint_01 rows go as one document with its submission, in its savepoint (on PostgreSQL
+    owed to the next statement): a message that fails after its submission was written is rolled back with its
+    savepoint, sheet and all; every sheet belongs to a stored submission; a digest built in the same transaction
+    reads a sheet written in it."""
     app = make_app(db_url, INTAKE_BATCH_MS="10000")  # one transaction for the batch, however slow the machine
     batch = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(9)]
-    real_fold_in, real_copy, real_many = intake.state.fold_in, intake.store.copy_rows, intake.store.executemany
-    writes: list[int] = []
+    real_fold_in = intake.state.fold_in
 
     def fold_in(session, sub):  # type: ignore[no-untyped-def]
         if sub.inbound_id and session.get(InboundMessage, sub.inbound_id).uid == "6":
-            raise RuntimeError("a bug after the rows were owed")
+            raise RuntimeError("a bug after the sheet was written")
         return real_fold_in(session, sub)
 
-    def copy_rows(connection, table, columns, rows):  # type: ignore[no-untyped-def]
-        writes.append(len(rows))
-        return real_copy(connection, table, columns, rows)
-
-    def executemany(connection, sql, rows):  # type: ignore[no-untyped-def]
-        writes.append(len(rows))
-        return real_many(connection, sql, rows)
-
     monkeypatch.setattr("intake.pipeline.fold_in", fold_in)
-    monkeypatch.setattr(intake.store, "copy_rows", copy_rows)
-    monkeypatch.setattr(intake.store, "executemany", executemany)
     results = process_batch(app, batch)
 
     assert [r.outcome if r else None for r in results] == ["report"] * 5 + ["quarantined"] + ["report"] * 3
     expected = sum(r.rows for r in results if r and r.outcome == "report")
-    if written_at > expected:
-        assert writes == [expected]  # one statement for the batch, without the failed message's rows
-    else:  # as the batch went: each write once that many were owed, the last at the commit
-        assert sum(writes) == expected and len(writes) > 1 and min(writes[:-1]) >= written_at, writes
     with app.sessions() as s:
-        assert s.scalar(select(func.count()).select_from(CaseRecord)) == expected
-        # Every stored row belongs to a stored submission, and the quarantined message has none.
-        assert s.scalar(select(func.count()).select_from(Submission)) == 8
+        cases = stored_cases(s)
+        assert len(cases) == expected
+        subs = set(s.scalars(select(Submission.id)))
+        assert len(subs) == 8 and {sub_id for sub_id, _ in cases} == subs  # the quarantined message has none
 
-    with app.sessions() as s:  # rows owed and read in one transaction
+    with app.sessions() as s:  # a sheet written and read in one transaction
         late = _mail(f"hpc01@{DOMAIN}", 20)
         result = ingest(s, late, app.intake)
         sub_id = s.scalar(select(Submission.id).where(Submission.inbound_id == result.inbound_id))
         assert len(list(case_rows(s, [sub_id]))) == result.rows > 0
         s.rollback()
     with app.sessions() as s:
-        assert s.scalar(select(func.count()).select_from(CaseRecord)) == expected  # rolled back: none owed now
+        assert len(stored_cases(s)) == expected  # rolled back with its transaction
 
 
 @pytest.mark.slow

@@ -137,43 +137,94 @@ def test_original_bytes_are_compressed_with_lz4_on_postgresql(db_url) -> None:  
     engine.dispose()
 
 
-def test_case_rows_keep_their_rows_without_the_foreign_key_and_go_with_their_submission(db_url) -> None:  # type: ignore[no-untyped-def]
+_NEW_SUBMISSION = (
+    "INSERT INTO submissions (unit_code, period, arrived_at, channel, period_rule, has_c01, c01_rows, has_c02, "
+    "c02_total, nil_statement, c01_counts, c02_counts, files, problems) VALUES ('HPC01', '2026-11', "
+    "'2026-11-20 03:00:00', 'email', '', :t, 2, :f, 0, :f, '{}', '{}', '[]', '[]') RETURNING id")
+
+
+def test_case_rows_keep_their_rows_without_the_foreign_key(db_url) -> None:  # type: ignore[no-untyped-def]
     """0017: the case rows' foreign key is dropped (PostgreSQL checked it with a query per row); rows stored
-    before stay, a submission deleted through the ORM still takes its rows along, the id of a deleted submission
-    is never given again (SQLite's table becomes AUTOINCREMENT), and a downgrade puts the key back."""
+    before stay, the id of a deleted submission is never given again (SQLite's table becomes AUTOINCREMENT), and
+    a downgrade puts the key back."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from bot.schema import alembic_config
+
+    engine = make_engine(db_url)
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "0016")
+    ids = []
+    with engine.begin() as conn:
+        for _ in range(2):
+            ids.append(conn.execute(text(_NEW_SUBMISSION), {"t": True, "f": False}).scalar_one())
+            for row in (1, 2):
+                conn.execute(text("INSERT INTO case_rows (submission_id, row, seq, channel, subject, complainant, action, "
+                                  "note) VALUES (:s, :r, '', '', 'เรื่อง', 'นาย ก', '', '')"), {"s": ids[-1], "r": row})
+    assert inspect(engine).get_foreign_keys("case_rows")
+    command.upgrade(cfg, "0017")
+    assert inspect(engine).get_foreign_keys("case_rows") == []
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT submission_id, row FROM case_rows ORDER BY id")).all() == [
+            (ids[0], 1), (ids[0], 2), (ids[1], 1), (ids[1], 2)]
+        conn.execute(text("DELETE FROM case_rows WHERE submission_id = :s"), {"s": ids[1]})
+        conn.execute(text("DELETE FROM submissions WHERE id = :s"), {"s": ids[1]})
+        assert conn.execute(text(_NEW_SUBMISSION), {"t": True, "f": False}).scalar_one() > ids[1]  # not the deleted one's id
+    command.downgrade(cfg, "0016")
+    assert [fk["referred_table"] for fk in inspect(engine).get_foreign_keys("case_rows")] == ["submissions"]
+    engine.dispose()
+
+
+def test_case_rows_become_one_sheet_a_submission_and_come_back(db_url) -> None:  # type: ignore[no-untyped-def]
+    """0019: each submission's case rows become one document, read back by intake/sheets.py as the same values in
+    row order (dates, a missing date, NULLs, Thai, a quote, a tab); a submission without rows has no sheet; a
+    submission deleted through the ORM takes its sheet along (the database's cascade); a downgrade gives the
+    rows back as they were."""
+    from datetime import date
+
     from alembic import command
     from sqlalchemy import inspect, select, text
     from sqlalchemy.orm import Session
 
     from bot.schema import alembic_config
-    from intake.models import CaseRecord, Submission
+    from intake.forms import CaseRow
+    from intake.models import Submission
+    from tests.stored import stored_cases
 
     engine = make_engine(db_url)
     cfg = alembic_config(engine)
-    command.upgrade(cfg, "0016")
-    new_submission = text(
-        "INSERT INTO submissions (unit_code, period, arrived_at, channel, period_rule, has_c01, c01_rows, has_c02, "
-        "c02_total, nil_statement, c01_counts, c02_counts, files, problems) VALUES ('HPC01', '2026-11', "
-        "'2026-11-20 03:00:00', 'email', '', :t, 2, :f, 0, :f, '{}', '{}', '[]', '[]') RETURNING id")
-    ids = []
+    command.upgrade(cfg, "0018")
+    cases = [CaseRow(7, "2", date(2026, 11, 4), "อีเมล", None, 'เรื่อง "ถนน"\tชำรุด', "", "รอ", None, None, ""),
+             CaseRow(6, "1", None, "โทร\tศัพท์", "complaint", "เสียงดัง\nมาก", "นาย ก", "ตรวจ", "done",
+                     date(2026, 11, 10), "หมายเหตุ\\")]
+    insert_case = text("INSERT INTO case_rows (submission_id, row, seq, received, channel, category, subject, "
+                       "complainant, action, result, completed, note) VALUES (:submission_id, :row, :seq, "
+                       ":received, :channel, :category, :subject, :complainant, :action, :result, :completed, :note)")
     with engine.begin() as conn:
-        for _ in range(2):
-            ids.append(conn.execute(new_submission, {"t": True, "f": False}).scalar_one())
-            for row in (1, 2):
-                conn.execute(text("INSERT INTO case_rows (submission_id, row, seq, channel, subject, complainant, action, "
-                                  "note) VALUES (:s, :r, '', '', 'เรื่อง', 'นาย ก', '', '')"), {"s": ids[-1], "r": row})
-    assert inspect(engine).get_foreign_keys("case_rows")
+        ids = [conn.execute(text(_NEW_SUBMISSION), {"t": t, "f": False}).scalar_one() for t in (True, False, True)]
+        for sub_id in (ids[0], ids[2]):
+            for case in cases:  # row 7 before row 6
+                conn.execute(insert_case, {"submission_id": sub_id, **case._asdict()})
     command.upgrade(cfg, "head")
-    assert inspect(engine).get_foreign_keys("case_rows") == []
+    assert "case_rows" not in inspect(engine).get_table_names()
+    ordered = sorted(cases)
     with Session(engine) as s, s.begin():
-        assert [(r.submission_id, r.row) for r in s.scalars(select(CaseRecord).order_by(CaseRecord.id))] == [
-            (ids[0], 1), (ids[0], 2), (ids[1], 1), (ids[1], 2)]
-        last = s.get(Submission, ids[1])
-        assert last is not None and [r.row for r in last.rows] == [1, 2]
-        s.delete(last)
+        assert stored_cases(s) == [(ids[0], c) for c in ordered] + [(ids[2], c) for c in ordered]
+        s.delete(s.get(Submission, ids[0]))
+    with Session(engine) as s:
+        assert stored_cases(s) == [(ids[2], c) for c in ordered]
+    command.downgrade(cfg, "0018")
     with engine.begin() as conn:
-        assert conn.execute(text("SELECT submission_id, row FROM case_rows ORDER BY id")).all() == [(ids[0], 1), (ids[0], 2)]
-        assert conn.execute(new_submission, {"t": True, "f": False}).scalar_one() > ids[1]  # not the deleted one's id
-    command.downgrade(cfg, "0016")
-    assert [fk["referred_table"] for fk in inspect(engine).get_foreign_keys("case_rows")] == ["submissions"]
+        back = conn.execute(text("SELECT submission_id, row, seq, received, channel, category, subject, complainant, "
+                                 "action, result, completed, note FROM case_rows ORDER BY id")).all()
+    assert [(r[0], CaseRow(r[1], r[2], _date(r[3]), *r[4:10], _date(r[10]), r[11])) for r in back] == [
+        (ids[2], c) for c in ordered]
     engine.dispose()
+
+
+def _date(value):  # type: ignore[no-untyped-def]
+    """A DATE column's value as a date (SQLite's driver gives text for a text query)."""
+    from datetime import date
+
+    return date.fromisoformat(value) if isinstance(value, str) else value

@@ -15,7 +15,8 @@ from bot.samples import forms, make_mail, sample_cases
 from bot.storing import process_one
 from intake.reading import read_documents
 from intake.message import Attachment
-from intake.models import CaseRecord, InboundMessage
+from intake.models import InboundMessage
+from tests.stored import stored_cases
 from intake.context import Fetched
 from intake.retention import purge
 from mailer.models import OutboxMessage
@@ -186,7 +187,7 @@ def test_purge_after_retention_keeps_counts_and_hashes(db_url, make_app, tmp_pat
     with app.sessions() as s:
         msg = s.get(InboundMessage, old.inbound_id)
         assert msg.raw == b"" and msg.purged_at is not None and len(msg.sha256) == 64
-        names = {c.complainant for c in s.scalars(select(CaseRecord))}
+        names = {c.complainant for _, c in stored_cases(s)}
     assert "" in names and "นายสมชาย ใจดี" in names  # November's are within retention
     assert status_report(app, Period(2026, 10), bkk(2026, 12, 1))["units"][0] == before
     out = tmp_path / "ev.zip"
@@ -219,7 +220,7 @@ def test_purge_masks_names_in_free_text_and_empties_old_mail(db_url, make_app) -
     with app.sessions.begin() as s:  # what is purged is not counted (nor rewritten) again
         assert purge_sent(s, datetime.now(UTC) + timedelta(seconds=1), dry_run=True) == 0
     with app.sessions() as s:
-        texts = [c.subject for c in s.scalars(select(CaseRecord))] + [m.subject for m in s.scalars(select(InboundMessage))]
+        texts = [c.subject for _, c in stored_cases(s)] + [m.subject for m in s.scalars(select(InboundMessage))]
         raws = [o.raw for o in s.scalars(select(OutboxMessage))]
     assert texts and not any("สมชาย" in t or "สมหญิง" in t or "081-234" in t for t in texts), texts
     assert raws == [b""]

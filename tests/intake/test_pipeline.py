@@ -10,7 +10,8 @@ from bot.samples import forms, make_mail, sample_cases
 from bot.storing import process_one
 from bot.reporting import status_report
 from mailer.blank_forms import complaint_02
-from intake.models import CaseRecord, InboundMessage, Submission
+from intake.models import InboundMessage, Submission
+from tests.stored import stored_cases
 from intake.context import Fetched
 from mailer.problem_text import problem_text
 from mailer.models import OutboxMessage
@@ -57,14 +58,14 @@ def test_correction_replaces_data_but_keeps_timeliness(db_url, make_app) -> None
     assert sum(row["counts"].values()) == 5
     with app.sessions() as s:  # every version is kept
         assert s.scalar(select(func.count()).select_from(Submission)) == 2
-        assert s.scalar(select(func.count()).select_from(CaseRecord)) == 7
+        assert len(stored_cases(s)) == 7
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 2
 
 
 def test_a_message_read_again_replaces_its_submission_and_its_case_rows(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
     """A person's "reprocess" reads a stored message again: its earlier submission is replaced, and that
-    submission's case rows go with it (the ORM's cascade; the table has had no foreign key since migration 0017),
-    rows written in the same transaction included."""
+    submission's case sheet goes with it (the database's ON DELETE CASCADE), in the same transaction as the new
+    one is written."""
     from bot.reread import reread
 
     app = make_app(db_url)
@@ -76,8 +77,8 @@ def test_a_message_read_again_replaces_its_submission_and_its_case_rows(db_url, 
     with app.sessions() as s:
         after = list(s.scalars(select(Submission.id)))
         assert len(after) == 1 and after[0] != before
-        assert list(s.scalars(select(CaseRecord.submission_id).distinct())) == after
-        assert s.scalar(select(func.count()).select_from(CaseRecord)) == 4
+        cases = stored_cases(s)
+        assert {sub_id for sub_id, _ in cases} == set(after) and len(cases) == 4
 
 
 def test_after_the_deadline_an_unstated_period_goes_to_the_next_month_once_complete(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
@@ -215,10 +216,10 @@ def test_a_failed_attempt_is_dated_in_the_deployments_timezone(sqlite_only_url, 
 
 
 def test_case_rows_are_stored_exactly_as_read_on_each_database(db_url, make_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """PostgreSQL takes a form's rows by COPY, SQLite by one executemany: the same values either way, with dates, a
-    missing date, and text COPY's format must escape (a tab, a line break, a backslash, Thai). On SQLite the dates
-    go as SQLAlchemy's text, not through sqlite3's default date adapter (deprecated since Python 3.12): here it
-    is taken away, as a later Python will."""
+    """A form's rows go as one JSON document (intake/sheets.py): the same values back on either database, with
+    dates, a missing date, and text JSON must escape (a tab, a line break, a backslash, a quote, Thai). The dates
+    never reach sqlite3's default date adapter (deprecated since Python 3.12): here it is taken away, as a later
+    Python will."""
     import sqlite3
     from datetime import date
 
@@ -226,14 +227,13 @@ def test_case_rows_are_stored_exactly_as_read_on_each_database(db_url, make_app,
 
     from mailer.blank_forms import Case
 
-    cases = [Case(date(2026, 11, 3), "โทร\tศัพท์", "complaint", "เสียงดัง\nจากโรงงาน \\N ปิด", "นาย ก", "ตรวจ", True,
+    cases = [Case(date(2026, 11, 3), "โทร\tศัพท์", "complaint", "เสียงดัง\nจากโรงงาน \\N \"ปิด\"", "นาย ก", "ตรวจ", True,
                   date(2026, 11, 10), "หมายเหตุ\\"),
              Case(date(2026, 11, 7), "อีเมล", "suggestion", "ขยายเวลา", "", "", False, None, "")]
     app = make_app(db_url)
     _send(app, bkk(2026, 11, 12, 10), "ตามแนบ", attachments=forms(NAME, NOV, cases))
     with app.sessions() as s:
-        rows = s.execute(select(CaseRecord.received, CaseRecord.channel, CaseRecord.subject, CaseRecord.completed,
-                                CaseRecord.note, CaseRecord.result).order_by(CaseRecord.row)).all()
-    assert [tuple(r) for r in rows] == [
-        (date(2026, 11, 3), "โทร\tศัพท์", "เสียงดัง\nจากโรงงาน \\N ปิด", date(2026, 11, 10), "หมายเหตุ\\", "done"),
+        rows = [(r.received, r.channel, r.subject, r.completed, r.note, r.result) for _, r in stored_cases(s)]
+    assert rows == [
+        (date(2026, 11, 3), "โทร\tศัพท์", "เสียงดัง\nจากโรงงาน \\N \"ปิด\"", date(2026, 11, 10), "หมายเหตุ\\", "done"),
         (date(2026, 11, 7), "อีเมล", "ขยายเวลา", None, "", "in_progress")]
