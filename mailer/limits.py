@@ -47,76 +47,61 @@ class RateLimits:
 
 def over_limit(session: Session, kind: str, recipient: str, now: datetime, limits: RateLimits) -> str | None:
     """Why one more `kind` message to `recipient` now would break a limit; None when it may go."""
-    since = now - timedelta(hours=1)
-    if _recent_to(session, recipient, kind, since, limits.per_recipient(kind)) >= limits.per_recipient(kind):
+    hour = _the_hour(session, now - timedelta(hours=1))
+    if hour.sent.get((recipient, kind), 0) >= limits.per_recipient(kind):
         return f"{kind} to this recipient: {limits.per_recipient(kind)} per hour"
-    if _queued_last_hour(session, since) >= limits.total:
+    if hour.total >= limits.total:
         return f"all automatic mail: {limits.total} per hour"
     return None
 
 
-_HOUR_COUNT = "complaint_bot.outbox.queued_last_hour"  # session.info: (monotonic time counted, count)
-_RECIPIENT_COUNTS = "complaint_bot.outbox.recipient_counts"  # session.info: {(recipient, kind): (time, count)}
-_COUNT_REUSE_SECONDS = 1.0
-
-
-def _recent_to(session: Session, recipient: str, kind: str, since: datetime, limit: int) -> int:
-    """`recent_count` up to the limit, counted at most once a second per recipient and kind in a session, which
-    adds its own inserts (`enqueue`): one unit's corrections in a backlog asked for it with every message, a
-    round trip each on PostgreSQL. Like the hourly total, a count a second old misses only other workers'
-    mail of that second."""
-    counts: dict[tuple[str, str], tuple[float, int]] = session.info.setdefault(_RECIPIENT_COUNTS, {})
-    cached = counts.get((recipient, kind))
-    if cached is not None and time.monotonic() - cached[0] < _COUNT_REUSE_SECONDS:
-        return cached[1]
-    counted = recent_count(session, recipient, kind, since, up_to=limit)
-    counts[(recipient, kind)] = (time.monotonic(), counted)
-    return counted
-
-
-def _queued_last_hour(session: Session, since: datetime) -> int:
-    """All mail queued since `since`. Counting scans the hour's rows (thousands in a rush), so a session
-    counts at most once a second and adds its own inserts (`enqueue`); rows leaving the hour meanwhile are
-    not taken off, which can only make the limit stricter, never looser."""
-    cached = session.info.get(_HOUR_COUNT)
-    if cached is not None and time.monotonic() - cached[0] < _COUNT_REUSE_SECONDS:
-        return int(cached[1])
-    total = session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.created_at >= since)) or 0
-    session.info[_HOUR_COUNT] = (time.monotonic(), total)
-    return total
-
-
 def over_spare_share(session: Session, now: datetime, limits: RateLimits) -> str | None:
     """Why a stranger's notice may not take more of the hour (see `Envelope.spare`); None when it may."""
-    if _queued_last_hour(session, now - timedelta(hours=1)) >= limits.total * SPARE_SHARE:
+    if _the_hour(session, now - timedelta(hours=1)).total >= limits.total * SPARE_SHARE:
         return f"notices to senders who are not units: {int(limits.total * SPARE_SHARE)} per hour"
     return None
+
+
+@dataclass
+class _Hour:
+    """The mail queued in the last hour, as a session counted it: in all, and by recipient and kind."""
+
+    counted_at: float  # time.monotonic()
+    total: int
+    sent: dict[tuple[str, str], int]  # (recipient, kind): messages
+
+
+_HOUR = "complaint_bot.outbox.hour"  # session.info: its _Hour
+_COUNT_REUSE_SECONDS = 1.0
+
+# Every recipient's messages of every kind in the hour, in one statement. Asked for each recipient alone, a
+# backlog of many units' reports cost a statement (a round trip, ~0.25 ms of the two processes' CPU on
+# PostgreSQL) for every message; the hour's rows are read here at most once a second per session instead, as
+# the hour's total always was (bounded by the total limit: 5,000 rows in a rush).
+HOURS_MAIL = DriverStatement(
+    select(OutboxMessage.primary_to, OutboxMessage.kind, func.count())
+    .where(OutboxMessage.created_at >= bindparam("since"))
+    .group_by(OutboxMessage.primary_to, OutboxMessage.kind))
+
+
+def _the_hour(session: Session, since: datetime) -> _Hour:
+    """The hour's mail, counted at most once a second in a session, which adds its own inserts (`count_queued`).
+    A count a second old misses only other workers' mail of that second; rows leaving the hour meanwhile are not
+    taken off, which can only make the limits stricter, never looser."""
+    hour: _Hour | None = session.info.get(_HOUR)
+    if hour is None or time.monotonic() - hour.counted_at >= _COUNT_REUSE_SECONDS:
+        sent = {(to, kind): int(n) for to, kind, n in HOURS_MAIL.all(session.connection(), {"since": since})}
+        hour = session.info[_HOUR] = _Hour(time.monotonic(), sum(sent.values()), sent)
+    return hour
 
 
 def count_queued(session: Session, recipient: str, kind: str) -> None:
     """One more message queued in this session: added to its counts, which it asks the database for at most once
     a second."""
-    if (cached := session.info.get(_HOUR_COUNT)) is not None:
-        session.info[_HOUR_COUNT] = (cached[0], cached[1] + 1)
-    counts = session.info.get(_RECIPIENT_COUNTS)
-    if counts and (mine := counts.get((recipient, kind))) is not None:
-        counts[(recipient, kind)] = (mine[0], mine[1] + 1)
-
-
-# Counts at most `up_to` rows: the limit only asks whether the hour holds that many, and one unit's thousand
-# corrections within the hour would otherwise be counted whole again for every message (O(backlog) each).
-_RECENT = DriverStatement(select(func.count()).select_from(
-    select(OutboxMessage.id).where(OutboxMessage.primary_to == bindparam("address"),
-                                   OutboxMessage.kind == bindparam("kind"),
-                                   OutboxMessage.created_at >= bindparam("since"))
-    .limit(bindparam("up_to")).subquery()))
-
-
-def recent_count(session: Session, address: str, kind: str, since: datetime, up_to: int = 1_000_000) -> int:
-    """How many `kind` messages to `address` were queued since `since`, counted up to `up_to` (asked for every
-    message queued: built once, run on the connection, where outbox rows are inserted)."""
-    return int(_RECENT.scalar(session.connection(),
-                              {"address": address, "kind": kind, "since": since, "up_to": up_to}) or 0)
+    hour: _Hour | None = session.info.get(_HOUR)
+    if hour is not None:
+        hour.total += 1
+        hour.sent[(recipient, kind)] = hour.sent.get((recipient, kind), 0) + 1
 
 
 # When each (recipient, kind, held or dropped) was last logged at WARNING (monotonic seconds): a backlog of one

@@ -56,41 +56,48 @@ def test_the_hourly_limit_on_all_mail_holds_within_and_across_transactions(db_ur
         assert enqueue(s, _env("d", "w@anamai.example.go.th"), now + timedelta(hours=1, seconds=1), limits) is not None
 
 
-def test_the_limit_per_recipient_is_counted_once_per_transaction_and_kept_by_its_inserts(db_url, make_app,  # type: ignore[no-untyped-def]
-                                                                                          monkeypatch) -> None:
-    """One unit's corrections in a backlog: the unit's receipts of the hour were counted for every message (a
-    round trip each on PostgreSQL). A transaction counts a recipient once and adds what it queues; the 21st
-    receipt of the hour still waits an hour, in the same transaction and in the next."""
+def test_the_hours_mail_is_counted_once_per_transaction_and_kept_by_its_inserts(db_url, make_app,  # type: ignore[no-untyped-def]
+                                                                                monkeypatch) -> None:
+    """A backlog's receipts: every recipient's count was a statement of its own (a round trip each on
+    PostgreSQL, for every message of many units' reports). A transaction counts the hour's mail once, for all
+    recipients and kinds, and adds what it queues; the 21st receipt of the hour to one recipient still waits an
+    hour, in the same transaction and in the next, while other recipients' go at once."""
     import mailer.limits
     from mailer.limits import RateLimits
 
-    counted: list[str] = []
-    real = mailer.limits.recent_count
+    counted: list[datetime] = []
+    real = mailer.limits.HOURS_MAIL
 
-    def recent_count(session, address, kind, since, up_to=1_000_000):  # type: ignore[no-untyped-def]
-        counted.append(address)
-        return real(session, address, kind, since, up_to)
+    class Counting:
+        def all(self, connection, params):  # type: ignore[no-untyped-def]
+            counted.append(params["since"])
+            return real.all(connection, params)
 
-    monkeypatch.setattr(mailer.limits, "recent_count", recent_count)
+    monkeypatch.setattr(mailer.limits, "HOURS_MAIL", Counting())
     app = make_app(db_url)
     limits = RateLimits(receipt=20)
     now = datetime.now(UTC)
     to = "hpc01@anamai.example.go.th"
 
-    def receipt(key: str) -> Envelope:
-        return Envelope(key=key, kind="receipt", recipients=[to], subject="x", message_id=f"<{key}@x>", raw=b"x",
-                        waits=True)
+    def receipt(key: str, recipient: str = to) -> Envelope:
+        return Envelope(key=key, kind="receipt", recipients=[recipient], subject="x", message_id=f"<{key}@x>",
+                        raw=b"x", waits=True)
 
     with app.sessions.begin() as s:
         for i in range(25):
             enqueue(s, receipt(f"r{i}"), now, limits)
-    assert counted == [to]
+        for i in range(30):  # many units' receipts: no statement each
+            enqueue(s, receipt(f"o{i}", f"u{i}@anamai.example.go.th"), now, limits)
+    assert len(counted) == 1
     with app.sessions.begin() as s:
         enqueue(s, receipt("next"), now, limits)
-    assert counted == [to, to]
+        enqueue(s, receipt("other", "u0@anamai.example.go.th"), now, limits)
+    assert len(counted) == 2
     with app.sessions() as s:
-        due = [row.next_attempt_at for row in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
-    assert [d > now + timedelta(minutes=59) for d in due] == [False] * 20 + [True] * 6
+        due = {row.idempotency_key: row.next_attempt_at > now + timedelta(minutes=59)
+               for row in s.scalars(select(OutboxMessage))}
+    assert [due[f"r{i}"] for i in range(25)] == [False] * 20 + [True] * 5 and due["next"]
+    assert not any(due[f"o{i}"] for i in range(30)) and not due["other"]
 
 
 def test_delivers_once_and_a_failing_recipient_blocks_nobody(db_url, make_app, smtp) -> None:  # type: ignore[no-untyped-def]
