@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from config.units import Unit
 from intake.errors import IntakeError
+from intake.forms import CaseRow
 from intake.models import Action, CaseSheet, Exemption, InboundMessage, Outcome, ReviewAlert, Submission
 from intake.problems import Problem
 from intake.sheets import sheet_rows
@@ -20,9 +21,8 @@ if TYPE_CHECKING:
     from intake.documents import Documents
 
 REVIEW_OUTCOMES = (Outcome.NEEDS_REVIEW, Outcome.QUARANTINED)
-# A case row as the digest lists it: the unit's code, then these CaseRow fields in this order.
-CASE_COLUMNS = ("seq", "received", "channel", "category", "subject", "complainant", "action", "result", "completed",
-                "note")
+# A case row as the digest lists it: the unit's code, then these CaseRow fields in this order (all but `row`).
+CASE_COLUMNS = CaseRow._fields[1:]
 CaseColumns = tuple[Any, ...]
 
 
@@ -156,7 +156,7 @@ def case_rows(session: Session, submission_ids: list[int]) -> Iterator[CaseColum
     entities: a digest reads 200,000 of them."""
     for unit_code, text in _sheets(session, submission_ids):
         for row in sheet_rows(text):
-            yield (unit_code, *row[1:])  # CASE_COLUMNS are the CaseRow fields after `row`
+            yield (unit_code, *row[1:])  # CASE_COLUMNS
 
 
 def channel_totals(session: Session, submission_ids: list[int]) -> dict[str, int]:

@@ -25,7 +25,7 @@ WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 HEADER_SCAN_ROWS = 40
 
 class CaseRow(NamedTuple):
-    """A Complaint_01 row, its fields in the order of the case_rows table. A tuple: a backlog sends
+    """A Complaint_01 row, its fields in the order a case sheet stores them (intake/sheets.py). A tuple: a backlog sends
     thousands of them from the parser sandbox, and a tuple is unpickled in half a dataclass's time."""
 
     row: int  # 1-based row in the sheet
@@ -143,7 +143,7 @@ def _date(value: Any) -> date | BadDate | None:
         return exc
 
 
-MAX_SEQ = 32  # a row's sequence "number" as written, kept to the case_rows column's width
+MAX_SEQ = 32  # a row's sequence "number" as written, kept to what a sequence number needs (case rows' old width)
 
 _C01_FIELDS = ("seq", "received", "channel", "category", "subject", "complainant", "action", "result", "completed",
                "note")
@@ -237,9 +237,9 @@ def _readable(reading: FormReading, offset: int, cell: Any, parsed: date | BadDa
 
 
 def _storable_rows(reading: FormReading) -> FormReading:
-    """The rows go to the database on its driver as they are (intake/pipeline.py): a cell holding NUL or
-    another control character (CSV, `_x0000_` in shared strings, BIFF strings) is made storable here, in the
-    parser worker, after one scan of all the row's text finds one."""
+    """A cell holding NUL or another control character (CSV, `_x0000_` in shared strings, BIFF strings) is made
+    storable here, in the parser worker, after one scan of all the row's text finds one: the case sheet
+    (intake/sheets.py) and every count and digest cell read from it then hold what a person can read."""
     text = "\n".join([v for row in reading.rows for v in row if v.__class__ is str])
     if storable(text) is not text:
         reading.rows = [CaseRow._make(storable(v) if v.__class__ is str else v for v in row) for row in reading.rows]

@@ -4,7 +4,7 @@ that works with objects; the columns, their defaults and indexes are the tables'
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Mapped, relationship
