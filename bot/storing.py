@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -225,9 +225,10 @@ def _mark_batch(app: App, batch: list[Fetched]) -> bool:
         with app.sessions.begin() as s:
             if s.get_bind().dialect.name == "postgresql":  # a marker, not data: skip the WAL flush
                 s.execute(text("SET LOCAL synchronous_commit = off"))
-            s.add_all([ProcessingAttempt(sha256=sha, attempts=1, last_error="", updated_at=now, holder=app.worker_id,
-                                         kills=0)
-                       for sha in dict.fromkeys(f.sha256 for f in batch)])
+            # One statement with a row per message: the ORM (and the driver's executemany) sent one INSERT each
+            s.execute(insert(ProcessingAttempt).values([
+                {"sha256": sha, "attempts": 1, "last_error": "", "updated_at": now, "holder": app.worker_id, "kills": 0}
+                for sha in dict.fromkeys(f.sha256 for f in batch)]))
     except IntegrityError:
         return False
     return True

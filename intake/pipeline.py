@@ -21,8 +21,9 @@ from intake.problems import Problem
 from intake.reading import Reading, finish_reading, start_reading
 from intake.screening import Screened, apply, screen
 from intake.sender import decide_unit, sender_candidates
-from intake.state import current_report, fold_in, refresh_fold_states
-from intake.store import build_submission, forget_earlier_reading, inbound_row, store_message, store_submission
+from intake.state import Folded, current_report, fold_ahead, fold_in, refresh_fold_states
+from intake.store import (build_submission, forget_earlier_reading, inbound_row, reserve_submission_id, store_message,
+                          store_submission)
 from intake.text import nil_statement
 from intake.triage import triage
 from scoring.periods import Period, find_tag_period
@@ -131,10 +132,9 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: 
     waiting = None  # the unit's messages waiting for a person, when fold_in read them
     if sub is not None and result.unit is not None and result.period is not None:
         sub.inbound_id = result.inbound_id
-        store_submission(session, sub, doc)
+        folded = _store_folded(session, sub, doc, fold=(result.unit.code, str(result.period)) not in replaced)
         result.rows = sub.c01_rows
-        if (result.unit.code, str(result.period)) not in replaced:
-            folded = fold_in(session, sub)  # O(1): the thousandth correction costs what the first did
+        if folded is not None:
             newest, waiting = (sub if folded.newest else None), folded.waiting
     if result.unit is not None and result.period is not None:
         for unit_code, period_text in replaced | ({(result.unit.code, str(result.period))} if replaced else set()):
@@ -142,6 +142,24 @@ def ingest(session: Session, fetched: Fetched, ctx: IntakeContext, *, existing: 
         result.report = current_report(session, result.unit.code, str(result.period), fetched.arrived_at, newest,
                                        waiting)
     return result
+
+
+def _store_folded(session: Session, sub: Submission, doc: Documents, fold: bool) -> Folded | None:
+    """Store the submission and, unless the caller rebuilds its chain (`fold` False: a message read again), fold
+    it into its unit's report: O(1), the thousandth correction costs what the first did. Where its id can be had
+    before its insert (PostgreSQL) it is folded first and the insert carries its state; elsewhere the insert
+    gives the id and an UPDATE the state."""
+    if not fold:
+        store_submission(session, sub, doc)
+        return None
+    if not reserve_submission_id(session, sub):
+        store_submission(session, sub, doc)
+        return fold_in(session, sub)
+    folded = fold_ahead(session, sub)
+    store_submission(session, sub, doc)
+    if not folded.newest:  # it arrived out of order: the chain is rebuilt with it
+        refresh_fold_states(session, sub.unit_code, sub.period)
+    return folded
 
 
 def _nil_stated(mail: ParsedMail, doc: Documents, ctx: IntakeContext) -> bool:

@@ -157,25 +157,34 @@ class Folded(NamedTuple):
 
 
 def fold_in(session: Session, sub: Submission) -> Folded:
-    """Fold a newly stored submission into its unit's state for the period: from the latest cached state
-    when it is the newest part (the usual case: O(1)), else by rebuilding the chain."""
+    """Fold a stored submission into its unit's state for the period: from the latest cached state when it is
+    the newest part (the usual case: O(1)), else by rebuilding the chain. Its fold state is written by an
+    UPDATE; `fold_ahead` folds one before its insert, which then carries its state."""
+    folded = fold_ahead(session, sub)
+    if not folded.newest:
+        refresh_fold_states(session, sub.unit_code, sub.period)
+    else:
+        # Owed: on PostgreSQL it goes with the next statement (the receipt's look-up), no round trip of its own.
+        _SET_FOLD_STATE.owe(session.connection(), {"sub_id": sub.id, "fold_state": sub.fold_state})
+    return folded
+
+
+def fold_ahead(session: Session, sub: Submission) -> Folded:
+    """Set the fold state of a submission (its id known, stored or not) from the unit-month's newest other one,
+    when it is newer than that one (O(1): the thousandth correction costs what the first did). Not newest
+    (`Folded.newest` False): it arrived out of order, and the caller rebuilds the chain once it is stored."""
     session.flush()  # a chain rebuilt earlier in this transaction must be visible to the Core query below
-    connection = session.connection()
-    latest_rows, waiting = read_together(connection, [
+    latest_rows, waiting = read_together(session.connection(), [
         (_LATEST_OTHER, {"unit_code": sub.unit_code, "period": sub.period, "sub_id": sub.id}),
         (_WAITING_FOR_UNIT, {"period": sub.period, "unit_code": sub.unit_code})])
     state = None
     if latest_rows:
         latest_id, latest_arrived, state = latest_rows[0]
         if state is None or (latest_arrived, latest_id) > _order(sub):
-            refresh_fold_states(session, sub.unit_code, sub.period)
             return Folded(False, waiting)
     folder = Folder.load(state) if state else Folder()
     folder.add(_part(sub))
     sub.fold_state = folder.dump()
-    # Written here: intake inserts a submission outside the session (see intake.pipeline.store_submission).
-    # Owed: on PostgreSQL it goes with the next statement (the receipt's look-up), no round trip of its own.
-    _SET_FOLD_STATE.owe(connection, {"sub_id": sub.id, "fold_state": sub.fold_state})
     return Folded(True, waiting)
 
 

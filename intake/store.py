@@ -46,16 +46,27 @@ _OWE_INBOUND = DriverStatement(insert(tables.inbound_messages), ("id", *_INBOUND
 
 
 def _insert(session: Session, returning: DriverStatement, owed: DriverStatement, table: Any,
-            values: dict[str, Any]) -> int:
-    """Insert a row and give its id. On PostgreSQL the id is taken from the table's sequence ahead (`reserve_id`)
-    and the insert is owed (`DriverStatement.owe`): it goes with the next statement, no round trip of its own;
-    elsewhere it runs now and returns its id."""
+            values: dict[str, Any], row_id: int | None = None) -> int:
+    """Insert a row and give its id. On PostgreSQL the id is taken from the table's sequence ahead (`reserve_id`,
+    unless `row_id` was taken so already) and the insert is owed (`DriverStatement.owe`): it goes with the next
+    statement, no round trip of its own; elsewhere it runs now and returns its id."""
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         return int(returning.scalar(connection, values))
-    row_id = reserve_id(connection, session.info, table.name)
+    if row_id is None:
+        row_id = reserve_id(connection, session.info, table.name)
     owed.owe(connection, {**values, "id": row_id})
     return row_id
+
+
+def reserve_submission_id(session: Session, sub: Submission) -> bool:
+    """Give a new submission its id before its insert where the database allows it (PostgreSQL, `reserve_id`),
+    so that what needs the id (its fold state) goes in the insert; False elsewhere (the insert gives it)."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return False
+    sub.id = reserve_id(connection, session.info, tables.submissions.name)
+    return True
 
 
 def store_message(session: Session, inbound: InboundMessage, existing: InboundMessage | None,
@@ -109,12 +120,12 @@ _INSERT_SHEET = DriverStatement(insert(tables.case_sheets), ("submission_id", "r
 
 
 def store_submission(session: Session, sub: Submission, doc: Documents) -> None:
-    """Insert the submission (`sub` gets its id and stays outside the session: `fold_in` writes its fold
-    state) and its Complaint_01 rows, one document (intake/sheets.py). Core, not the ORM: SQLAlchemy's handling
-    of each row's parameters cost more than the database's writing it. On PostgreSQL both inserts are owed (no
-    round trip of their own: `DriverStatement.owe`)."""
+    """Insert the submission (with its fold state when it was folded ahead; `sub` gets its id, if it has none
+    yet, and stays outside the session) and its Complaint_01 rows, one document (intake/sheets.py). Core, not the
+    ORM: SQLAlchemy's handling of each row's parameters cost more than the database's writing it. On PostgreSQL
+    both inserts are owed (no round trip of their own: `DriverStatement.owe`)."""
     values = with_defaults(tables.submissions, {name: getattr(sub, name) for name in _SUBMISSION_COLUMNS})
-    sub.id = _insert(session, _INSERT_SUBMISSION, _OWE_SUBMISSION, tables.submissions, values)
+    sub.id = _insert(session, _INSERT_SUBMISSION, _OWE_SUBMISSION, tables.submissions, values, sub.id)
     c01 = next((f for f in doc.forms if f.form == "complaint_01"), None)
     if c01 and sub.has_c01 and c01.rows:
         _INSERT_SHEET.owe(session.connection(), {"submission_id": sub.id, "rows": sheet_text(c01.rows)})

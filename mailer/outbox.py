@@ -60,12 +60,50 @@ _ENQUEUED = tuple(c.key for c in OutboxMessage.__table__.columns if c.key not in
 _INSERT = {name: DriverStatement(insert(OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"])
                                   .returning(OutboxMessage.id), _ENQUEUED)
            for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))}
+_OWED_INSERT = DriverStatement(postgresql_insert(OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"]),
+                               _ENQUEUED)
 
 
 def enqueue(session: Session, env: Envelope, now: datetime, limits: RateLimits = RateLimits()) -> int | None:
     """Add the message unless a rate limit is reached (then it waits an hour, or is dropped and the limit logged:
-    see `Envelope.waits`, `Envelope.spare`) or its idempotency key is already there, also when another worker inserts it at the same moment (one
-    INSERT ... ON CONFLICT DO NOTHING: no lookup first, no savepoint). The new row's id, or None."""
+    see `Envelope.waits`, `Envelope.spare`) or its idempotency key is already there, also when another worker
+    inserts it at the same moment (one INSERT ... ON CONFLICT DO NOTHING: no lookup first, no savepoint). The new
+    row's id, or None."""
+    values = _row(session, env, now, limits)
+    if values is None:
+        return None
+    return _insert_now(session, env.kind, values)
+
+
+def queue(session: Session, env: Envelope, now: datetime, limits: RateLimits = RateLimits()) -> bool:
+    """`enqueue` for a caller that needs no id (a stored message's receipt): on PostgreSQL the insert is owed, so
+    it goes with the next statement, no wait for the server of its own (`DriverStatement.owe`). False when a rate
+    limit dropped it; True when queued, or skipped by the database as a duplicate of its idempotency key (on
+    PostgreSQL that is not known here, and a duplicate counts toward the hour's mail: the limit errs on the safe
+    side)."""
+    values = _row(session, env, now, limits)
+    if values is None:
+        return False
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        _insert_now(session, env.kind, values)
+        return True
+    _OWED_INSERT.owe(connection, values)
+    count_queued(session, values["primary_to"], env.kind)
+    return True
+
+
+def _insert_now(session: Session, kind: str, values: dict[str, Any]) -> int | None:
+    """Insert the row now: its id, or None when its idempotency key is there already."""
+    connection = session.connection()
+    row_id = _INSERT["postgresql" if connection.dialect.name == "postgresql" else "sqlite"].scalar(connection, values)
+    if row_id is not None:
+        count_queued(session, values["primary_to"], kind)
+    return row_id
+
+
+def _row(session: Session, env: Envelope, now: datetime, limits: RateLimits) -> dict[str, Any] | None:
+    """The outbox row's values, due now or, over a rate limit, in an hour; None when the limit drops it."""
     due = now
     recipient = env.recipients[0] if env.recipients else ""
     reason = over_limit(session, env.kind, recipient, now, limits) if env.recipients else None
@@ -77,17 +115,12 @@ def enqueue(session: Session, env: Envelope, now: datetime, limits: RateLimits =
             return None
         due = now + timedelta(hours=1)  # the hour it would break has passed by then
         log_held(recipient, env.kind, env.key, "queued to wait an hour", reason)
-    values = dict(
+    return dict(
         idempotency_key=env.key, kind=env.kind, unit_code=env.unit_code, period=env.period,
         recipients=env.recipients, primary_to=recipient, subject=env.subject,
         message_id=env.message_id, raw=env.raw, payload=env.payload, status="pending", attempts=0, created_at=now,
         next_attempt_at=due, last_error="",
     )
-    connection = session.connection()
-    row_id = _INSERT["postgresql" if connection.dialect.name == "postgresql" else "sqlite"].scalar(connection, values)
-    if row_id is not None:
-        count_queued(session, recipient, env.kind)
-    return row_id
 
 
 def purge_sent(session: Session, before: datetime, dry_run: bool = False) -> int:

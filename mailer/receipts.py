@@ -12,7 +12,7 @@ from config.msgid import make_message_id
 from mailer.compose import build_message
 from mailer.context import MailContext
 from mailer.models import OutboxMessage
-from mailer.outbox import Envelope, enqueue
+from mailer.outbox import Envelope, queue
 from mailer.problem_text import file_note_text, problem_text
 from mailer.render import render
 from scoring.periods import Period, thai_datetime
@@ -84,8 +84,9 @@ def plain(text: str, limit: int) -> str:
 
 
 def enqueue_receipt(session: Session, info: ReceiptInfo, ctx: MailContext, now: datetime) -> bool:
-    """Enqueue the receipt's data; the sender renders it (`compose_receipt`). False when a receipt for this
-    message exists already (or a rate limit holds it back).
+    """Queue the receipt's data (`outbox.queue`: on PostgreSQL no wait for the server of its own); the sender
+    renders it (`compose_receipt`). False when a rate limit dropped it; a receipt for this message queued
+    already is skipped by the database.
 
     Rendering and building the MIME cost about a sixth of a message's intake: done at send time, a backlog
     is stored at the rate of reading it, while what the receipt says is still fixed now, in the transaction
@@ -96,7 +97,7 @@ def enqueue_receipt(session: Session, info: ReceiptInfo, ctx: MailContext, now: 
     env = Envelope(key=info.key, kind="receipt", recipients=[info.to], subject="", message_id=message_id, raw=b"",
                    unit_code=info.unit_code, period=period, payload=receipt_payload(info),
                    waits=not stranger, spare=stranger)
-    return enqueue(session, env, now, ctx.limits) is not None
+    return queue(session, env, now, ctx.limits)
 
 
 def compose_receipt(payload: dict[str, Any], message_id: str, date: datetime, ctx: MailContext) -> tuple[str, bytes]:

@@ -288,6 +288,12 @@ class RoundTrips:
         return sum(1 for line in text.splitlines()
                    if line.startswith("B\t") and ("\tReadyForQuery" in line or "\tCopyInResponse" in line))
 
+    @property
+    def statements(self) -> int:
+        """The statements the clients sent: an Execute of the extended protocol, or a simple Query, each."""
+        text = Path(self._file.name).read_text(encoding="utf-8", errors="replace")
+        return sum(1 for line in text.splitlines() if line.startswith("F\t") and ("\tExecute" in line or "\tQuery" in line))
+
     def close(self) -> None:
         from sqlalchemy import event
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from config.settings import parse_smtp_url
 from mailer.compose import build_message
 from mailer.models import OutboxMessage
-from mailer.outbox import Envelope, enqueue, send_due
+from mailer.outbox import Envelope, enqueue, queue, send_due
 from mailer.transport import SmtpTransport
 from tests import servers
 
@@ -36,6 +36,44 @@ def test_enqueue_is_idempotent(db_url, make_app) -> None:  # type: ignore[no-unt
     with app.sessions.begin() as s:
         assert enqueue(s, _env("k1"), now) is None
     assert list(_rows(app)) == ["k1"]
+
+
+def test_a_receipt_queued_without_its_id_is_kept_once_limited_alike_and_on_postgresql_waits_for_nothing(
+        db_url, make_app) -> None:  # type: ignore[no-untyped-def]
+    """`queue` (a stored message's receipt, whose id nobody reads): a repeated key is skipped by the database,
+    a rate limit drops or holds it as `enqueue`'s does, and on PostgreSQL its insert goes with the next statement
+    (no wait for the server of its own) and reaches the database by COMMIT at the latest."""
+    from mailer.limits import RateLimits
+
+    app = make_app(db_url)
+    now = datetime.now(UTC)
+    with app.sessions.begin() as s:
+        assert queue(s, _env("k1"), now) and queue(s, _env("k1"), now)
+    with app.sessions.begin() as s:
+        assert queue(s, _env("k1"), now)
+    assert list(_rows(app)) == ["k1"]
+
+    with app.sessions.begin() as s:  # k1 is the hour's first: three more fit in four
+        dropped = [queue(s, _env(f"a{i}", f"u{i}@anamai.example.go.th"), now, RateLimits(total=4)) for i in range(5)]
+        held = queue(s, Envelope(key="w", kind="receipt", recipients=["w@anamai.example.go.th"], subject="x",
+                                 message_id="<w@x>", raw=b"x", waits=True), now, RateLimits(total=4))
+    assert dropped == [True] * 3 + [False] * 2 and held
+    rows = _rows(app)
+    assert sorted(rows) == ["a0", "a1", "a2", "k1", "w"]
+    assert rows["w"].next_attempt_at > now + timedelta(minutes=59) >= rows["a0"].next_attempt_at
+
+    if app.sessions.kw["bind"].dialect.name == "postgresql":
+        trips = servers.RoundTrips(app.sessions.kw["bind"])
+        try:
+            with app.sessions.begin() as s:
+                queue(s, _env("b0", "b0@anamai.example.go.th"), now)  # the hour's count: once a second
+                before = trips.count
+                for i in range(1, 4):
+                    queue(s, _env(f"b{i}", f"b{i}@anamai.example.go.th"), now)
+                assert trips.count == before  # owed, not sent
+        finally:
+            trips.close()
+        assert {"b0", "b1", "b2", "b3"} <= set(_rows(app))
 
 
 def test_the_hourly_limit_on_all_mail_holds_within_and_across_transactions(db_url, make_app) -> None:  # type: ignore[no-untyped-def]
