@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.app import App
+from db.trouble import is_transient
 from bot.handlers import after_storing
 from bot.lookahead import LookAhead
 from intake.context import Fetched, IngestResult
@@ -198,6 +199,8 @@ def _store_in_savepoint(app: App, s: Session, fetched: Fetched, prepared: Prepar
                 except IntegrityError:  # another worker stored it meanwhile: the batch's answer
                     raise
                 except Exception as exc:
+                    if is_transient(exc):  # the database's trouble: the transaction fails, stored again later
+                        raise
                     raise _IngestFailed(exc) from exc
                 after_storing(app, s, fetched, result, now)
                 return result
@@ -249,6 +252,8 @@ def _store(app: App, s: Session, fetched: Fetched, earlier: ProcessingAttempt | 
             with s.begin_nested():
                 result = ingest(s, fetched, app.intake)
         except Exception as exc:  # a bug or hostile input: keep the original, answer, move on
+            if is_transient(exc):  # the database's trouble, not the message's: tried again later (see `_alone`)
+                raise
             result = _quarantined(app, s, fetched, exc)
     s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
     after_storing(app, s, fetched, result, now)

@@ -7,12 +7,14 @@ folds is a stored submission: a mapped `Submission` or a row of the submissions 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Union
 
-from sqlalchemy import Select, bindparam, or_, select, text, update
+import hashlib
+
+from sqlalchemy import Integer, Select, bindparam, func, or_, select, text, update
 from sqlalchemy.engine import Connection
 
 from db.driver import DriverStatement, read_together
@@ -131,6 +133,9 @@ def refresh_fold_states(session: Session, unit_code: str, period: str) -> None:
     order, or a message was read again): O(n), and rare."""
     from intake.models import Submission  # the intake path's objects (the reading side needs no ORM)
 
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        _FOLD_LOCK.all(connection, _fold_lock_key(unit_code, period))
     folder = Folder()
     for sub in session.scalars(select(Submission).where(Submission.unit_code == unit_code, Submission.period == period)
                                .order_by(Submission.arrived_at, Submission.id)):
@@ -145,6 +150,22 @@ _LATEST_OTHER = DriverStatement(
     select(_S.id, _S.arrived_at, _S.fold_state)
     .where(_S.unit_code == bindparam("unit_code"), _S.period == bindparam("period"), _S.id != bindparam("sub_id"))
     .order_by(_S.arrived_at.desc(), _S.id.desc()).limit(1))
+
+
+# A unit-month's fold is taken under a lock held to the end of the transaction (PostgreSQL; SQLite's writers take
+# turns already): two workers storing one unit's reports for a month at the same moment would each fold from what
+# was committed and miss the other's part, in that receipt and in every later one's (the state is carried on). The
+# second waits for the first's transaction; two that wait for each other are a deadlock the server ends by failing
+# one transaction, whose messages are stored again later (bot/storing.py), none lost or quarantined.
+_FOLD_LOCK = DriverStatement(select(func.pg_advisory_xact_lock(bindparam("space", type_=Integer),
+                                                               bindparam("key", type_=Integer))))
+_FOLD_LOCK_SPACE = int.from_bytes(b"fold", "big")  # the two-key form's first key: locks of the unit-months' folds
+
+
+def _fold_lock_key(unit_code: str, period: str) -> dict[str, int]:
+    """The lock's keys (two 32-bit integers) for a unit-month; two unit-months that share a key only wait longer."""
+    digest = hashlib.blake2b(f"{unit_code}\0{period}".encode(), digest_size=4).digest()
+    return {"space": _FOLD_LOCK_SPACE, "key": int.from_bytes(digest, "big", signed=True)}
 
 
 class Folded(NamedTuple):
@@ -174,9 +195,13 @@ def fold_ahead(session: Session, sub: Submission) -> Folded:
     when it is newer than that one (O(1): the thousandth correction costs what the first did). Not newest
     (`Folded.newest` False): it arrived out of order, and the caller rebuilds the chain once it is stored."""
     session.flush()  # a chain rebuilt earlier in this transaction must be visible to the Core query below
-    latest_rows, waiting = read_together(session.connection(), [
+    connection = session.connection()
+    reads: list[tuple[DriverStatement, Mapping[str, Any]]] = [
         (_LATEST_OTHER, {"unit_code": sub.unit_code, "period": sub.period, "sub_id": sub.id}),
-        (_WAITING_FOR_UNIT, {"period": sub.period, "unit_code": sub.unit_code})])
+        (_WAITING_FOR_UNIT, {"period": sub.period, "unit_code": sub.unit_code})]
+    if connection.dialect.name == "postgresql":  # the lock first, in the same wait: the reads see what it waited for
+        reads.insert(0, (_FOLD_LOCK, _fold_lock_key(sub.unit_code, sub.period)))
+    latest_rows, waiting = read_together(connection, reads)[-2:]
     state = None
     if latest_rows:
         latest_id, latest_arrived, state = latest_rows[0]
