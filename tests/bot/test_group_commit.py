@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 import bot.lookahead
+import bot.storing
 import intake.pipeline
 import intake.state
 import intake.store
@@ -703,4 +704,49 @@ def test_two_workers_storing_one_units_month_at_once_fold_each_others_parts(make
         assert len(stored) == 2 and stored == rebuilt
     finally:
         app.close()
+        servers.drop_pg_database(name)
+
+
+def test_two_workers_that_wait_for_each_others_unit_months_lose_nothing(make_app, postgres_ok) -> None:  # type: ignore[no-untyped-def]
+    """Worker A stores HPC01's report then HPC02's in one transaction; worker B, HPC02's then HPC01's, at the same
+    moment: each holds the month it folded first and waits for the other's, a deadlock. The server fails one
+    transaction; its messages are not quarantined but stored when its batch is tried again, and every month's
+    state is the full fold."""
+    import threading
+
+    if not postgres_ok:
+        servers.unavailable("PostgreSQL on 127.0.0.1:5432")
+    name, url = servers.create_pg_database()
+    workers = []
+    try:
+        workers = [make_app(url, INTAKE_BATCH_MS="10000"), make_app(url, INTAKE_BATCH_MS="10000")]
+        batches = [[_mail(f"hpc01@{DOMAIN}", 1), _mail(f"hpc02@{DOMAIN}", 2)],
+                   [_mail(f"hpc02@{DOMAIN}", 3), _mail(f"hpc01@{DOMAIN}", 4)]]
+        first_folded = threading.Barrier(2, timeout=30)
+        outcomes: list[list[object]] = [[], []]
+
+        def work(i: int) -> None:
+            calls = iter([lambda: first_folded.wait()] + [lambda: None] * 3)
+            outcomes[i] = process_batch(workers[i], batches[i], between=lambda: next(calls)())
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        failed = [i for i in (0, 1) if any(isinstance(r, bot.storing.NotStored) for r in outcomes[i])]
+        assert len(failed) == 1, outcomes  # the server ended the deadlock by failing one of the two
+        again = process_batch(workers[failed[0]], batches[failed[0]])  # its next poll
+        assert all(isinstance(r, IngestResult) and r.outcome == "report" for r in again), again
+        with workers[0].sessions() as s:
+            assert sorted(m.outcome for m in s.scalars(select(InboundMessage))) == ["report"] * 4
+            for unit in ("HPC01", "HPC02"):
+                stored = _folds(s)
+                intake.state.refresh_fold_states(s, unit, "2026-11")
+                s.flush()
+                assert _folds(s) == stored
+            s.rollback()
+    finally:
+        for app in workers:
+            app.close()
         servers.drop_pg_database(name)
