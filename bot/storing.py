@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.app import App
-from db.trouble import is_transient
 from bot.handlers import after_storing
 from bot.lookahead import LookAhead
+from db.trouble import is_transient
 from intake.context import Fetched, IngestResult
 from intake.models import InboundMessage, ProcessingAttempt
 from intake.tables import processing_attempts

@@ -6,13 +6,12 @@ folds is a stored submission: a mapped `Submission` or a row of the submissions 
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Union
-
-import hashlib
 
 from sqlalchemy import Integer, Select, bindparam, func, or_, select, text, update
 from sqlalchemy.engine import Connection
