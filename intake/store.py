@@ -62,11 +62,20 @@ def _insert(session: Session, returning: DriverStatement, owed: DriverStatement,
 def reserve_submission_id(session: Session, sub: Submission) -> bool:
     """Give a new submission its id before its insert where the database allows it (PostgreSQL, `reserve_id`),
     so that what needs the id (its fold state) goes in the insert; False elsewhere (the insert gives it)."""
+    row_id = _reserved_id(session, tables.submissions)
+    if row_id is None:
+        return False
+    sub.id = row_id
+    return True
+
+
+def _reserved_id(session: Session, table: Any) -> int | None:
+    """An id for a new row of `table` taken ahead from its sequence (PostgreSQL, `reserve_id`), so that ids follow
+    the order rows are written in; None: the database gives it at the insert."""
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        return False
-    sub.id = reserve_id(connection, session.info, tables.submissions.name)
-    return True
+        return None
+    return reserve_id(connection, session.info, table.name)
 
 
 def store_message(session: Session, inbound: InboundMessage, existing: InboundMessage | None,
@@ -131,15 +140,6 @@ def store_submission(session: Session, sub: Submission, doc: Documents) -> None:
         _INSERT_SHEET.owe(session.connection(), {"submission_id": sub.id, "rows": sheet_text(c01.rows)})
 
 
-def _next_id(session: Session) -> int | None:
-    """A quarantined message's id in its place among the ids reserved for the batch's messages (PostgreSQL), so
-    that ids follow the mailbox's order; None: the database gives it."""
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        return None
-    return reserve_id(connection, session.info, tables.inbound_messages.name)
-
-
 def quarantine(session: Session, fetched: Fetched, error: str) -> IngestResult:
     """Keep a message that broke the pipeline, with its error, so the loop can move on. Only its header block is
     read (its body may be what broke it, and is not parsed in the storing process again). Should even that row
@@ -151,7 +151,7 @@ def quarantine(session: Session, fetched: Fetched, error: str) -> IngestResult:
     try:
         with session.begin_nested():
             inbound = inbound_row(fetched, mail, Outcome.QUARANTINED, error[:4000])
-            if (row_id := _next_id(session)) is not None:
+            if (row_id := _reserved_id(session, tables.inbound_messages)) is not None:
                 inbound.id = row_id
             session.add(inbound)
     except Exception as exc:  # its headers cannot be stored: keep it bare rather than lose it
@@ -159,7 +159,7 @@ def quarantine(session: Session, fetched: Fetched, error: str) -> IngestResult:
         with session.begin_nested():
             inbound = inbound_row(fetched, None, Outcome.QUARANTINED,
                                   f"{error[:2000]} (its headers could not be stored: {type(exc).__name__})")
-            if (row_id := _next_id(session)) is not None:
+            if (row_id := _reserved_id(session, tables.inbound_messages)) is not None:
                 inbound.id = row_id
             session.add(inbound)
     return IngestResult(inbound_id=inbound.id, outcome=Outcome.QUARANTINED, reason=error, arrived_at=fetched.arrived_at,

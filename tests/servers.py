@@ -282,17 +282,20 @@ class RoundTrips:
             pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
             self._traced.append(pgconn)
 
-    @property
-    def count(self) -> int:
+    def _messages(self, sender: str, names: tuple[str, ...]) -> int:
+        """How many protocol messages of these names the trace holds from `sender` (F: the client, B: the server)."""
         text = Path(self._file.name).read_text(encoding="utf-8", errors="replace")
         return sum(1 for line in text.splitlines()
-                   if line.startswith("B\t") and ("\tReadyForQuery" in line or "\tCopyInResponse" in line))
+                   if line.startswith(f"{sender}\t") and any(f"\t{name}" in line for name in names))
+
+    @property
+    def count(self) -> int:
+        return self._messages("B", ("ReadyForQuery", "CopyInResponse"))
 
     @property
     def statements(self) -> int:
         """The statements the clients sent: an Execute of the extended protocol, or a simple Query, each."""
-        text = Path(self._file.name).read_text(encoding="utf-8", errors="replace")
-        return sum(1 for line in text.splitlines() if line.startswith("F\t") and ("\tExecute" in line or "\tQuery" in line))
+        return self._messages("F", ("Execute", "Query"))
 
     def close(self) -> None:
         from sqlalchemy import event
