@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -121,6 +122,14 @@ class LookAhead:
         self.ready_bytes -= len(fetched.raw)
         self._fill()  # hand the next messages to the parsers before this one is stored
         return fetched, prepared
+
+    def taking(self, taken: list[tuple[Fetched, Prepared | Exception]]) -> Iterator[tuple[Fetched, Prepared | Exception]]:
+        """`next` until none is pending, each message also kept in `taken` (a transaction that fails is stored
+        again from what it took: bot/storing.py)."""
+        while self.pending:
+            item = self.next()
+            taken.append(item)
+            yield item
 
     def _reads_whole(self, fetched: Fetched) -> Sender | None:
         """The sender's identity from the header block when the workers may parse the message and read its files
