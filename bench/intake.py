@@ -126,20 +126,39 @@ class Run:
         return self.pipeline / self.floor
 
 
-def one_run(server: servers.Dovecot, shape: str, n: int, units: int, database: str = "sqlite") -> Run:
-    """A fresh mailbox of n messages: the raw fetch, the floor, then one worker's whole pipeline (SQLite or a
-    fresh PostgreSQL database, group commit as configured by default)."""
+@dataclass(frozen=True)
+class Filled:
+    """A fresh mailbox of a backlog, with its raw fetch rate and its floor measured."""
+
+    shape: str
+    n: int
+    units: int
+    user: str
+    raw: float
+    floor: float
+    floor_cpu: CpuUse
+
+
+def fill_and_measure(server: servers.Dovecot, shape: str, n: int, units: int) -> Filled:
+    """A fresh mailbox of n messages: appended, then its raw fetch and its floor measured."""
     user = server.new_user()
     t = time.perf_counter()
     avg = fill(server, user, n, units)
     print(f"{shape}: appended {n} messages (~{avg // 1024} KB each) in {time.perf_counter() - t:.0f} s")
     fetched, raw_rate = raw_fetch_rate(server, user)
+    assert fetched == n, fetched
     floor, floor_cpu = floor_rate(server, user)
-    env = {"MAIL_SOURCE": server.url(user)}
+    return Filled(shape, n, units, user, raw_rate, floor, floor_cpu)
+
+
+def pipeline_run(server: servers.Dovecot, filled: Filled, database: str = "sqlite") -> Run:
+    """One worker's whole pipeline over a filled mailbox (SQLite or a fresh PostgreSQL database, group commit as
+    configured by default)."""
+    env = {"MAIL_SOURCE": server.url(filled.user)}
     pg_name = None
     if database == "postgresql":
         pg_name, env["DATABASE_URL"] = servers.create_pg_database()
-    app = make_bench_app(workdir("intake"), max(units, 10), **env)
+    app = make_bench_app(workdir("intake"), max(filled.units, 10), **env)
     app.sessions  # noqa: B018 - migrated before the clock starts
     samples: list[tuple[int, float]] = []
     batch = app.settings.batch_messages
@@ -150,14 +169,28 @@ def one_run(server: servers.Dovecot, shape: str, n: int, units: int, database: s
     app.close()
     if pg_name:
         servers.drop_pg_database(pg_name)
-    assert fetched == n and report.processed == n, (fetched, report)
-    return Run(f"{shape} ({database})", n, raw_rate, floor, report.processed / cpu.wall, samples, floor_cpu, cpu)
+    assert report.processed == filled.n, report
+    return Run(f"{filled.shape} ({database})", filled.n, filled.raw, filled.floor, report.processed / cpu.wall,
+               samples, filled.floor_cpu, cpu)
+
+
+def paired_runs(server: servers.Dovecot, shape: str, n: int, units: int, databases: tuple[str, ...],
+                turn: int) -> list[Run]:
+    """The same backlog on each database, their pipelines back to back: every mailbox is filled and its floor
+    measured first, so that the runs compared sit seconds apart, not a fill and a floor (~40 s) apart. Their
+    order alternates with `turn` (SQLite first, then PostgreSQL first), so that a machine whose pace drifts
+    favours neither. The runs are returned in the order of `databases`."""
+    filled = {database: fill_and_measure(server, shape, n, units) for database in databases}
+    order = databases if turn % 2 == 0 else databases[::-1]
+    ran = {database: pipeline_run(server, filled[database], database) for database in order}
+    return [ran[database] for database in databases]
 
 
 def against(runs: list[Run]) -> None:
     """PostgreSQL against SQLite, pair by pair (the same shape, run back to back): their rates, and their ratios to
     each run's own floor (which takes out the machine's pace between the two), with the median of each."""
-    print("\n  PostgreSQL / SQLite, each pair run back to back (rates; ratios to each run's own floor):")
+    print("\n  PostgreSQL / SQLite, each pair's pipelines back to back, in turns SQLite first and PostgreSQL first (rates; "
+          "ratios to each run's own floor):")
     for shape in ("many units", "one unit's corrections"):
         pairs = [(sq, pg) for sq, pg in zip(runs, runs[1:])
                  if sq.shape == f"{shape} (sqlite)" and pg.shape == f"{shape} (postgresql)"]
@@ -175,10 +208,9 @@ def main(n: int = 0, repeat: int = 1, databases: tuple[str, ...] = ("sqlite",)) 
     server = dovecot()
     runs: list[Run] = []
     try:
-        for _ in range(repeat):  # the databases of one shape back to back: this machine's pace drifts by the minute
+        for turn in range(repeat):
             for shape, units in (("many units", 1000), ("one unit's corrections", 1)):
-                for database in databases:
-                    runs.append(one_run(server, shape, n, units, database))
+                runs += paired_runs(server, shape, n, units, databases, turn)
     finally:
         server.stop()
     rows = [("backlog", "raw fetch", "floor", "pipeline", "ratio to floor")]
