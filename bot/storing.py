@@ -1,5 +1,5 @@
-"""Storing messages: one alone, or a batch with few commits (group commit), each in its own savepoint, with
-its processing marker and quarantine; what follows each (its receipt, a bounce's effect, commands) is done by
+"""Storing messages: one alone, or a batch with few commits (group commit; a savepoint a message only where one
+failed), with its processing marker and quarantine; what follows each (its receipt, a bounce's effect, commands) is done by
 bot/handlers.py in the same transaction. The intake loop (bot.service) hands it what it fetched and marks the server afterwards."""
 
 from __future__ import annotations
@@ -67,14 +67,16 @@ def begin_attempt(app: App, fetched: Fetched) -> ProcessingAttempt | None:
 
 
 def note_failure(app: App, fetched: Fetched, exc: Exception) -> None:
-    """Keep why an attempt failed, for the quarantine reason if it fails again (best effort). A
-    database that is unavailable is not the message's fault: that attempt does not count."""
+    """Keep why an attempt failed, for the quarantine reason if it fails again (best effort). The database's
+    trouble (unavailable, a deadlock: `is_transient`) is not the message's fault: that attempt does not count. A
+    write it refuses is (a value it cannot store): counted, so the message is quarantined after its attempts
+    instead of tried for ever."""
     try:
         with app.sessions.begin() as s:
             row = s.get(ProcessingAttempt, fetched.sha256)
             if row is not None:
                 row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if isinstance(exc, SQLAlchemyError):
+                if is_transient(exc):  # a deadlock, a lost connection: not the message's fault
                     row.attempts = max(row.attempts - 1, 0)
     except SQLAlchemyError:
         pass
@@ -89,8 +91,10 @@ def process_one(app: App, fetched: Fetched) -> IngestResult | None:
             _write_lock(s)
             return _store(app, s, fetched, earlier, datetime.now(UTC))
     except IntegrityError:
-        # Another worker stored the same message between our check and our insert: it is theirs.
-        return None
+        with app.sessions() as s:
+            if is_duplicate(s, fetched):  # another worker stored it between our check and our insert: theirs
+                return None
+        raise  # a write the database refused (its handlers'): not stored, so tried again, then given up
 
 
 # A message of a batch and what was prepared ahead for it: the reading, the error its parse raised, or None (to be
@@ -100,16 +104,17 @@ Taken = tuple[Fetched, Prepared | Exception | None]
 
 def process_batch(app: App, batch: list[Fetched], ahead: LookAhead | None = None,
                   between: Callable[[], None] = lambda: None) -> list[StoreResult]:
-    """Store a batch of messages with few commits (group commit), each in its own savepoint, so one bad
-    message never rolls back another and the batch costs a commit per INTAKE_BATCH_MS, not per message.
+    """Store a batch of messages with few commits (group commit), so the batch costs a commit per INTAKE_BATCH_MS,
+    not per message, and one bad message never costs another its report.
 
     1. A message with a processing marker left by an earlier attempt (the worker died) is a suspect: then
        every message of the batch goes alone through `process_one`, so a message that kills the worker
        is the only one whose attempts grow (and after two it is quarantined unread).
     2. Otherwise one committed write marks the whole batch as being processed,
-    3. and transactions of at most INTAKE_BATCH_MS store each message (and its receipt) in a savepoint;
-       which messages are stored already is asked once for the batch, and each transaction clears its
-       messages' markers with one statement.
+    3. and transactions of at most INTAKE_BATCH_MS store each message (and its receipt), with no savepoint a
+       message; a transaction in which a message fails is rolled back and its messages are stored again, each
+       in its savepoint (`_store_transaction`). Which messages are stored already is asked once for the batch,
+       and each transaction clears its messages' markers with one statement.
        The caller marks messages done on the server only after this returns. A transaction that fails itself
        (a fault outside any savepoint, the database gone) leaves its messages and the batch's rest for later
        (`NotStored`, its error noted against each it held); the transactions before it stay committed, and their

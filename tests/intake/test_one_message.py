@@ -69,15 +69,19 @@ def test_text_no_database_stores_costs_no_one_else(header: bytes, db_url: str, m
         assert s.scalar(select(Submission.nil_statement).where(Submission.unit_code == "HPC03"))
 
 
-def _fault_in_receipt(monkeypatch: pytest.MonkeyPatch) -> bytes:
-    """A unit's report whose receipt cannot be queued (a fault outside its savepoint) until it is quarantined."""
+def _fault_in_receipt(monkeypatch: pytest.MonkeyPatch, refused: bool = False) -> bytes:
+    """A unit's report whose receipt cannot be queued (a fault outside its savepoint) until it is quarantined;
+    `refused`: the fault is a write the database itself refuses (an IntegrityError, as a duplicate key is)."""
     import bot.handlers
+    from sqlalchemy import text
 
     real = bot.handlers.queue_receipt
 
     def faulty(app, session, result, now):  # type: ignore[no-untyped-def]
         stored = session.get(InboundMessage, result.inbound_id)
         if stored is not None and b"X-Fault" in stored.raw and result.outcome != "quarantined":
+            if refused:
+                session.execute(text("INSERT INTO processing_attempts (sha256) VALUES (NULL)"))  # NOT NULL
             raise RuntimeError("a fault outside the message's savepoint")
         return real(app, session, result, now)
 
@@ -103,6 +107,25 @@ def test_a_message_that_cannot_be_stored_costs_only_itself(db_url: str, make_app
     assert poll_once(app, app.source()).seen == 0
     status = {u["unit"]: u["status"] for u in status_report(app, NOV, bkk(2026, 11, 27))["units"]}
     assert status["HPC01"] == status["HPC02"] == "on_time"
+
+
+def test_a_refused_write_is_not_taken_for_a_message_stored_before(db_url: str, make_app, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """An IntegrityError while a message is stored alone means "another worker stored it" only when it is
+    stored: a write refused for any other reason (here its receipt's, a NOT NULL) leaves it unmarked and
+    counted, as any fault does, until it is quarantined after its attempts; it was taken for a message stored
+    before, marked done and never kept. (Nor was such an error counted as an attempt: it was retried for ever.)"""
+    bad = _fault_in_receipt(monkeypatch, refused=True)
+    app = make_app(db_url, MAIL_SOURCE=_maildir(tmp_path / "Maildir", [bad]))  # one message: stored alone
+    first = poll_once(app, app.source())
+    assert (first.seen, first.processed, first.failed) == (1, 0, 1)
+    second = poll_once(app, app.source())
+    assert (second.seen, second.processed, second.failed) == (1, 0, 1)
+    third = poll_once(app, app.source())
+    assert (third.seen, third.processed, third.failed, third.outcomes) == (1, 1, 0, {"quarantined": 1})
+    with app.sessions() as s:
+        kept = s.scalars(select(InboundMessage)).one()
+        assert kept.outcome == "quarantined" and kept.raw == bad
 
 
 def test_a_failed_transaction_costs_only_its_messages_not_the_transactions_before_it(  # type: ignore[no-untyped-def]
