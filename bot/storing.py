@@ -133,20 +133,22 @@ def process_batch(app: App, batch: list[Fetched], ahead: LookAhead | None = None
     results: list[StoreResult] = []
     ahead = ahead if ahead is not None else LookAhead(app.intake, batch)
     again: list[Taken] = []  # a failed transaction's messages, to be stored again each in its savepoint
+    careful = False  # once a message of the batch failed, the batch's rest goes a savepoint a message too
     while ahead.pending or again:  # a transaction lasts at most BATCH_MS (plus one message): other writers wait no longer
         committed, known = len(results), set(stored)
         taken: list[tuple[Fetched, Prepared | Exception]] = []
         try:
             if again:
-                _store_transaction(app, iter(again), stored, results, between, careful=True)
+                _store_transaction(app, iter(again), stored, results, between, careful=True, timed=False)
                 again = []
             else:
-                _store_transaction(app, ahead.taking(taken), stored, results, between, careful=False)
+                _store_transaction(app, ahead.taking(taken), stored, results, between, careful=careful, timed=True)
         except Exception as exc:  # noqa: BLE001 - this transaction is rolled back; the ones before it stand
-            if taken and not is_transient(exc):  # a message failed, no savepoint around it: all again, carefully
-                log.warning("a message of a transaction of %d failed (%s); they are stored again, each in its "
-                            "savepoint", len(taken), type(exc).__name__)
+            if taken and not careful and not is_transient(exc):  # a message failed, no savepoint around it
+                log.warning("a message of a transaction of %d failed (%s); they and the batch's rest are stored "
+                            "again, each in its savepoint", len(taken), type(exc).__name__)
                 again = [(fetched, None if isinstance(prepared, Prepared) else prepared) for fetched, prepared in taken]
+                careful = True
                 del results[committed:]
                 stored.intersection_update(known)
                 continue
@@ -159,17 +161,18 @@ def process_batch(app: App, batch: list[Fetched], ahead: LookAhead | None = None
 
 
 def _store_transaction(app: App, messages: Iterator[Taken], stored: set[str], results: list[StoreResult],
-                       between: Callable[[], None], *, careful: bool) -> None:
-    """One transaction of a batch: its next messages for at most BATCH_MS, their results appended to `results`,
-    their processing markers cleared when it commits.
+                       between: Callable[[], None], *, careful: bool, timed: bool) -> None:
+    """One transaction of a batch: its next messages (for at most BATCH_MS when `timed`, else all of them), their
+    results appended to `results`, their processing markers cleared when it commits.
 
     Nearly every message stores without error, so a transaction first goes without a savepoint a message
     (`careful` False): on PostgreSQL a savepoint cost each message a wait for the server (its writes must answer
     for themselves before it is released) and two statements, 0.7-1 ms of CPU a message between the two
     processes on a backlog. Should any message fail then (its own error, not the database's trouble), the whole
     transaction is rolled back and its messages are stored again, `careful`, each in its own savepoint, where
-    a failure costs only its message (`_store_in_savepoint`); so a message that fails costs its neighbours one
-    more attempt, never their report."""
+    a failure costs only its message (`_store_in_savepoint`), and so is the batch's rest: a message that fails
+    costs its neighbours one more attempt at most, never their report, and a batch of many such messages one
+    rollback."""
     opened = time.monotonic()
     with app.sessions.begin() as s:
         _write_lock(s)
@@ -188,7 +191,7 @@ def _store_transaction(app: App, messages: Iterator[Taken], stored: set[str], re
                 results.append(_store_plainly(app, s, fetched, prepared))
                 stored.add(fetched.sha256)
             between()
-            if not careful and (time.monotonic() - opened) * 1000 >= max(app.settings.batch_ms, 1):
+            if timed and (time.monotonic() - opened) * 1000 >= max(app.settings.batch_ms, 1):
                 break
         s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256.in_(handled)))
 
