@@ -185,8 +185,10 @@ def _store_transaction(app: App, messages: Iterator[Taken], stored: set[str], re
                 try:
                     results.append(_store_in_savepoint(app, s, fetched, prepared))
                     stored.add(fetched.sha256)
-                except IntegrityError:  # another worker stored it meanwhile: it is theirs
-                    results.append(None)
+                except IntegrityError:
+                    if not is_duplicate(s, fetched):  # its handlers' write refused: the transaction fails, tried again
+                        raise
+                    results.append(None)  # another worker stored it meanwhile: it is theirs
             else:
                 results.append(_store_plainly(app, s, fetched, prepared))
                 stored.add(fetched.sha256)

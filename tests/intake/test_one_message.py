@@ -128,6 +128,28 @@ def test_a_refused_write_is_not_taken_for_a_message_stored_before(db_url: str, m
         assert kept.outcome == "quarantined" and kept.raw == bad
 
 
+def test_a_refused_write_in_a_batch_is_not_taken_for_a_message_stored_before(db_url: str, make_app,  # type: ignore[no-untyped-def]
+                                                                            tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same in a batch (stored again a savepoint a message once it failed): the message whose handlers' write
+    is refused is never answered as stored before; its neighbour is stored, and it is kept, quarantined, after its
+    attempts."""
+    bad = _fault_in_receipt(monkeypatch, refused=True)
+    app = make_app(db_url, INTAKE_BATCH_MS="10000", MAIL_SOURCE=_maildir(tmp_path / "Maildir", [_report(1), bad]))
+    outcomes: dict[str, int] = {}
+    for _ in range(5):
+        report = poll_once(app, app.source())
+        assert report.duplicates == 0, report  # never "stored before": it was not
+        for outcome, count in report.outcomes.items():
+            outcomes[outcome] = outcomes.get(outcome, 0) + count
+        if report.seen == 0:
+            break
+    assert outcomes == {"report": 1, "quarantined": 1}
+    with app.sessions() as s:
+        kept = s.scalars(select(InboundMessage).where(InboundMessage.outcome == "quarantined")).one()
+        assert kept.raw == bad
+
+
 def test_a_failed_transaction_costs_only_its_messages_not_the_transactions_before_it(  # type: ignore[no-untyped-def]
         db_url: str, make_app, monkeypatch: pytest.MonkeyPatch) -> None:
     """A batch stored in several transactions (each ends after INTAKE_BATCH_MS; 0 makes one a message): when one
