@@ -12,7 +12,7 @@ from intake.message import ParsedMail, Sender, parse_message
 from intake.context import Fetched, IntakeContext
 from intake.pipeline import Prepared, parse_for, prepare, reads_at_once
 from intake.reading import Read, read_message, read_messages
-from intake.sandbox import SandboxFailure
+from intake.sandbox import ParsersUnavailable, SandboxFailure
 
 
 class _Group:
@@ -198,6 +198,8 @@ class LookAhead:
                 group.outcome = self.ctx.sandbox.result(group.future)
             except Exception as exc:  # noqa: BLE001 - every member is read again alone, below
                 group.outcome = exc
+        if isinstance(group.outcome, ParsersUnavailable):
+            raise group.outcome  # no worker can run: reading it alone would only ask again
         if isinstance(group.outcome, Exception):
             return self._read_alone(fetched)
         read = group.outcome[index]

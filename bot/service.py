@@ -25,7 +25,7 @@ from intake.message import parse_message
 from intake.models import InboundMessage
 from intake.context import Fetched, IngestResult
 from intake.pipeline import ingest
-from intake.sandbox import SandboxFailure
+from intake.sandbox import ParsersUnavailable, SandboxFailure
 from mailer.outbox import SendReport, send_due
 from mailer.context import MailContext
 from mailer.receipts import compose_queued
@@ -36,6 +36,7 @@ log = logging.getLogger("complaint_bot.intake")
 class PollReport:
     skipped: bool = False  # another worker holds this mailbox's lease, or the database is unavailable
     db_unavailable: bool = False
+    parsers_unavailable: bool = False  # no parser worker could run: the poll stopped, the rest left for the next
     lease_holder: str = ""  # who holds the mailbox when we were skipped
     lease_expires: datetime | None = None
     seen: int = 0
@@ -136,7 +137,7 @@ def poll_once(app: App, source: MailSource, stop: Callable[[], bool] = lambda: F
         if not batch:
             break
         _settle(app, source, batch, report, progress, ahead, functools.partial(batches.top_up, ahead))
-        if stop():  # what was fetched ahead is left on the server, unmarked, for the next poll
+        if stop() or report.parsers_unavailable:  # what was fetched ahead is left on the server, unmarked
             break
     return report
 
@@ -149,6 +150,7 @@ def _settle(app: App, source: MailSource, batch: list[Fetched], report: PollRepo
         results = process_batch(app, batch, ahead, between)
     except Exception as exc:  # the database is unavailable: leave the messages for the next poll
         report.failed += len(batch)
+        report.parsers_unavailable |= isinstance(exc, ParsersUnavailable)
         log.error("could not store %d message(s) (%s); they will be retried", len(batch), type(exc).__name__)
         for fetched in batch:
             note_failure(app, fetched, exc)
@@ -157,6 +159,7 @@ def _settle(app: App, source: MailSource, batch: list[Fetched], report: PollRepo
     for fetched, result in zip(batch, results):
         if isinstance(result, NotStored):  # left on the server for the next poll; counted against it
             report.failed += 1
+            report.parsers_unavailable |= isinstance(result.error, ParsersUnavailable)
             continue
         if result is None:
             report.duplicates += 1

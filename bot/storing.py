@@ -24,6 +24,7 @@ from intake.context import Fetched, IngestResult
 from intake.models import InboundMessage, ProcessingAttempt
 from intake.tables import processing_attempts
 from intake.pipeline import Prepared, ingest
+from intake.sandbox import ParsersUnavailable
 from intake.store import is_duplicate, quarantine
 from scoring.periods import Period
 
@@ -66,17 +67,23 @@ def begin_attempt(app: App, fetched: Fetched) -> ProcessingAttempt | None:
         return None
 
 
+def not_its_fault(exc: BaseException) -> bool:
+    """Whether a message's failure is the house's, not the message's: the database's trouble (unavailable, a
+    deadlock: `is_transient`) or parser workers that cannot run at all. Such a message is tried again later,
+    that attempt not counted, never quarantined for it."""
+    return is_transient(exc) or isinstance(exc, ParsersUnavailable)
+
+
 def note_failure(app: App, fetched: Fetched, exc: Exception) -> None:
-    """Keep why an attempt failed, for the quarantine reason if it fails again (best effort). The database's
-    trouble (unavailable, a deadlock: `is_transient`) is not the message's fault: that attempt does not count. A
-    write it refuses is (a value it cannot store): counted, so the message is quarantined after its attempts
-    instead of tried for ever."""
+    """Keep why an attempt failed, for the quarantine reason if it fails again (best effort). The house's trouble
+    (`not_its_fault`) is not the message's fault: that attempt does not count. A write the database refuses is (a
+    value it cannot store): counted, so the message is quarantined after its attempts instead of tried for ever."""
     try:
         with app.sessions.begin() as s:
             row = s.get(ProcessingAttempt, fetched.sha256)
             if row is not None:
                 row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if is_transient(exc):  # a deadlock, a lost connection: not the message's fault
+                if not_its_fault(exc):  # a deadlock, a lost connection, no parser worker
                     row.attempts = max(row.attempts - 1, 0)
     except SQLAlchemyError:
         pass
@@ -129,7 +136,7 @@ def process_batch(app: App, batch: list[Fetched], ahead: LookAhead | None = None
         suspects = set(s.scalars(select(ProcessingAttempt.sha256).where(ProcessingAttempt.sha256.in_(shas))))
         stored = set(s.scalars(select(InboundMessage.sha256).where(InboundMessage.sha256.in_(shas))))
     if suspects or len(batch) == 1 or not _mark_batch(app, batch):
-        return [_alone(app, fetched) for fetched in batch]
+        return _each_alone(app, batch)
     results: list[StoreResult] = []
     ahead = ahead if ahead is not None else LookAhead(app.intake, batch)
     again: list[Taken] = []  # a failed transaction's messages, to be stored again each in its savepoint
@@ -144,7 +151,7 @@ def process_batch(app: App, batch: list[Fetched], ahead: LookAhead | None = None
             else:
                 _store_transaction(app, ahead.taking(taken), stored, results, between, careful=careful, timed=True)
         except Exception as exc:  # noqa: BLE001 - this transaction is rolled back; the ones before it stand
-            if taken and not careful and not is_transient(exc):  # a message failed, no savepoint around it
+            if taken and not careful and not not_its_fault(exc):  # a message failed, no savepoint around it
                 log.warning("a message of a transaction of %d failed (%s); they and the batch's rest are stored "
                             "again, each in its savepoint", len(taken), type(exc).__name__)
                 again = [(fetched, None if isinstance(prepared, Prepared) else prepared) for fetched, prepared in taken]
@@ -209,6 +216,17 @@ class NotStored:
 StoreResult = IngestResult | NotStored | None  # None: stored before
 
 
+def _each_alone(app: App, batch: list[Fetched]) -> list[StoreResult]:
+    """Each message by `_alone`, until parser workers cannot run: the rest are then left as they are, not tried
+    (each try would wait to learn the same)."""
+    results: list[StoreResult] = []
+    for fetched in batch:
+        results.append(result := _alone(app, fetched))
+        if isinstance(result, NotStored) and isinstance(result.error, ParsersUnavailable):
+            return results + [result] * (len(batch) - len(results))
+    return results
+
+
 def _alone(app: App, fetched: Fetched) -> StoreResult:
     """`process_one`, with a failure costing only this message: the others of its batch are still stored."""
     try:
@@ -240,7 +258,7 @@ def _store_in_savepoint(app: App, s: Session, fetched: Fetched, prepared: Prepar
                     result = ingest(s, fetched, app.intake, prepared=prepared)
                     send_owed_writes(s.connection())  # its writes' errors are its own, not its handlers'
                 except Exception as exc:
-                    if is_transient(exc):  # the database's trouble: the transaction fails, stored again later
+                    if not_its_fault(exc):  # the house's trouble: the transaction fails, stored again later
                         raise
                     raise _IngestFailed(exc) from exc
                 after_storing(app, s, fetched, result, now)
@@ -307,7 +325,7 @@ def _store(app: App, s: Session, fetched: Fetched, earlier: ProcessingAttempt | 
             with s.begin_nested():
                 result = ingest(s, fetched, app.intake)
         except Exception as exc:  # a bug or hostile input: keep the original, answer, move on
-            if is_transient(exc):  # the database's trouble, not the message's: tried again later (see `_alone`)
+            if not_its_fault(exc):  # the house's trouble, not the message's: tried again later (see `_alone`)
                 raise
             result = _quarantined(app, s, fetched, exc)
     s.execute(delete(ProcessingAttempt).where(ProcessingAttempt.sha256 == fetched.sha256))
@@ -330,7 +348,11 @@ def _given_up(app: App, s: Session, fetched: Fetched, earlier: ProcessingAttempt
 
 
 def _quarantined(app: App, s: Session, fetched: Fetched, exc: Exception) -> IngestResult:
-    """A bug or hostile input stopped this message: keep the original with the error, answer a unit, move on."""
+    """A bug or hostile input stopped this message: keep the original with the error, answer a unit, move on.
+    Parser workers that could not run at all (its parse failed ahead with that) are not the message's doing: raised,
+    so that it is left for the next poll (`not_its_fault`)."""
+    if isinstance(exc, ParsersUnavailable):
+        raise exc
     log.error("message from %s quarantined", fetched.source, exc_info=exc)
     result = quarantine(s, fetched, f"{type(exc).__name__}: {exc}")
     _answer_unit(app, s, result)

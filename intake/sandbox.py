@@ -60,6 +60,13 @@ class SandboxFailure(IntakeError):
         self.kind = kind  # crashed | timeout | memory
 
 
+class ParsersUnavailable(IntakeError):
+    """No parser worker can run at all (their pool cannot start: no processes, no memory, no shared memory left),
+    so a task's failure says nothing about its message. Not the message's fault: it is left for the next poll,
+    its attempt not counted (bot/storing.py), instead of quarantined, which a broken pool did to every message
+    of a backlog, each answered that it could not be read."""
+
+
 def _init_worker(memory_bytes: int, nice: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
@@ -83,8 +90,10 @@ def _call(fn: Callable[..., T], cpu_seconds: int, args: tuple[Any, ...]) -> byte
     return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
 
 
-# The pool each task was given to, so that waiting for its result notices the pool stopping (below).
+# The pool each task was given to, so that waiting for its result notices the pool stopping (below), and the
+# sandbox, which is asked whether any worker can run when a task fails (`Sandbox.result`).
 _POOL_OF: WeakKeyDictionary[Future[Any], ProcessPool] = WeakKeyDictionary()
+_SANDBOX_OF: WeakKeyDictionary[Future[Any], Sandbox] = WeakKeyDictionary()
 _POLL_SECONDS = 1.0
 
 
@@ -104,6 +113,18 @@ def _outcome(future: Future[Any]) -> Any:
                 raise
         except BrokenProcessPool:  # the tasks pebble knew of when its pool broke
             raise SandboxFailure("crashed", "the parser pool stopped (its workers could not run)") from None
+
+
+def _value(future: Future[T]) -> T:
+    """The task's value, or SandboxFailure when its worker died or overran, or its pool stopped."""
+    try:
+        return cast(T, pickle.loads(cast(bytes, _outcome(future))))
+    except FutureTimeout:
+        raise SandboxFailure("timeout", "the file took too long to read") from None
+    except ProcessExpired as exc:
+        # A failed allocation aborts (SIGABRT); SIGXCPU is the CPU limit.
+        kind = {-6: "memory", -24: "timeout"}.get(exc.exitcode or 0, "crashed")
+        raise SandboxFailure(kind, f"worker exit code {exc.exitcode}") from None
 
 
 class Sandbox:
@@ -132,24 +153,40 @@ class Sandbox:
         return self._pool is not None
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        """Start `fn(*args)` in a worker. Its value travels pickled: read it with `result`, not the future's own."""
-        pool = self._started()
-        future = pool.schedule(_call, args=(fn, self.limits.cpu_seconds, args), timeout=self.limits.wall_seconds)
+        """Start `fn(*args)` in a worker. Its value travels pickled: read it with `result`, not the future's own.
+        ParsersUnavailable when no pool can be started (the system refuses a process, a semaphore, memory)."""
+        future = self._schedule(fn, *args)
+        _SANDBOX_OF[future] = self
+        return future
+
+    def _schedule(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        try:
+            pool = self._started()
+            future = pool.schedule(_call, args=(fn, self.limits.cpu_seconds, args), timeout=self.limits.wall_seconds)
+        except (OSError, RuntimeError) as exc:  # pebble's "pool not running", fork's EAGAIN, /dev/shm full...
+            raise ParsersUnavailable(f"the parser workers cannot start: {type(exc).__name__}: {exc}") from exc
         _POOL_OF[future] = pool
         return cast("Future[T]", future)
 
     @staticmethod
     def result(future: Future[T]) -> T:
         """The task's value; SandboxFailure when its worker died or overran, or its pool stopped (other exceptions
-        pass through)."""
+        pass through); ParsersUnavailable instead when, asked then, no worker can run a trivial task either."""
         try:
-            return cast(T, pickle.loads(cast(bytes, _outcome(future))))
-        except FutureTimeout:
-            raise SandboxFailure("timeout", "the file took too long to read") from None
-        except ProcessExpired as exc:
-            # A failed allocation aborts (SIGABRT); SIGXCPU is the CPU limit.
-            kind = {-6: "memory", -24: "timeout"}.get(exc.exitcode or 0, "crashed")
-            raise SandboxFailure(kind, f"worker exit code {exc.exitcode}") from None
+            return _value(future)
+        except SandboxFailure as exc:
+            sandbox = _SANDBOX_OF.get(future)
+            if sandbox is not None and not sandbox.works():
+                raise ParsersUnavailable(f"no parser worker can run ({exc})") from exc
+            raise
+
+    def works(self) -> bool:
+        """Whether a worker answers a trivial task now (on a new pool when the last one stopped): asked only after
+        a task failed, to tell a message that breaks its worker from workers that cannot run at all."""
+        try:
+            return _value(self._schedule(os.getpid)) > 0
+        except Exception:  # noqa: BLE001 - whatever stops a trivial task, the workers cannot run
+            return False
 
     def run(self, fn: Callable[..., T], *args: Any) -> T:
         return self.result(self.submit(fn, *args))

@@ -98,3 +98,9 @@ def read_or_die(raw: bytes, sender: tuple[str, str, str | None] | None = None) -
 
     parse_or_die(raw)
     return read_message(raw, sender)
+
+
+def cannot_start(*args: object) -> None:
+    """Stands in for a parser worker's start (`intake.sandbox._init_worker`) on a host that refuses it what it needs
+    (memory, a process): it fails, and pebble's pool stops with every task it held."""
+    raise OSError(12, "Cannot allocate memory")

@@ -712,6 +712,38 @@ def test_parsers_that_cannot_start_while_a_batch_is_fetched_leave_it_for_the_nex
         assert s.scalar(select(func.count()).select_from(InboundMessage)) == len(mails)
 
 
+def test_parser_workers_that_cannot_run_leave_a_backlog_for_later_quarantining_none(sqlite_only_url, make_app,  # type: ignore[no-untyped-def]
+                                                                                     tmp_path, monkeypatch) -> None:
+    """Parser workers that fail as they start (the host refuses them memory or a process) fail every task: the
+    house's trouble, not a message's. Every message of a backlog was quarantined for it and answered that it could
+    not be read; now the poll stops with its batch unmarked, nothing stored, answered or counted against a message,
+    over more polls than a message's attempts, and once the workers run again each is stored once, as a report."""
+    import bot.service
+    import intake.sandbox
+    from tests import hostile_files
+
+    mails = [_mail(f"hpc0{1 + i % 3}@{DOMAIN}", i) for i in range(LookAhead.IN_SANDBOX_FROM + 4)]
+    app = make_app(sqlite_only_url, MAIL_SOURCE=f"maildir:{_maildir(tmp_path, mails)}", INTAKE_BATCH_MS="10000")
+    real_start = intake.sandbox._init_worker
+    monkeypatch.setattr(intake.sandbox, "_init_worker", hostile_files.cannot_start)
+    source = app.source()
+    for _ in range(bot.storing.MAX_ATTEMPTS + 1):
+        report = bot.service.poll_once(app, source)
+        assert report.parsers_unavailable and (report.processed, report.failed) == (0, len(mails)), report
+    with app.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(InboundMessage)) == 0
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        assert [a.attempts for a in s.scalars(select(ProcessingAttempt))] == [0] * len(mails)
+        assert all("ParsersUnavailable" in a.last_error for a in s.scalars(select(ProcessingAttempt)))
+    monkeypatch.setattr(intake.sandbox, "_init_worker", real_start)
+    report = bot.service.poll_once(app, source)
+    source.close()
+    assert not report.parsers_unavailable and report.outcomes == {"report": len(mails)}, report
+    with app.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(InboundMessage)) == len(mails)
+        assert s.scalar(select(func.count()).select_from(ProcessingAttempt)) == 0
+
+
 def test_two_workers_storing_one_units_month_at_once_fold_each_others_parts(make_app, postgres_ok) -> None:  # type: ignore[no-untyped-def]
     """Two workers (two mailboxes) store reports of the same unit and month at the same moment on PostgreSQL:
     the second folds its report only after the first's transaction ends, so neither state misses the other's
