@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import bindparam, delete, func, insert, literal, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -294,19 +295,30 @@ def _write_lock(s: Session) -> None:
         s.execute(text("BEGIN IMMEDIATE"))
 
 
+_A = processing_attempts.c
+_MARK_ALL = insert(processing_attempts).from_select(
+    ["sha256", "attempts", "last_error", "updated_at", "holder", "kills"],
+    select(func.unnest(bindparam("shas", type_=postgresql.ARRAY(_A.sha256.type))), literal(1), literal(""),
+           bindparam("now", type_=_A.updated_at.type), bindparam("holder", type_=_A.holder.type), literal(0)))
+
+
 def _mark_batch(app: App, batch: list[Fetched]) -> bool:
     """One committed write: these messages are being processed (see `begin_attempt`). False when another
     worker marked one of them at the same moment (then each goes alone)."""
     now = datetime.now(UTC)
+    shas = list(dict.fromkeys(f.sha256 for f in batch))
     try:
         with app.sessions.begin() as s:
-            if s.get_bind().dialect.name == "postgresql":  # a marker, not data: skip the WAL flush
-                s.execute(text("SET LOCAL synchronous_commit = off"))
-            # Core's executemany: the ORM's unit of work cost twice as much, one multi-row VALUES five times (compiled
-            # anew for each batch)
-            s.execute(insert(processing_attempts), [
-                {"sha256": sha, "attempts": 1, "last_error": "", "updated_at": now, "holder": app.worker_id, "kills": 0}
-                for sha in dict.fromkeys(f.sha256 for f in batch)])
+            if s.get_bind().dialect.name == "postgresql":
+                s.execute(text("SET LOCAL synchronous_commit = off"))  # a marker, not data: skip the WAL flush
+                # One statement for the batch: psycopg's executemany sent each row as its own statement, which the
+                # server executed alone (a statement a message).
+                s.execute(_MARK_ALL, {"shas": shas, "now": now, "holder": app.worker_id})
+            else:  # Core's executemany: the ORM's unit of work cost twice as much, one multi-row VALUES five
+                # times (compiled anew for each batch)
+                s.execute(insert(processing_attempts), [
+                    {"sha256": sha, "attempts": 1, "last_error": "", "updated_at": now, "holder": app.worker_id,
+                     "kills": 0} for sha in shas])
     except IntegrityError:
         return False
     return True
