@@ -4,6 +4,7 @@ processors and errors are raised as SQLAlchemy raises them, so callers see what 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -203,12 +204,70 @@ class _Owed:
             cls._send(cursor, owed)
             execute()
 
+    @classmethod
+    def run_statement(cls, cursor: Any, sql: str, params: Any) -> None:
+        """`run` for a statement of this module's. An INSERT takes the owed inserts just before it into its own
+        statement (`_merged`), as WITHs before it: its result (a RETURNING, the rows it touched) is still its own,
+        the statement's end."""
+        try:
+            owed = cls.owed.get(cursor.connection) if cls.owed and _mergeable(sql, params) else None
+        except TypeError:  # not a PostgreSQL connection: nothing is owed to it
+            owed = None
+        if owed and owed[-1][0] == "write" and _mergeable(owed[-1][1], owed[-1][2]):
+            *rest, (_, sql, params) = _merged([*owed, ("write", sql, params)])
+            owed[:] = rest
+        cls.run(cursor, lambda: cursor.execute(sql) if params is None else cursor.execute(sql, params))
+
     @staticmethod
     def _send(cursor: Any, owed: list[tuple[str, str, Any]]) -> None:
-        """The owed statements on one cursor of the pipeline. A savepoint's statement is never prepared: each
-        names its own savepoint, so psycopg would count every one toward a preparation that never comes."""
-        for what, sql, params in owed:
+        """The owed statements on one cursor of the pipeline, consecutive inserts as one (`_merged`). A savepoint's
+        statement is never prepared: each names its own savepoint, so psycopg would count every one toward a
+        preparation that never comes."""
+        for what, sql, params in _merged(owed):
             cursor.execute(sql, params, prepare=False if what != "write" else None)
+
+
+# A named parameter as psycopg takes it (SQLAlchemy's pyformat for psycopg): %(name)s.
+_PLACEHOLDER = re.compile(r"%\(([^)]*)\)s")
+
+
+def _merged(owed: list[tuple[str, str, Any]]) -> list[tuple[str, str, Any]]:
+    """Consecutive owed INSERTs (a stored message's row, its submission, its case sheet, its receipt) sent as one
+    statement, each but the last a data-modifying WITH: the server executed each statement alone, and its work
+    around a statement (protocol, executor start and end) cost more than a small insert, so did psycopg's. They go
+    into different rows, and constraints are checked as before (a foreign key at the statement's end, where every
+    row is in); an error fails the one statement, as it failed the pipeline and the transaction before. Anything
+    else (a savepoint, an update) is sent as it is, in its place."""
+    out: list[tuple[str, str, Any]] = []
+    run: list[tuple[str, str, Any]] = []
+    for item in [*owed, ("end", "", None)]:
+        what, sql, params = item
+        if what == "write" and _mergeable(sql, params):
+            run.append(item)
+            continue
+        if len(run) > 1:
+            out.append(_one_statement(run))
+        else:
+            out.extend(run)
+        run = []
+        if what != "end":
+            out.append(item)
+    return out
+
+
+def _mergeable(sql: str, params: Any) -> bool:
+    """An INSERT with named parameters (its RETURNING, if any, is read from the statement's end only)."""
+    return sql.startswith("INSERT INTO ") and isinstance(params, dict)
+
+
+def _one_statement(inserts: list[tuple[str, str, Any]]) -> tuple[str, str, Any]:
+    """INSERTs as one: each but the last in a WITH, its parameters renamed apart (w0_..., w1_...)."""
+    texts, values = [], {}
+    for i, (_, sql, params) in enumerate(inserts):
+        texts.append(_PLACEHOLDER.sub(lambda m, i=i: f"%(w{i}_{m.group(1)})s", sql))  # type: ignore[misc]
+        values.update({f"w{i}_{name}": value for name, value in params.items()})
+    head = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(texts[:-1]))
+    return "write", f"WITH {head} {texts[-1]}", values
 
 
 class DriverStatement:
@@ -342,10 +401,7 @@ def _on_cursor(connection: Connection, sql: str, params: Any = None) -> Any:
     error = connection.dialect.loaded_dbapi.Error
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        if params is None:
-            _Owed.run(cursor, lambda: cursor.execute(sql))
-        else:
-            _Owed.run(cursor, lambda: cursor.execute(sql, params))
+        _Owed.run_statement(cursor, sql, params)
     except error as exc:
         cursor.close()
         raise DBAPIError.instance(sql, params, exc, error) from exc

@@ -263,3 +263,46 @@ def test_reads_together_see_what_is_owed_and_cost_one_wait(db_url: str) -> None:
         if trips:
             trips.close()
         engine.dispose()
+
+
+_MARK = DriverStatement(insert(ProcessingAttempt), ("sha256", "attempts", "last_error", "updated_at", "holder", "kills"))
+
+
+def test_owed_inserts_go_as_one_statement_with_the_insert_after_them(db_url: str) -> None:
+    """Owed inserts, and an insert run after them, are one statement on PostgreSQL (`_merged`: each but the last a
+    data-modifying WITH): every row written once, with its own parameters (the same names in each part); the last
+    insert's RETURNING is its own; a savepoint or an update between them keeps its place; an error in any part
+    fails the statement as SQLAlchemy raises it. SQLite runs each at once."""
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm import Session
+
+    engine = make_engine(db_url)
+    metadata.create_all(engine)
+    now = datetime.now(UTC)
+    trips = RoundTrips(engine) if engine.dialect.name == "postgresql" else None
+    mark = {"attempts": 1, "last_error": "", "updated_at": now, "holder": None, "kills": 0}
+    try:
+        with Session(engine) as s, s.begin():
+            c = s.connection()
+            c.execute(select(ProcessingAttempt.sha256)).all()  # the transaction's BEGIN goes with this
+            before = trips.statements if trips else 0
+            for sha in "ab":
+                _MARK.owe(c, {**mark, "sha256": sha})
+            _SET_ATTEMPTS.owe(c, {"sha": "a", "n": 3})  # an update: its own statement, after the inserts
+            _MARK.owe(c, {**mark, "sha256": "c", "attempts": 4})
+            row = _INSERT.first(c, with_defaults(Submission.__table__, {
+                "unit_code": "U1", "period": "2026-11", "arrived_at": now, "channel": "email", "period_rule": "x",
+                "c01_counts": {}, "c02_counts": {}, "problems": []}))
+            if trips:  # the two inserts as one, the update, the third insert with the submission's
+                assert trips.statements - before == 3
+            assert row is not None and row[0] == s.scalar(select(Submission.id))
+            with pytest.raises(IntegrityError), s.begin_nested():
+                _MARK.owe(s.connection(), {**mark, "sha256": "d"})
+                _MARK.owe(s.connection(), {**mark, "sha256": "a"})  # a duplicate key in the second part
+                _ALL.all(s.connection(), {"unit": "U1"})
+            got = {sha: n for sha, n in s.execute(select(ProcessingAttempt.sha256, ProcessingAttempt.attempts))}
+            assert got == {"a": 3, "b": 1, "c": 4}
+    finally:
+        if trips:
+            trips.close()
+        engine.dispose()
