@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.app import App
 from bot.handlers import after_storing
 from bot.lookahead import LookAhead
-from db.driver import send_owed_writes
+from db.owed import send_owed_writes
 from db.trouble import is_transient
 from intake.context import Fetched, IngestResult
 from intake.models import InboundMessage, ProcessingAttempt

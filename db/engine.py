@@ -14,7 +14,7 @@ from sqlalchemy import JSON, DateTime, MetaData, String, Text, create_engine, ev
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.types import TypeDecorator
 
-from db.driver import plain_savepoints
+from db.owed import plain_savepoints
 from db.storable import storable, storable_json
 
 # Stable constraint names so migrations can refer to them on every backend.

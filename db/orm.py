@@ -7,7 +7,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from db.driver import send_owed_writes
+from db.owed import send_owed_writes
 from db.engine import metadata
 
 

@@ -486,7 +486,7 @@ def test_a_message_of_a_batch_waits_for_postgresql_a_few_times(make_app, postgre
     Now 1.6 waits and 8.6 statements: a transaction goes without a savepoint a message (stored again with them only
     when a message fails), so a message's writes go with the next message's look-ups. Then 7.6 statements: the
     batch's processing markers in one statement (psycopg's executemany sent one a row); 4.6: a message's inserts
-    and the next message's row in one statement (db/driver.py `_merged`). Counted from the protocol, not timed."""
+    and the next message's row in one statement (db/owed.py `_merged`). Counted from the protocol, not timed."""
     if not postgres_ok:
         servers.unavailable("PostgreSQL on 127.0.0.1:5432")
     name, url = servers.create_pg_database()
