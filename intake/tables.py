@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, LargeBinary, Table, text
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, LargeBinary, Table
 
 # Every text and JSON column holds what a message said, made storable as it is bound (db/storable.py).
 from db.engine import StorableJSON as JSON, StorableString as String, StorableText as Text, UTCDateTime, metadata
@@ -61,11 +61,7 @@ inbound_messages = Table(
     Index("ix_inbound_unit_period", "unit_code", "period"),
     Index("ix_inbound_outcome", "outcome"),
     Index("ix_inbound_scans_pending", "scans_pending"),
-    # The few messages waiting for a person (see state._WAITING), whatever the statistics say (migration 0015).
-    Index("ix_inbound_waiting", "period", postgresql_where=text(WAITING_SQL), sqlite_where=text(WAITING_SQL)),
-    # The few that held no usable report, for the receipts of a unit whose report is incomplete (migration 0018).
-    Index("ix_inbound_no_usable_report", "unit_code", "period", postgresql_where=text(NO_USABLE_REPORT_SQL),
-          sqlite_where=text(NO_USABLE_REPORT_SQL)),
+    # Two partial indexes more, ix_inbound_waiting and ix_inbound_no_usable_report: intake/models.py declares them.
 )
 
 # A message being processed, written (and committed) before its parsers run and deleted with its result: a
