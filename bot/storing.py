@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.app import App
 from bot.handlers import after_storing
 from bot.lookahead import LookAhead
-from db.owed import send_owed_writes
+from db.owed import end_owed_statement, send_owed_writes
 from db.trouble import is_transient
 from intake.context import Fetched, IngestResult
 from intake.models import InboundMessage, ProcessingAttempt
@@ -283,6 +283,7 @@ def _store_plainly(app: App, s: Session, fetched: Fetched, prepared: Prepared | 
     else:
         result = ingest(s, fetched, app.intake, prepared=prepared)
     after_storing(app, s, fetched, result, now)
+    end_owed_statement(s.connection())  # the next message's inserts go in a statement of their own
     return result
 
 

@@ -54,6 +54,20 @@ def send_owed_writes(connection: Connection) -> None:
         Owed.flush(driver_connection)
 
 
+def end_owed_statement(connection: Connection) -> None:
+    """What a PostgreSQL connection owes from here on goes in a statement of its own, not merged with the inserts
+    owed before (`_merged`): one statement per stored message, though a backlog's messages may ask the server
+    nothing until the transaction commits and owe it all their inserts at once. A merged statement of each
+    message's few inserts has a few shapes, each prepared once; all of a transaction's in one would be a new
+    statement every time (parsed and planned anew, and bounded only by the server's 65,535 parameters)."""
+    try:
+        owed = Owed.owed.get(connection.connection.driver_connection) if Owed.owed else None
+    except TypeError:  # not a PostgreSQL connection: nothing is owed to it
+        return
+    if owed and owed[-1][0] == "write":
+        owed.append(("end", "", None))
+
+
 class Owed:
     """What each PostgreSQL connection owes the server, sent in one pipeline with its next statement: its
     savepoints' SAVEPOINT and RELEASE, and writes whose results nobody reads (`DriverStatement.owe`).
@@ -66,7 +80,8 @@ class Owed:
     when their savepoint is released or the transaction commits, so a write's error still belongs to its
     savepoint; a ROLLBACK (TO) drops what it undoes, so nothing owed outlives its transaction."""
 
-    # By the driver's connection: (what, SQL, its parameters), what being "savepoint", "release" or "write".
+    # By the driver's connection: (what, SQL, its parameters), what being "savepoint", "release", "write" or "end"
+    # (`end_owed_statement`).
     owed: WeakKeyDictionary[Any, list[tuple[str, str, Any]]] = WeakKeyDictionary()
 
     @classmethod
@@ -218,7 +233,7 @@ def _merged(owed: list[tuple[str, str, Any]]) -> list[tuple[str, str, Any]]:
     else (a savepoint, an update) is sent as it is, in its place."""
     out: list[tuple[str, str, Any]] = []
     run: list[tuple[str, str, Any]] = []
-    for item in [*owed, ("end", "", None)]:
+    for item in [*owed, ("end", "", None)]:  # an "end" (`end_owed_statement`) ends a run and is sent as nothing
         what, sql, params = item
         if what == "write" and _mergeable(sql, params):
             run.append(item)

@@ -15,12 +15,13 @@ from intake.forms import CaseRow
 from intake.models import Action, CaseSheet, Exemption, InboundMessage, Outcome, ReviewAlert, Submission
 from intake.problems import Problem
 from intake.sheets import sheet_rows
+from intake.tables import WAITING_OUTCOMES
 from scoring.periods import Period
 
 if TYPE_CHECKING:
     from intake.documents import Documents
 
-REVIEW_OUTCOMES = (Outcome.NEEDS_REVIEW, Outcome.QUARANTINED)
+REVIEW_OUTCOMES = WAITING_OUTCOMES
 # A case row as the digest lists it: the unit's code, then these CaseRow fields in this order (all but `row`).
 CASE_COLUMNS = CaseRow._fields[1:]
 CaseColumns = tuple[Any, ...]

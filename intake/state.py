@@ -133,6 +133,7 @@ def refresh_fold_states(session: Session, unit_code: str, period: str) -> None:
     from intake.models import Submission  # the intake path's objects (the reading side needs no ORM)
 
     connection = session.connection()
+    _Memo.of(session.info, session.get_transaction()).heads.pop((unit_code, period), None)
     if connection.dialect.name == "postgresql":
         _FOLD_LOCK.all(connection, _fold_lock_key(unit_code, period))
     folder = Folder()
@@ -169,8 +170,8 @@ def _fold_lock_key(unit_code: str, period: str) -> dict[str, int]:
 
 class Folded(NamedTuple):
     """What folding a submission in found: whether it is the period's newest part (its fold state is then the
-    period's), and its unit's messages of the period waiting for a person (`review_units`' rows, asked in the
-    same wait for the server: the receipt's report needs them next)."""
+    period's), and the period's messages waiting for a person (`review_units`' rows, asked in the same wait for
+    the server, or known from earlier in the transaction: the receipt's report needs them next)."""
 
     newest: bool
     waiting: list[tuple[Any, ...]]
@@ -192,24 +193,72 @@ def fold_in(session: Session, sub: Submission) -> Folded:
 def fold_ahead(session: Session, sub: Submission) -> Folded:
     """Set the fold state of a submission (its id known, stored or not) from the unit-month's newest other one,
     when it is newer than that one (O(1): the thousandth correction costs what the first did). Not newest
-    (`Folded.newest` False): it arrived out of order, and the caller rebuilds the chain once it is stored."""
+    (`Folded.newest` False): it arrived out of order, and the caller rebuilds the chain once it is stored.
+
+    What a transaction read here it keeps to its end (`_Memo`): a unit-month's newest part, read under the
+    unit-month's lock the first time and written by the transaction itself after that, and the period's messages
+    waiting for a person. A backlog of one unit's corrections then asks the database nothing per message."""
     session.flush()  # a chain rebuilt earlier in this transaction must be visible to the Core query below
     connection = session.connection()
-    reads: list[tuple[DriverStatement, Mapping[str, Any]]] = [
-        (_LATEST_OTHER, {"unit_code": sub.unit_code, "period": sub.period, "sub_id": sub.id}),
-        (_WAITING_FOR_UNIT, {"period": sub.period, "unit_code": sub.unit_code})]
-    if connection.dialect.name == "postgresql":  # the lock first, in the same wait: the reads see what it waited for
-        reads.insert(0, (_FOLD_LOCK, _fold_lock_key(sub.unit_code, sub.period)))
-    latest_rows, waiting = read_together(connection, reads)[-2:]
+    memo = _Memo.of(session.info, session.get_transaction())
+    key = (sub.unit_code, sub.period)
+    if memo.heads.get(key, (None,))[0] == sub.id:  # folded before in this transaction: from the one before it
+        del memo.heads[key]
+    reads: list[tuple[DriverStatement, Mapping[str, Any]]] = []
+    if key not in memo.heads:
+        reads.append((_LATEST_OTHER, {"unit_code": sub.unit_code, "period": sub.period, "sub_id": sub.id}))
+        if connection.dialect.name == "postgresql":  # the lock first, in the same wait: the reads see what it waited for
+            reads.insert(0, (_FOLD_LOCK, _fold_lock_key(sub.unit_code, sub.period)))
+    if sub.period not in memo.waiting:
+        reads.append((_WAITING_IN_PERIOD, {"period": sub.period}))
+    found = read_together(connection, reads) if reads else []
+    if sub.period not in memo.waiting:
+        memo.waiting[sub.period] = found.pop()
+    latest_rows = [memo.heads[key]] if key in memo.heads else found[-1]
+    waiting = memo.waiting[sub.period]
     state = None
     if latest_rows:
         latest_id, latest_arrived, state = latest_rows[0]
         if state is None or (latest_arrived, latest_id) > _order(sub):
+            memo.heads.pop(key, None)  # the caller rebuilds the chain
             return Folded(False, waiting)
     folder = Folder.load(state) if state else Folder()
     folder.add(_part(sub))
     sub.fold_state = folder.dump()
+    memo.heads[key] = (sub.id, sub.arrived_at, sub.fold_state)
     return Folded(True, waiting)
+
+
+@dataclass
+class _Memo:
+    """What a transaction read in `fold_ahead` and still knows, in its session's info: each unit-month's newest
+    part it folded ({(unit_code, period): (id, arrived_at, fold_state)}: no other writer adds one while the
+    transaction holds the unit-month's lock), and each period's messages waiting for a person (`_WAITING`'s rows).
+    Forgotten (`forget`, by intake/store.py's session events) when the transaction ends or anything in it is
+    rolled back (a savepoint's rollback undoes its rows and releases the locks taken in it); the waiting messages
+    also when a message is stored waiting or a stored one changes; a unit-month when its chain is rebuilt. A memo
+    is its transaction's alone, whatever the events: another transaction of the session starts a new one."""
+
+    transaction: object  # the session's root transaction
+    heads: dict[tuple[str, str], tuple[int, datetime, Any]] = field(default_factory=dict)
+    waiting: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+
+    KEY = "complaint_bot.intake.memo"
+
+    @classmethod
+    def of(cls, info: dict[str, Any], transaction: object) -> _Memo:
+        memo = info.get(cls.KEY)
+        if memo is None or memo.transaction is not transaction:
+            memo = info[cls.KEY] = cls(transaction)
+        return memo
+
+
+def forget(info: dict[str, Any], *, waiting_only: bool = False) -> None:
+    """Forget what the session's transaction read in `fold_ahead`: all of it, or the waiting messages only."""
+    if not waiting_only:
+        info.pop(_Memo.KEY, None)
+    elif (memo := info.get(_Memo.KEY)) is not None:
+        memo.waiting.clear()
 
 
 _SET_FOLD_STATE = DriverStatement(update(submissions).where(_S.id == bindparam("sub_id")).values(
@@ -221,7 +270,7 @@ def current_report(session: Session, unit_code: str, period: str, as_of: datetim
     """The unit's report as of its newest part (what a receipt shows), from the cached fold state: the
     latest Complaint_01 and Complaint_02 are loaded by id instead of every submission of the period.
     `newest`: the submission just folded in as the newest, when the caller knows it (saves the lookup);
-    `waiting`: the unit's messages waiting for a person as `fold_in` read them (saves another)."""
+    `waiting`: the period's messages waiting for a person as `fold_in` found them (saves another)."""
     from intake.models import Submission  # the intake path's objects (the reading side needs no ORM)
 
     latest = newest or session.scalars(
@@ -297,8 +346,10 @@ def failed_attempts(session: Reader, period: str, as_of: datetime,
 # message of the unit's month to find the few waiting (0.4 ms a message in a backlog of one unit's corrections).
 _WAITING = select(_M.unit_code, _M.candidates, _M.arrived_at).where(text(f"({WAITING_SQL})"),
                                                                    _M.period == bindparam("period"))
-# A receipt asks this for every message: its own unit's, or one whose sender serves several units (unit not
-# decided); built once and run on the connection (the message just stored is flushed by then).
+# Read once a transaction as it stores (`fold_ahead`), run on the connection (the message just stored is flushed or
+# owed by then, and goes first).
+_WAITING_IN_PERIOD = DriverStatement(_WAITING)
+# One unit's question: its own messages, or one whose sender serves several units (unit not decided).
 _WAITING_FOR_UNIT = DriverStatement(_WAITING.where(or_(_M.unit_code == bindparam("unit_code"), _M.unit_code.is_(None))))
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, event, insert, select
 from sqlalchemy.orm import Session
 
 from db.driver import DriverStatement, reserve_id, with_defaults
@@ -19,6 +19,8 @@ from intake.message import ParsedMail, parse_message
 from intake.models import InboundMessage, Outcome, Submission
 from intake.problems import Problem
 from intake.sheets import sheet_text
+from intake.state import forget
+from intake.tables import WAITING_OUTCOMES
 from scoring.periods import Period
 
 # Asked for every message: built once, run on the connection (every stored message is flushed by then).
@@ -91,6 +93,8 @@ def store_message(session: Session, inbound: InboundMessage, existing: InboundMe
         values = with_defaults(tables.inbound_messages, {name: getattr(inbound, name) for name in _INBOUND_COLUMNS})
         values["scans_pending"] = bool(inbound.scans_pending)
         result.inbound_id = _insert(session, _INSERT_INBOUND, _OWE_INBOUND, tables.inbound_messages, values)
+        if inbound.outcome in WAITING_OUTCOMES:  # what fold_ahead read of the period's waiting messages is old now
+            forget(session.info, waiting_only=True)
     result.outcome, result.reason = Outcome(inbound.outcome), inbound.reason
 
 
@@ -165,3 +169,20 @@ def quarantine(session: Session, fetched: Fetched, error: str) -> IngestResult:
     return IngestResult(inbound_id=inbound.id, outcome=Outcome.QUARANTINED, reason=error, arrived_at=fetched.arrived_at,
                         original_message_id=mail.message_id if mail else "",
                         original_subject=mail.subject if mail else "")
+
+
+# What a transaction read as it folded (intake/state.py fold_ahead) ends with it, and with any rollback in it: a
+# savepoint rolled back undoes the parts stored in it and releases the locks taken in it.
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_folding(session: Session, *_: object) -> None:
+    forget(session.info)
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_waiting(session: Session, *_: object) -> None:
+    """A stored message changed (a person's decision, a message read again or quarantined): which messages wait
+    for a person is asked again."""
+    if any(isinstance(obj, InboundMessage) for obj in (*session.new, *session.dirty, *session.deleted)):
+        forget(session.info, waiting_only=True)

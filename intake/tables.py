@@ -29,6 +29,7 @@ class Outcome(StrEnum):
 # look for them say it in these words (intake/state.py): PostgreSQL uses a partial index only where it can prove
 # the query asks within it, which it cannot when the outcomes are parameters of a prepared statement.
 WAITING_SQL = "outcome = 'needs_review' OR outcome = 'quarantined'"
+WAITING_OUTCOMES = (Outcome.NEEDS_REVIEW, Outcome.QUARANTINED)  # the same, as values
 # A message of a unit that held no usable report (a file could not be read, or a person must look): its receipt
 # lists them while the unit's report is incomplete (intake/state.py failed_attempts), in these words.
 NO_USABLE_REPORT_SQL = "outcome = 'no_report' OR outcome = 'needs_review'"

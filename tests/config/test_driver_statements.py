@@ -3,6 +3,8 @@ execution does (aware datetimes as UTC, JSON, a LIMIT's value, column defaults),
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -268,41 +270,68 @@ def test_reads_together_see_what_is_owed_and_cost_one_wait(db_url: str) -> None:
 _MARK = DriverStatement(insert(ProcessingAttempt), ("sha256", "attempts", "last_error", "updated_at", "holder", "kills"))
 
 
+@contextmanager
+def _owing(db_url: str) -> Iterator[tuple[Any, Any, RoundTrips | None, dict[str, Any]]]:
+    """A session in a transaction on a fresh schema (its BEGIN sent), its connection, the statements counted on
+    PostgreSQL, and a processing marker's values."""
+    from sqlalchemy.orm import Session
+
+    engine = make_engine(db_url)
+    metadata.create_all(engine)
+    trips = RoundTrips(engine) if engine.dialect.name == "postgresql" else None
+    mark = {"attempts": 1, "last_error": "", "updated_at": datetime.now(UTC), "holder": None, "kills": 0}
+    try:
+        with Session(engine) as s, s.begin():
+            c = s.connection()
+            c.execute(select(ProcessingAttempt.sha256)).all()  # the transaction's BEGIN goes with this
+            yield s, c, trips, mark
+    finally:
+        if trips:
+            trips.close()
+        engine.dispose()
+
+
 def test_owed_inserts_go_as_one_statement_with_the_insert_after_them(db_url: str) -> None:
     """Owed inserts, and an insert run after them, are one statement on PostgreSQL (`_merged`: each but the last a
     data-modifying WITH): every row written once, with its own parameters (the same names in each part); the last
     insert's RETURNING is its own; a savepoint or an update between them keeps its place; an error in any part
     fails the statement as SQLAlchemy raises it. SQLite runs each at once."""
     from sqlalchemy.exc import IntegrityError
-    from sqlalchemy.orm import Session
 
-    engine = make_engine(db_url)
-    metadata.create_all(engine)
-    now = datetime.now(UTC)
-    trips = RoundTrips(engine) if engine.dialect.name == "postgresql" else None
-    mark = {"attempts": 1, "last_error": "", "updated_at": now, "holder": None, "kills": 0}
-    try:
-        with Session(engine) as s, s.begin():
-            c = s.connection()
-            c.execute(select(ProcessingAttempt.sha256)).all()  # the transaction's BEGIN goes with this
-            before = trips.statements if trips else 0
-            for sha in "ab":
-                _MARK.owe(c, {**mark, "sha256": sha})
-            _SET_ATTEMPTS.owe(c, {"sha": "a", "n": 3})  # an update: its own statement, after the inserts
-            _MARK.owe(c, {**mark, "sha256": "c", "attempts": 4})
-            row = _INSERT.first(c, with_defaults(Submission.__table__, {
-                "unit_code": "U1", "period": "2026-11", "arrived_at": now, "channel": "email", "period_rule": "x",
-                "c01_counts": {}, "c02_counts": {}, "problems": []}))
-            if trips:  # the two inserts as one, the update, the third insert with the submission's
-                assert trips.statements - before == 3
-            assert row is not None and row[0] == s.scalar(select(Submission.id))
-            with pytest.raises(IntegrityError), s.begin_nested():
-                _MARK.owe(s.connection(), {**mark, "sha256": "d"})
-                _MARK.owe(s.connection(), {**mark, "sha256": "a"})  # a duplicate key in the second part
-                _ALL.all(s.connection(), {"unit": "U1"})
-            got = {sha: n for sha, n in s.execute(select(ProcessingAttempt.sha256, ProcessingAttempt.attempts))}
-            assert got == {"a": 3, "b": 1, "c": 4}
-    finally:
-        if trips:
-            trips.close()
-        engine.dispose()
+    with _owing(db_url) as (s, c, trips, mark):
+        now = mark["updated_at"]
+        before = trips.statements if trips else 0
+        for sha in "ab":
+            _MARK.owe(c, {**mark, "sha256": sha})
+        _SET_ATTEMPTS.owe(c, {"sha": "a", "n": 3})  # an update: its own statement, after the inserts
+        _MARK.owe(c, {**mark, "sha256": "c", "attempts": 4})
+        row = _INSERT.first(c, with_defaults(Submission.__table__, {
+            "unit_code": "U1", "period": "2026-11", "arrived_at": now, "channel": "email", "period_rule": "x",
+            "c01_counts": {}, "c02_counts": {}, "problems": []}))
+        if trips:  # the two inserts as one, the update, the third insert with the submission's
+            assert trips.statements - before == 3
+        assert row is not None and row[0] == s.scalar(select(Submission.id))
+        with pytest.raises(IntegrityError), s.begin_nested():
+            _MARK.owe(s.connection(), {**mark, "sha256": "d"})
+            _MARK.owe(s.connection(), {**mark, "sha256": "a"})  # a duplicate key in the second part
+            _ALL.all(s.connection(), {"unit": "U1"})
+        got = {sha: n for sha, n in s.execute(select(ProcessingAttempt.sha256, ProcessingAttempt.attempts))}
+        assert got == {"a": 3, "b": 1, "c": 4}
+
+
+def test_owed_inserts_after_an_end_go_in_a_statement_of_their_own(db_url: str) -> None:
+    """`end_owed_statement` between two messages' owed inserts: each message's go as one statement (of a few shapes,
+    each prepared once), not all of a transaction's as one; every row is written all the same. SQLite: nothing owed."""
+    from db.owed import end_owed_statement
+
+    with _owing(db_url) as (s, c, trips, mark):
+        before = trips.statements if trips else 0
+        for message in range(3):
+            for part in "ab":
+                _MARK.owe(c, {**mark, "sha256": f"{message}{part}"})
+            end_owed_statement(c)
+        end_owed_statement(c)  # nothing owed since the last: nothing more
+        _ALL.all(c, {"unit": "U1"})
+        if trips:  # three messages' pairs of inserts, and the read
+            assert trips.statements - before == 4
+        assert len(s.execute(select(ProcessingAttempt.sha256)).all()) == 6
