@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.app import App
 from config.units import Unit
 from intake.problems import Problem
-from intake.state import Reader, UnitReport, exempt_units, period_reports
+from intake.state import Reader, UnitReport, exempt_units, period_reports, period_states
 from intake.tables import inbound_messages
 from mailer.problem_text import problem_text
 from scoring.periods import Period, fiscal_year_of, fiscal_year_periods
@@ -100,6 +100,17 @@ def _problems(app: App, problems: list[Problem]) -> list[dict[str, Any]]:
     return out
 
 
+def _month_statuses(app: App, session: Reader, period: Period, as_of: datetime) -> dict[str, str]:
+    """Every active unit's status for a month as of a moment: `unit_states`' statuses, from the parts' fields alone
+    (`period_states`; a fiscal year reads twelve months of every unit, and their reports' counts and problems,
+    decoded from JSON, cost most of that)."""
+    codes = [u.code for u in app.registry.active]
+    due = app.deadline(period)
+    exempt = exempt_units(session, str(period))
+    return {code: unit_status(state, due, as_of, exempt=code in exempt, needs_review=review).value
+            for code, (state, review) in period_states(session, str(period), as_of, codes).items()}
+
+
 def fiscal_year_statuses(app: App, session: Reader, fiscal_year: int,
                          as_of: datetime) -> tuple[list[Period], dict[str, list[str | None]]]:
     """Per unit, the status of each month of the fiscal year; None where the deadline is still ahead
@@ -114,8 +125,7 @@ def fiscal_year_statuses(app: App, session: Reader, fiscal_year: int,
             continue
         due = app.deadline(period) <= as_of
         started = period.first_day() <= as_of.astimezone(app.settings.tz).date()
-        states = unit_states(app, session, period, as_of) if started else []
-        by_code = {st.unit.code: st.status.value for st in states}
+        by_code = _month_statuses(app, session, period, as_of) if started else {}
         for code in grid:
             status = by_code.get(code)
             grid[code].append(status if due or status in ("on_time", "exempt") else None)

@@ -312,6 +312,24 @@ def period_reports(session: Reader, period: str, as_of: datetime,
     return out
 
 
+# A part's fields only (no JSON column: counts, files, problems and fold states cost most of reading a month).
+_PARTS = select(_S.unit_code, _S.id, _S.arrived_at, _S.has_c01, _S.c01_rows, _S.has_c02, _S.c02_total,
+                _S.nil_statement).where(_S.period == bindparam("period")).order_by(_S.arrived_at, _S.id)
+
+
+def period_states(session: Reader, period: str, as_of: datetime,
+                  unit_codes: Iterable[str]) -> dict[str, tuple[PeriodState, bool]]:
+    """Each unit's state for the period as of `as_of` and whether a person must still look at one of its messages:
+    what its status needs, as `period_reports` finds it, without the counts and problems of its report (a
+    fiscal year's statuses read twelve months of every unit)."""
+    parts: dict[str, list[Part]] = defaultdict(list)
+    for row in session.execute(_PARTS, {"period": period}):
+        if row.arrived_at <= as_of:
+            parts[row.unit_code].append(_part(row))
+    review = review_units(session, period, as_of)
+    return {code: (fold(parts.get(code, [])), code in review) for code in unit_codes}
+
+
 ATTEMPT_CODES = ("unreadable_attachment", "encrypted_attachment", "archive_too_large", "sheet_too_large",
                  "parser_limit", "unsupported_format", "unknown_template", "empty_form", "empty_attachment",
                  "message_too_large", "too_many_files")

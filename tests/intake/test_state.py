@@ -14,7 +14,7 @@ import mailer.models  # noqa: F401
 from db.engine import metadata
 from intake.context import IngestResult
 from intake.models import InboundMessage, Outcome, Submission
-from intake.state import current_report, fold_in, period_reports, refresh_fold_states
+from intake.state import current_report, fold_in, period_reports, period_states, refresh_fold_states
 from intake.store import store_message
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
@@ -44,7 +44,8 @@ def test_cached_state_equals_the_full_fold(sequence: list[tuple[int, bool, int, 
             fold_in(s, sub)  # as intake does, one message at a time, in the order they are stored
             as_of = START + timedelta(hours=100)
             assert current_report(s, "U1", "2026-11", as_of).state == \
-                period_reports(s, "2026-11", as_of, ["U1"])["U1"].state
+                period_reports(s, "2026-11", as_of, ["U1"])["U1"].state == \
+                period_states(s, "2026-11", as_of, ["U1"])["U1"][0]
         # A message read again (or removed): the chain is rebuilt and still agrees.
         subs = list(s.scalars(select(Submission)))
         s.delete(subs[drop % len(subs)])
@@ -123,4 +124,26 @@ def test_a_message_that_waits_for_a_person_shows_in_the_next_receipt_of_the_tran
         shared.candidates = ["U1", "U2"]
         s.add(shared)
         assert review_after(6)
+    engine.dispose()
+
+
+def test_a_months_states_are_its_reports_states_without_reading_their_json() -> None:
+    """`period_states` (a fiscal year's statuses) finds each unit's state and review flag as `period_reports` does:
+    parts after the moment left out, a unit with nothing, a unit whose message waits for a person."""
+    engine = create_engine("sqlite://")
+    metadata.create_all(engine)
+    with Session(engine) as s:
+        for part in (_part(1, has_c01=True, c01_rows=2), _part(2, has_c02=True, c02_total=2), _part(50, nil_statement=True)):
+            s.add(part)
+        other = _part(3, nil_statement=True)
+        other.unit_code = "U2"
+        s.add(other)
+        s.add(_message(4, Outcome.NEEDS_REVIEW, unit_code="U2"))
+        s.flush()
+        for hours in (0, 1, 2, 10, 60):
+            as_of = START + timedelta(hours=hours)
+            reports = period_reports(s, "2026-11", as_of, ["U1", "U2", "U3"])
+            states = period_states(s, "2026-11", as_of, ["U1", "U2", "U3"])
+            assert states == {code: (r.state, r.needs_review) for code, r in reports.items()}, hours
+        assert states["U2"][1] and not states["U1"][1] and states["U1"][0].kind == "complaints"
     engine.dispose()
