@@ -60,10 +60,7 @@ def end_owed_statement(connection: Connection) -> None:
     nothing until the transaction commits and owe it all their inserts at once. A merged statement of each
     message's few inserts has a few shapes, each prepared once; all of a transaction's in one would be a new
     statement every time (parsed and planned anew, and bounded only by the server's 65,535 parameters)."""
-    try:
-        owed = Owed.owed.get(connection.connection.driver_connection) if Owed.owed else None
-    except TypeError:  # not a PostgreSQL connection: nothing is owed to it
-        return
+    owed = Owed.of(connection.connection.driver_connection)
     if owed and owed[-1][0] == "write":
         owed.append(("end", "", None))
 
@@ -157,13 +154,17 @@ class Owed:
         dialect.do_rollback = do_rollback  # type: ignore[method-assign]
 
     @classmethod
-    def owes_write(cls, driver_connection: Any) -> bool:
-        """Whether a write is owed to this connection (a SQLite connection, no weak key, owes nothing)."""
+    def of(cls, driver_connection: Any) -> list[tuple[str, str, Any]] | None:
+        """What is owed to this connection, if anything (a SQLite connection, no weak key, owes nothing)."""
         try:
-            owed = cls.owed.get(driver_connection) if cls.owed else None
+            return cls.owed.get(driver_connection) if cls.owed else None
         except TypeError:
-            return False
-        return any(what == "write" for what, _, _ in owed or ())
+            return None
+
+    @classmethod
+    def owes_write(cls, driver_connection: Any) -> bool:
+        """Whether a write is owed to this connection."""
+        return any(what == "write" for what, _, _ in cls.of(driver_connection) or ())
 
     @classmethod
     def owe_write(cls, driver_connection: Any, sql: str, params: Any) -> None:
@@ -186,13 +187,11 @@ class Owed:
     @classmethod
     def run(cls, cursor: Any, execute: Callable[[], Any]) -> None:
         """`execute` (a statement on `cursor`), after what is owed to its connection, all in one pipeline."""
-        try:
-            owed = cls.owed.pop(cursor.connection, None) if cls.owed else None
-        except TypeError:  # not a PostgreSQL connection (SQLite's cannot be a weak key): nothing is owed to it
-            owed = None
+        owed = cls.of(cursor.connection)
         if not owed:
             execute()
             return
+        del cls.owed[cursor.connection]
         with cursor.connection.pipeline():
             cls.send(cursor, owed)
             execute()
@@ -202,10 +201,7 @@ class Owed:
         """`run` for a statement of `on_cursor`. An INSERT takes the owed inserts just before it into its own
         statement (`_merged`), as WITHs before it: its result (a RETURNING, the rows it touched) is still its own,
         the statement's end."""
-        try:
-            owed = cls.owed.get(cursor.connection) if cls.owed and _mergeable(sql, params) else None
-        except TypeError:  # not a PostgreSQL connection: nothing is owed to it
-            owed = None
+        owed = cls.of(cursor.connection) if _mergeable(sql, params) else None
         if owed and owed[-1][0] == "write" and _mergeable(owed[-1][1], owed[-1][2]):
             *rest, (_, sql, params) = _merged([*owed, ("write", sql, params)])
             owed[:] = rest

@@ -209,10 +209,11 @@ def fold_ahead(session: Session, sub: Submission) -> Folded:
         reads.append((_LATEST_OTHER, {"unit_code": sub.unit_code, "period": sub.period, "sub_id": sub.id}))
         if connection.dialect.name == "postgresql":  # the lock first, in the same wait: the reads see what it waited for
             reads.insert(0, (_FOLD_LOCK, _fold_lock_key(sub.unit_code, sub.period)))
-    if sub.period not in memo.waiting:
+    waiting_known = sub.period in memo.waiting
+    if not waiting_known:
         reads.append((_WAITING_IN_PERIOD, {"period": sub.period}))
     found = read_together(connection, reads) if reads else []
-    if sub.period not in memo.waiting:
+    if not waiting_known:
         memo.waiting[sub.period] = found.pop()
     latest_rows = [memo.heads[key]] if key in memo.heads else found[-1]
     waiting = memo.waiting[sub.period]
